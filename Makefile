@@ -1,0 +1,49 @@
+# Two entry points (see README): `make book` and `make test`.
+# Both create the virtual environment on first use and install everything into it.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NBDIR  := _build/nbval
+export STEGO_DATA ?= data
+# Notebooks under test use one thread per process: CI has two cores.
+export OMP_NUM_THREADS ?= 2
+export PYDEVD_DISABLE_FILE_VALIDATION = 1
+
+.PHONY: setup book test unit notebooks bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -e ".[test]"
+	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 --display-name "Python 3"
+	touch $@
+
+book: setup
+	$(BIN)/jupyter-book build . -W --keep-going
+	@echo "Book: _build/html/index.html"
+
+test: setup unit notebooks
+
+unit: setup
+	$(BIN)/python -m pytest tests
+
+# Each notebook: MyST text -> ipynb -> parameters set to the smoke profile -> nbval.
+notebooks: setup
+	rm -rf $(NBDIR) && mkdir -p $(NBDIR)
+	for nb in notebooks/*.md; do \
+	  name=$$(basename $$nb .md); \
+	  $(BIN)/jupytext --quiet --to ipynb -o $(NBDIR)/$$name.raw.ipynb $$nb && \
+	  $(BIN)/papermill --prepare-only $(NBDIR)/$$name.raw.ipynb $(NBDIR)/$$name.ipynb -p profile smoke && \
+	  rm $(NBDIR)/$$name.raw.ipynb || exit 1; \
+	done
+	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider $(NBDIR)
+
+bench: setup
+	$(BIN)/pip install -e ".[bench]"
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf _build

@@ -1,0 +1,135 @@
+"""A store of trained weights with a manifest.
+
+``checkpoints/manifest.json`` holds, per checkpoint: file name, sha256,
+architecture, training config, data provenance, metrics, torch version and
+creation time. Weights are state dicts saved with ``torch.save`` and read back
+with ``torch.load(weights_only=True)``, after the sha256 is verified: a foreign
+or corrupt file raises :class:`ChecksumError` and never runs code.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from . import models
+from ._io import atomic_write_bytes, atomic_write_json, sha256_file
+
+__all__ = ["CheckpointNotFoundError", "ChecksumError", "available", "checkpoints_dir", "sha256_file",
+           "entry", "load", "save"]
+
+_PKG_PARENT = Path(__file__).resolve().parent.parent
+MANIFEST = "manifest.json"
+
+
+class CheckpointNotFoundError(FileNotFoundError):
+    """The named checkpoint is not in the manifest, or its file is missing."""
+
+
+class ChecksumError(RuntimeError):
+    """A checkpoint file does not match the sha256 in the manifest, or cannot be read."""
+
+
+def checkpoints_dir(root: str | os.PathLike | None = None) -> Path:
+    """``root``, else ``$STEGO_CHECKPOINTS``, else the checkout's ``checkpoints/``."""
+    if root is not None:
+        return Path(root)
+    if os.environ.get("STEGO_CHECKPOINTS"):
+        return Path(os.environ["STEGO_CHECKPOINTS"])
+    repo = _PKG_PARENT / "checkpoints"
+    return repo if repo.is_dir() else Path("checkpoints")
+
+
+def _manifest(root: Path) -> dict:
+    path = root / MANIFEST
+    if not path.exists():
+        return {"format": 1, "checkpoints": {}}
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as err:
+        raise ChecksumError(f"corrupt checkpoint manifest {path}: {err}") from err
+    if not isinstance(data, dict) or not isinstance(data.get("checkpoints"), dict):
+        raise ChecksumError(f"{path} is not a checkpoint manifest (no 'checkpoints' mapping)")
+    return data
+
+
+def available(root=None) -> list[str]:
+    """Names of the checkpoints in the manifest."""
+    return sorted(_manifest(checkpoints_dir(root))["checkpoints"])
+
+
+def entry(name: str, root=None) -> dict:
+    """The manifest entry of ``name``."""
+    entries = _manifest(checkpoints_dir(root))["checkpoints"]
+    if name not in entries:
+        names = ", ".join(sorted(entries)) or "none"
+        raise CheckpointNotFoundError(f"unknown checkpoint {name!r}; available: {names}")
+    return entries[name]
+
+
+def save(model: nn.Module, name: str, *, arch: str, config: dict, data: dict, metrics: dict,
+         arch_kwargs: dict | None = None, half: bool = True, root=None) -> dict:
+    """Save ``model``'s weights as ``<name>.pt`` and record them in the manifest.
+
+    Args:
+        half: store floating-point tensors as float16 to halve the file (loaded back
+            as float32); record metrics measured on the reloaded weights.
+    """
+    root = checkpoints_dir(root)
+    state = {k: (v.detach().cpu().half() if half and v.is_floating_point() else v.detach().cpu())
+             for k, v in model.state_dict().items()}
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    path = atomic_write_bytes(root / f"{name}.pt", buf.getvalue())
+    record = {
+        "file": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size,
+        "arch": arch, "arch_kwargs": arch_kwargs or {}, "dtype": "float16" if half else "float32",
+        "config": config, "data": data, "metrics": metrics, "torch": torch.__version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    manifest = _manifest(root)
+    manifest["checkpoints"][name] = record
+    atomic_write_json(root / MANIFEST, manifest)
+    return record
+
+
+def update_metrics(name: str, metrics: dict, root=None) -> dict:
+    """Merge ``metrics`` into the manifest entry of ``name``."""
+    root = checkpoints_dir(root)
+    manifest = _manifest(root)
+    if name not in manifest["checkpoints"]:
+        raise CheckpointNotFoundError(f"unknown checkpoint {name!r}")
+    manifest["checkpoints"][name]["metrics"].update(metrics)
+    atomic_write_json(root / MANIFEST, manifest)
+    return manifest["checkpoints"][name]
+
+
+def load(name: str, *, root=None, device: str | torch.device = "cpu") -> nn.Module:
+    """Build the architecture, load the verified weights, and return the model in eval mode.
+
+    Raises:
+        CheckpointNotFoundError: ``name`` is not in the manifest or its file is missing.
+        ChecksumError: the file's sha256 differs from the manifest, or it is not a state dict.
+    """
+    root = checkpoints_dir(root)
+    rec = entry(name, root)
+    path = root / rec["file"]
+    if not path.exists():
+        raise CheckpointNotFoundError(f"checkpoint file {path} listed in the manifest is missing")
+    digest = sha256_file(path)
+    if digest != rec["sha256"]:
+        raise ChecksumError(f"checkpoint {path} has sha256 {digest[:12]}..., the manifest says "
+                            f"{rec['sha256'][:12]}...; the file is corrupt or not the one recorded")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as err:
+        raise ChecksumError(f"checkpoint {path} is not a loadable state dict: {err}") from err
+    model = models.build(rec["arch"], **rec.get("arch_kwargs", {}))
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    return model.to(device).eval()

@@ -1,0 +1,3 @@
+"""Steganalysis-style detectors of adversarial examples."""
+from .predictor import PixelPredictorDetector, score
+from .ws import WS, ws_estimate

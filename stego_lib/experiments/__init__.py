@@ -1,0 +1,62 @@
+"""Experiments: config -> results, cached.
+
+Each experiment module exposes ``make_config(profile, **overrides) -> dict`` and
+``run(config, *, mode="auto", progress=True) -> result``. Heavy work is split into
+chunks cached by :func:`stego_lib.cache.cached`, so a paper-scale run resumes
+across commands. :func:`best_available` is what the book calls: it shows the
+largest scale it can without starting GPU-scale work on a CPU.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..cache import CacheMiss, GPURequiredError
+from ..profiles import check_profile, fallbacks
+
+__all__ = ["Shown", "best_available", "check_overrides"]
+
+
+@dataclass
+class Shown:
+    """A result together with the profile it was computed at and a note for the page."""
+
+    result: Any
+    profile: str
+    requested: str
+    note: str
+
+
+def check_overrides(overrides: dict, allowed) -> None:
+    """Reject unknown parameter names with the accepted ones listed."""
+    unknown = sorted(set(overrides) - set(allowed))
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {', '.join(map(repr, unknown))}; "
+                         f"expected some of {', '.join(map(repr, sorted(allowed)))}")
+
+
+def best_available(make_config: Callable[..., dict], run: Callable[..., Any], profile: str,
+                   **overrides) -> Shown:
+    """Run ``profile``; if it is GPU-scale and neither cached nor computable here, fall back to
+    the largest smaller profile whose results are committed (``smoke`` is always computed).
+
+    The note says which scale is shown and why, so a page never passes one scale off as another.
+    """
+    check_profile(profile)
+    reasons = []
+    for p in fallbacks(profile):
+        config = make_config(p, **overrides)
+        mode = "auto" if p in (profile, "smoke") else "cache-only"
+        try:
+            result = run(config, mode=mode)
+        except (GPURequiredError, CacheMiss) as err:
+            reasons.append(f"{p}: {err}")
+            continue
+        if p == profile:
+            note = f"Profile '{p}' as requested."
+        else:
+            note = (f"Shown at profile '{p}', not the requested '{profile}': the larger results are "
+                    f"not in the committed results cache and this machine has no GPU. "
+                    + " ".join(reasons))
+        return Shown(result, p, profile, note)
+    raise RuntimeError("no profile could be computed: " + " | ".join(reasons))

@@ -1,0 +1,23 @@
+"""Model architectures by name: ``build("mnist_cnn")``, ``build("resnet32")``."""
+from __future__ import annotations
+
+from torch import nn
+
+from .._checks import check_choice
+from .mnist import MadryCNN
+from .resnet import Grayscale, ResNetCIFAR
+
+__all__ = ["ARCHITECTURES", "Grayscale", "MadryCNN", "ResNetCIFAR", "build"]
+
+ARCHITECTURES = {
+    "mnist_cnn": lambda **kw: MadryCNN(**kw),
+    "resnet32": lambda **kw: ResNetCIFAR(depth=32, **kw),
+    "resnet20": lambda **kw: ResNetCIFAR(depth=20, **kw),
+    "resnet32_gray": lambda **kw: Grayscale(ResNetCIFAR(depth=32, **kw)),
+}
+
+
+def build(name: str, **kwargs) -> nn.Module:
+    """Build an untrained model by architecture name (see ``ARCHITECTURES``)."""
+    check_choice(name, tuple(ARCHITECTURES), name="architecture")
+    return ARCHITECTURES[name](**kwargs)

@@ -1,0 +1,46 @@
+import pytest
+
+from stego_lib import cache
+from stego_lib.experiments import best_available, check_overrides, data_overview
+from stego_lib.profiles import check_profile, fallbacks
+
+
+def test_profiles():
+    assert fallbacks("paper") == ("paper", "quick", "smoke")
+    with pytest.raises(ValueError, match="'smoke', 'quick', 'paper'"):
+        check_profile("full")
+
+
+def test_unknown_parameter_is_named():
+    with pytest.raises(ValueError, match="'colour'.*expected some of"):
+        check_overrides({"colour": 1}, ("datasets", "limit"))
+    with pytest.raises(ValueError, match="unknown parameter"):
+        data_overview.make_config("smoke", colour=1)
+
+
+def test_best_available_falls_back_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache.torch.cuda, "is_available", lambda: False)
+    monkeypatch.delenv("STEGO_ALLOW_CPU", raising=False)
+    rc = cache.ResultsCache(tmp_path)
+
+    def make_config(profile):
+        return {"profile": profile}
+
+    def run(config, mode):
+        needs_gpu = config["profile"] == "paper"
+        return cache.cached("toy", config, "1", lambda: ({"v": [1]}, {}), needs_gpu=needs_gpu,
+                            command="gpu-cmd", mode=mode, cache=rc).meta["config"]["profile"]
+
+    shown = best_available(make_config, run, "paper")
+    # No quick entry is committed, so it drops to smoke, and the note says why.
+    assert shown.profile == "smoke" and shown.requested == "paper"
+    assert "Shown at profile 'smoke'" in shown.note and "gpu-cmd" in shown.note
+    cache.cached("toy", {"profile": "quick"}, "1", lambda: ({"v": [2]}, {}), needs_gpu=False,
+                 command="", cache=rc)
+    assert best_available(make_config, run, "paper").profile == "quick"
+
+
+def test_data_overview_smoke():
+    res = data_overview.run(data_overview.make_config("smoke", limit=20))
+    arrays = res[("mnist", "test")]["arrays"]
+    assert int(arrays["count"]) == 20 and arrays["class_counts"].sum() == 20
