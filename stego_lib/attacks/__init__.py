@@ -1,2 +1,8 @@
 """Adversarial attacks. Images are ``(N, C, H, W)`` floats in [0, 1]; attacks never load data."""
 from .pgd import PGD
+from .threat import ThreatModel
+from .recolor import ReColorAdv
+from .stadv import StAdv
+from .delta import Delta
+from .combined import Combined
+from .loop import FUNCTIONAL_ATTACKS, attack, cw_margin, functional_attack

@@ -1,0 +1,163 @@
+"""One attack loop for every threat model (Laidlaw & Feizi, NeurIPS 2019).
+
+The reference (cassidylaidlaw/ReColorAdv, ``utils.get_attack_from_name``)
+minimises, per image, the Carlini–Wagner f6 margin with no clipping (κ = ∞)
+plus 0.05 × the threat model's regulariser, with Adam (lr 1e-3) for 100
+iterations, projecting after every step, and returns the last iterate (it
+calls this PGD). :func:`attack` does the same for any
+:class:`~stego_lib.attacks.threat.ThreatModel`.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .._checks import check_choice, check_images, check_labels, check_positive
+from .combined import Combined
+from .delta import Delta
+from .recolor import ReColorAdv
+from .stadv import StAdv
+from .threat import ThreatModel
+
+__all__ = ["FUNCTIONAL_ATTACKS", "attack", "cw_margin", "functional_attack"]
+
+FUNCTIONAL_ATTACKS = ("C", "C-RGB", "D", "S", "C+S", "C+D", "S+D", "C+S+D")
+
+
+def cw_margin(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Carlini–Wagner f6 without clipping: ``z_y − max_{i≠y} z_i``, shape ``(N,)``.
+
+    Negative exactly when the image is misclassified.
+    """
+    true = logits.gather(1, labels[:, None]).squeeze(1)
+    other = logits.masked_fill(nn.functional.one_hot(labels, logits.shape[1]).bool(), float("-inf"))
+    return true - other.amax(1)
+
+
+def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat: ThreatModel, *,
+           iterations: int = 100, lr: float = 1e-3, reg_weight: float = 0.05,
+           seed: int | None = None, generator: torch.Generator | None = None,
+           progress: bool = False, return_params: bool = False):
+    """Run a functional attack: Adam on the CW margin plus the weighted regulariser.
+
+    Paper: Laidlaw & Feizi, *Functional Adversarial Attacks*, NeurIPS 2019, Eq. (*).
+
+    Each iteration: ``loss = Σ_n [margin_n + reg_weight · threat.regularizer_n]``;
+    one Adam step on all of ``threat``'s parameters; ``threat.project``. The
+    sum over images keeps the images independent of each other. The result is
+    the last iterate (not the best one), as in the reference.
+
+    Args:
+        model: classifier taking ``(N, C, H, W)`` images in [0, 1] to logits
+            ``(N, K)``; it is put in eval mode during the attack and its
+            train/eval mode restored afterwards. Its weights are not changed
+            and get no ``.grad``.
+        images: ``(N, C, H, W)`` float in [0, 1], on the model's device.
+        labels: ``(N,)`` int64 true labels.
+        threat: a :class:`ThreatModel`, e.g. ``functional_attack("C+S+D")``.
+        iterations: Adam steps (default 100). 0 returns the initial images.
+        lr: Adam learning rate (default 1e-3).
+        reg_weight: λ on the regulariser (default 0.05).
+        seed: seeds a CPU ``torch.Generator`` for random starts (ignored when
+            ``generator`` is given). With the default identity start the
+            attack is deterministic anyway.
+        generator: explicit generator for random starts.
+        progress: show a tqdm progress bar.
+        return_params: also return the final parameters.
+
+    Returns:
+        The adversarial images ``(N, C, H, W)`` in [0, 1] (detached), or
+        ``(images, params)`` when ``return_params``.
+
+    Raises:
+        TypeError / ValueError: bad images, labels or hyperparameters.
+
+    Example:
+        >>> model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 8 * 8, 10))
+        >>> x, y = torch.rand(4, 3, 8, 8), torch.randint(0, 10, (4,))
+        >>> x_adv = attack(model, x, y, functional_attack("C+D"), iterations=5)
+        >>> x_adv.shape
+        torch.Size([4, 3, 8, 8])
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(threat, ThreatModel):
+        raise TypeError(f"threat must be a ThreatModel, got {type(threat).__name__}")
+    check_images(images)
+    threat.check_input(images)
+    check_labels(labels, images.shape[0])
+    if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations < 0:
+        raise ValueError(f"iterations must be an int >= 0, got {iterations!r}")
+    check_positive(lr, name="lr")
+    check_positive(reg_weight, name="reg_weight", allow_zero=True)
+    if generator is None and seed is not None:
+        generator = torch.Generator().manual_seed(int(seed))
+
+    was_training = model.training
+    model.eval()
+    try:
+        params = threat.init(images, generator)
+        threat.project(params)
+        tensors = threat.tensors(params)
+        for t in tensors:
+            t.requires_grad_(True)
+        opt = torch.optim.Adam(tensors, lr=lr)
+        steps = range(iterations)
+        if progress:
+            from tqdm.auto import tqdm
+            steps = tqdm(steps, desc=f"attack {threat.name}")
+        with torch.enable_grad():
+            for _ in steps:
+                adv = threat.apply(images, params)
+                loss = cw_margin(model(adv), labels).sum()
+                if reg_weight:
+                    loss = loss + reg_weight * threat.regularizer(params).sum()
+                # autograd.grad, not backward: the model's .grad stays untouched
+                grads = torch.autograd.grad(loss, tensors)
+                for t, g in zip(tensors, grads):
+                    t.grad = g
+                opt.step()
+                threat.project(params)
+        with torch.no_grad():
+            adv = threat.apply(images, params).detach()
+        for t in tensors:
+            t.requires_grad_(False)
+            t.grad = None
+    finally:
+        model.train(was_training)
+    return (adv, params) if return_params else adv
+
+
+def functional_attack(name: str, *, recolor: dict | None = None, stadv: dict | None = None,
+                      delta: dict | None = None) -> ThreatModel:
+    """Build one of the paper's threat models by its Table 1 name.
+
+    Args:
+        name: ``"C"`` (ReColorAdv, CIELUV), ``"C-RGB"``, ``"D"`` (L∞ 8/255),
+            ``"S"`` (StAdv), or a combination ``"C+S"``, ``"C+D"``, ``"S+D"``,
+            ``"C+S+D"`` (always applied in the order C → S → D).
+        recolor, stadv, delta: keyword arguments for the components
+            (:class:`ReColorAdv`, :class:`StAdv`, :class:`Delta`).
+
+    Returns:
+        A single threat model, or a :class:`Combined` one.
+
+    Raises:
+        ValueError: unknown name, or bad component hyperparameters.
+
+    Example:
+        >>> functional_attack("C+D", delta={"eps": 4 / 255})
+        Combined([ReColorAdv(space='luv', eps=(0.06, 0.06, 0.06), resolution=(16, 32, 32), random_start=False), Delta(eps=0.0156863, random_start=False)])
+    """
+    check_choice(name, FUNCTIONAL_ATTACKS, name="functional attack")
+    parts = []
+    for part in name.split("+"):
+        if part == "C":
+            parts.append(ReColorAdv(space="luv", **(recolor or {})))
+        elif part == "C-RGB":
+            parts.append(ReColorAdv(**{"space": "rgb", **(recolor or {})}))
+        elif part == "S":
+            parts.append(StAdv(**(stadv or {})))
+        else:
+            parts.append(Delta(**(delta or {})))
+    return parts[0] if len(parts) == 1 else Combined(parts)

@@ -1,0 +1,117 @@
+"""L-infinity projected gradient descent (Madry et al., ICLR 2018), as in
+MadryLab/mnist_challenge ``pgd_attack.py``.
+
+Start at ``x + U(-eps, eps)``; repeat ``steps`` times: ascend the loss by ``alpha``
+times the sign of its gradient, project onto the eps-ball around ``x``, then onto
+[0, 1]. The reference does not clip the random start to [0, 1] (the first gradient
+is taken at a point that may lie outside the valid range); ``clip_start=False``
+reproduces that, ``clip_start=True`` clips it. Every returned image lies in
+``[x - eps, x + eps]`` and in [0, 1] either way, because the last operation is
+the projection.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._checks import check_choice, check_images, check_labels, check_positive
+
+__all__ = ["PGD"]
+
+LOSSES = ("ce", "cw")
+
+
+def _loss(logits: torch.Tensor, y: torch.Tensor, kind: str) -> torch.Tensor:
+    if kind == "ce":
+        # Summed, like mnist_challenge's model.xent; the sign step ignores the scale anyway.
+        return F.cross_entropy(logits, y, reduction="sum")
+    # mnist_challenge's 'cw' loss: -relu(correct - best wrong + 50).
+    onehot = F.one_hot(y, logits.shape[1]).to(logits.dtype)
+    correct = (onehot * logits).sum(1)
+    wrong = ((1 - onehot) * logits - onehot * 1e4).max(1).values
+    return -F.relu(correct - wrong + 50).sum()
+
+
+class PGD:
+    """L-infinity PGD with a random start.
+
+    Args:
+        eps: radius of the L-infinity ball in pixel units of [0, 1] (e.g. 0.3). Must be > 0.
+        steps: number of gradient steps k (default 40, mnist_challenge). 0 returns the start.
+        alpha: step size a (default 0.01).
+        random_start: start at x + U(-eps, eps) (default True) instead of x.
+        clip_start: clip the random start to [0, 1] (default False: the reference does not).
+        loss: ``"ce"`` (cross-entropy, default) or ``"cw"`` (mnist_challenge's margin loss).
+
+    Call ``attack(model, images, labels, *, generator=None)`` with images ``(N, C, H, W)``
+    float in [0, 1] and int64 labels ``(N,)`` on the model's device; returns adversarial
+    images of the same shape, detached. The model is put in eval mode for the attack and
+    its mode restored afterwards; its parameters' ``requires_grad`` flags are untouched.
+
+    Example::
+
+        >>> import torch
+        >>> from stego_lib.models import build
+        >>> atk = PGD(eps=0.3, steps=2)
+        >>> x, y = torch.rand(4, 1, 28, 28), torch.tensor([0, 1, 2, 3])
+        >>> x_adv = atk(build("mnist_cnn"), x, y, generator=torch.Generator().manual_seed(0))
+        >>> bool(((x_adv - x).abs() <= 0.3 + 1e-6).all())
+        True
+    """
+
+    def __init__(self, *, eps: float, steps: int = 40, alpha: float = 0.01,
+                 random_start: bool = True, clip_start: bool = False, loss: str = "ce"):
+        check_positive(eps, name="eps")
+        check_positive(alpha, name="alpha")
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+            raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+        check_choice(loss, LOSSES, name="loss")
+        self.eps, self.steps, self.alpha = float(eps), steps, float(alpha)
+        self.random_start, self.clip_start, self.loss = bool(random_start), bool(clip_start), loss
+
+    def __repr__(self) -> str:
+        return (f"PGD(eps={self.eps:g}, steps={self.steps}, alpha={self.alpha:g}, "
+                f"random_start={self.random_start}, clip_start={self.clip_start}, "
+                f"loss={self.loss!r})")
+
+    def init(self, images: torch.Tensor, *, generator: torch.Generator | None = None
+             ) -> torch.Tensor:
+        """The starting point: ``images + U(-eps, eps)`` (drawn on ``generator``'s device,
+        CPU by default, then moved), optionally clipped to [0, 1]."""
+        if not self.random_start:
+            return images.clone()
+        gen_device = generator.device if generator is not None else torch.device("cpu")
+        u = torch.rand(images.shape, generator=generator, device=gen_device, dtype=images.dtype)
+        x = images + (2 * u.to(images.device) - 1) * self.eps
+        return x.clamp(0, 1) if self.clip_start else x
+
+    def project(self, x: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
+        """Project onto the eps-ball around ``images``, then onto [0, 1] (the reference order)."""
+        x = torch.max(torch.min(x, images + self.eps), images - self.eps)
+        return x.clamp(0, 1)
+
+    def run(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+            start: torch.Tensor) -> torch.Tensor:
+        """PGD from a given ``start`` (same shape as ``images``); inputs are not re-checked."""
+        was_training = model.training
+        model.eval()
+        try:
+            x = start.detach().clone()
+            for _ in range(self.steps):
+                x.requires_grad_(True)
+                loss = _loss(model(x), labels, self.loss)
+                (grad,) = torch.autograd.grad(loss, x)
+                x = self.project(x.detach() + self.alpha * grad.sign(), images)
+            if self.steps == 0:
+                x = self.project(x, images)
+        finally:
+            model.train(was_training)
+        return x.detach()
+
+    def __call__(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+        check_images(images)
+        check_labels(labels, images.shape[0])
+        images = images.detach()
+        return self.run(model, images, labels, self.init(images, generator=generator))

@@ -1,0 +1,100 @@
+"""The threat-model interface shared by every functional attack.
+
+A threat model is an object with four methods, driven by one loop
+(:func:`stego_lib.attacks.loop.attack`), after MadryLab's *robustness*:
+
+* ``init(images, generator)`` -> params: the starting parameters for a batch
+  (the identity perturbation unless the threat model says otherwise);
+* ``apply(images, params)`` -> adversarial images ``(N, C, H, W)`` in [0, 1];
+* ``project(params)`` -> params moved back inside the threat model, in place;
+* ``regularizer(params)`` -> ``(N,)`` per-image penalty (zeros if none).
+
+The loop owns the ``step``: one Adam update of every tensor in ``params``.
+``params`` is always a tuple of tensors so that composite threat models
+(:class:`~stego_lib.attacks.combined.Combined`) are tuples of tuples
+flattened by :meth:`ThreatModel.tensors`.
+"""
+from __future__ import annotations
+
+import torch
+
+__all__ = ["ThreatModel"]
+
+
+class ThreatModel:
+    """Base class: a set of allowed perturbations with a parameterisation.
+
+    Subclasses set :attr:`name` and override :meth:`init`, :meth:`apply`,
+    :meth:`project` and (optionally) :meth:`regularizer`. Hyperparameters are
+    keyword-only constructor arguments, validated there, and listed in
+    :attr:`_hparams` for ``__repr__``.
+    """
+
+    name = "threat"
+    _hparams: tuple[str, ...] = ()
+
+    def init(self, images: torch.Tensor, generator: torch.Generator | None = None) -> tuple:
+        """Parameters of the identity perturbation for ``images`` ``(N, C, H, W)``."""
+        raise NotImplementedError
+
+    def apply(self, images: torch.Tensor, params: tuple) -> torch.Tensor:
+        """The perturbed images ``(N, C, H, W)`` in [0, 1]; differentiable in ``params``."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def project(self, params: tuple) -> tuple:
+        """Move ``params`` into the threat model, in place; returns ``params``."""
+        raise NotImplementedError
+
+    def regularizer(self, params: tuple) -> torch.Tensor:
+        """Per-image penalty ``(N,)`` added (times the loop's ``reg_weight``) to the loss."""
+        first = self.tensors(params)[0]
+        return first.new_zeros(first.shape[0])
+
+    def tensors(self, params: tuple) -> list[torch.Tensor]:
+        """The leaf tensors that the optimiser updates."""
+        return list(params)
+
+    def check_input(self, images: torch.Tensor) -> None:
+        """Validate an image batch for this threat model (ValueError / TypeError)."""
+        from .._checks import check_images
+        check_images(images)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={_fmt(getattr(self, k))}" for k in self._hparams)
+        return f"{type(self).__name__}({args})"
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_fmt(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return repr(value)
+
+
+def pair_smoothness(field: torch.Tensor, dims: tuple[int, ...], channel_dim: int) -> torch.Tensor:
+    """Sum over every lattice point and each of its 2·len(dims) neighbours of
+    ``sqrt(‖Δ‖² + 1e-10)``, per image: the reference's smoothness loss.
+
+    Each neighbouring pair appears twice (once from each side), as in the
+    reference; at the lattice edge the reference compares a point with itself,
+    which adds only a constant, so those terms are left out here.
+
+    Args:
+        field: ``(N, ...)`` tensor; ``channel_dim`` holds the vector components.
+        dims: the lattice axes.
+        channel_dim: the axis over which ‖·‖ is taken.
+
+    Returns:
+        ``(N,)`` tensor.
+    """
+    total = field.new_zeros(field.shape[0])
+    for d in dims:
+        n = field.shape[d]
+        if n < 2:
+            continue
+        diff = field.narrow(d, 1, n - 1) - field.narrow(d, 0, n - 1)
+        norm = (diff.pow(2).sum(channel_dim) + 1e-10).sqrt()
+        total = total + 2 * norm.flatten(1).sum(1)
+    return total

@@ -1,0 +1,114 @@
+"""Qualitative figures of Laidlaw & Feizi (2019): Figs 1, 3, 4 and 5, on CIFAR-10.
+
+Runs each functional threat model on the first ``n_images`` exact-pixel CIFAR-10 test
+images against a trained classifier, and keeps, per attack: the adversarial images of the
+first ``n_show`` images, per-image success and distances, and for ReColorAdv the learned
+colour lattice of the first image (for the vector-field figure). One cache chunk per attack.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .. import checkpoints, data
+from ..attacks import FUNCTIONAL_ATTACKS, attack, functional_attack
+from ..cache import cached
+from ..profiles import check_profile
+from . import check_overrides
+
+EXPERIMENT = "paper2_figures"
+VERSION = "1"
+PARAMS = ("model", "attacks", "n_images", "n_show", "iterations", "seed", "batch_size")
+_COMMON = {"model": "cifar_resnet32_brief", "attacks": ["C", "C-RGB", "D", "C+D", "C+S+D"],
+           "seed": 0, "batch_size": 128, "n_show": 4}
+_DEFAULTS = {
+    "smoke": {"n_images": 4, "iterations": 10},
+    "quick": {"n_images": 64, "iterations": 100},
+    "paper": {"n_images": 846, "iterations": 100},
+}
+
+
+def make_config(profile: str, **overrides) -> dict:
+    """Config for ``profile``; ``overrides`` replace any of ``PARAMS`` (None keeps the default)."""
+    check_profile(profile)
+    check_overrides(overrides, PARAMS)
+    cfg = {"profile": profile, **_COMMON, **_DEFAULTS[profile]}
+    cfg.update({k: v for k, v in overrides.items() if v is not None})
+    for name in cfg["attacks"]:
+        if name not in FUNCTIONAL_ATTACKS:
+            raise ValueError(f"unknown attack {name!r}; expected one of {FUNCTIONAL_ATTACKS}")
+    if cfg["model"] not in checkpoints.available():
+        raise ValueError(f"unknown model {cfg['model']!r}; available checkpoints: "
+                         f"{', '.join(checkpoints.available()) or 'none'}")
+    if not 1 <= cfg["n_images"] <= 846:
+        raise ValueError(f"n_images must be in [1, 846] (the exact-pixel test images), "
+                         f"got {cfg['n_images']}")
+    cfg["n_show"] = min(cfg["n_show"], cfg["n_images"])
+    return cfg
+
+
+def _device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _attack_chunk(config: dict, name: str, progress: bool):
+    device = _device()
+    split = data.load_sample("cifar10", limit=config["n_images"])
+    model = checkpoints.load(config["model"], device=device)
+    threat = functional_attack(name)
+    advs, lattice = [], None
+    for i in range(0, len(split), config["batch_size"]):
+        x = split.images[i:i + config["batch_size"]].to(device)
+        y = split.labels[i:i + config["batch_size"]].to(device)
+        adv, params = attack(model, x, y, threat, iterations=config["iterations"],
+                             seed=config["seed"], progress=progress, return_params=True)
+        advs.append(adv.cpu())
+        if i == 0 and name in ("C", "C-RGB"):
+            lattice = params[0][0].cpu().numpy()
+    adv = torch.cat(advs)
+    x, y = split.images, split.labels
+    with torch.no_grad():
+        clean_pred = torch.cat([model(x[i:i + 256].to(device)).argmax(1).cpu()
+                                for i in range(0, len(x), 256)])
+        adv_pred = torch.cat([model(adv[i:i + 256].to(device)).argmax(1).cpu()
+                              for i in range(0, len(adv), 256)])
+    diff = (adv - x).flatten(1)
+    arrays = {
+        "labels": y.numpy(), "clean_pred": clean_pred.numpy(), "adv_pred": adv_pred.numpy(),
+        "linf": diff.abs().amax(1).numpy(), "l2": diff.norm(dim=1).numpy(),
+        "changed_pixels": ((adv - x).abs().amax(1) > 0.5 / 255).float().mean((1, 2)).numpy(),
+        "shown": x[:config["n_show"]].numpy().astype(np.float32),
+        "adv_shown": adv[:config["n_show"]].numpy().astype(np.float32),
+    }
+    if lattice is not None:
+        arrays["lattice"] = lattice.astype(np.float32)
+    meta = {"provenance": split.provenance.to_dict(), "threat": repr(threat),
+            "model_metrics": checkpoints.entry(config["model"])["metrics"], "device": str(device)}
+    return arrays, meta
+
+
+def run(config: dict, *, mode: str = "auto", progress: bool = True) -> dict:
+    """``{attack_name: {"arrays": ..., "meta": ...}}`` for every attack in the config."""
+    out = {}
+    for name in config["attacks"]:
+        chunk = {k: config[k] for k in PARAMS if k != "attacks"} | {"attack": name}
+        entry = cached(EXPERIMENT, chunk, VERSION,
+                       lambda name=name: _attack_chunk(config, name, progress),
+                       needs_gpu=config["profile"] == "paper",
+                       command=f"python -m stego_lib.experiments.{EXPERIMENT} --profile paper",
+                       mode=mode, store=config["profile"] != "smoke")
+        out[name] = {"arrays": entry.arrays, "meta": entry.meta}
+    return out
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--profile", default="paper")
+    args = parser.parse_args()
+    for name, res in run(make_config(args.profile)).items():
+        a = res["arrays"]
+        ok = a["clean_pred"] == a["labels"]
+        print(f"{name:6s} accuracy under attack {np.mean(a['adv_pred'] == a['labels']):.3f} "
+              f"(clean {ok.mean():.3f})")

@@ -1,0 +1,145 @@
+"""Figures and tables of Paper I (Schöttle et al., EUSIPCO 2018), drawn from the summaries of
+:mod:`stego_lib.experiments.paper1` with the paper's published values overlaid. Nothing here
+computes a result."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+
+from ..papers import PAPER1_HEADLINES, PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR
+from .table import Table
+
+__all__ = ["fig_accuracy", "fig_auc", "fig_combined", "fig_roc", "fig_tpr", "variants_table",
+           "headline_table", "table2"]
+
+COLORS = {"natural": "tab:blue", "adversarial": "tab:red"}
+LABELS = {"natural": "natural", "adversarial": "adversarial (paper: 'secret')"}
+
+
+def _cell(v):
+    return "–" if v is None else v
+
+
+def table2(t2: dict) -> Table:
+    """Table II: TPR per ε, our rows interleaved with the paper's (from ``paper1.table2``)."""
+    header = ["model \\ ε"] + [f"{e:.2f}" for e in t2["eps"]]
+    return Table(header, [[label] + [_cell(v) for v in vals] for label, vals in t2["rows"]],
+                 caption="Detector true-positive rate: (attack succeeded and flagged) / N")
+
+
+def headline_table(h: dict) -> Table:
+    rows = []
+    for m, v in h.items():
+        p = v["paper"]
+        rows += [
+            [m, "perfect separation from ε", v["perfect_separation_eps"], p["perfect_separation_eps"]],
+            [m, "model accuracy 0 from ε", v["zero_accuracy_eps"], p["zero_accuracy_eps"]],
+            [m, "minimum combined accuracy", v["min_combined_accuracy"], f"≥ {p['min_combined_accuracy']:.2f}"],
+            [m, "first ε with TPR ≥ 0.5", v["tpr50_eps"], "–"],
+            [m, "false-positive rate, clean test images", v["fpr"], "0 (claimed, not measured)"],
+            [m, "clean accuracy", v["clean_accuracy"], "–"],
+        ]
+    return Table(["model", "quantity", "ours", "paper"], [[_cell(c) for c in r] for r in rows])
+
+
+def _paper_points(ax, key, model):
+    if key == "tpr":
+        ax.plot(PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR[model], "x", color=COLORS[model], ms=7,
+                label=f"{model}: paper, Table II")
+
+
+def fig_tpr(curves: dict):
+    """Fig 2: true-positive rate vs ε; crosses are the paper's Table II."""
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for m, c in curves.items():
+        ax.plot(c["eps"], c["tpr"], "-o", ms=3, color=COLORS[m], label=f"{LABELS[m]}: ours")
+        _paper_points(ax, "tpr", m)
+    ax.set(xlabel="ε", ylabel="true-positive rate", ylim=(-0.03, 1.03), xlim=(0, 0.51))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def fig_accuracy(curves: dict):
+    """Fig 3: model accuracy on the adversarial images vs ε; dotted lines mark where the
+    paper reports accuracy 0."""
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for m, c in curves.items():
+        ax.plot(c["eps"], c["accuracy"], "-o", ms=3, color=COLORS[m], label=f"{LABELS[m]}: ours")
+        ax.axvline(PAPER1_HEADLINES["zero_accuracy_eps"][m], color=COLORS[m], ls=":",
+                   label=f"{m}: paper, accuracy 0 from ε = {PAPER1_HEADLINES['zero_accuracy_eps'][m]}")
+    ax.set(xlabel="ε", ylabel="accuracy under PGD", ylim=(-0.03, 1.03), xlim=(0, 0.51))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def fig_combined(curves: dict, headlines: dict):
+    """Fig 4: combined accuracy ((correct or flagged) / N) vs ε; dashed: the paper's lower
+    bounds; dotted: our and the paper's perfect-separation ε."""
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for m, c in curves.items():
+        ax.plot(c["eps"], c["combined"], "-o", ms=3, color=COLORS[m], label=f"{LABELS[m]}: ours")
+        ax.axhline(PAPER1_HEADLINES["min_combined_accuracy"][m], color=COLORS[m], ls="--", lw=1,
+                   label=f"{m}: paper's minimum ({PAPER1_HEADLINES['min_combined_accuracy'][m]:.0%})")
+        ax.axvline(PAPER1_HEADLINES["perfect_separation_eps"][m], color=COLORS[m], ls=":", lw=1,
+                   label=f"{m}: paper, perfect from ε = {PAPER1_HEADLINES['perfect_separation_eps'][m]}")
+        ours = headlines.get(m, {}).get("perfect_separation_eps")
+        if ours is not None:
+            ax.axvline(ours, color=COLORS[m], ls="-.", lw=1, label=f"{m}: ours, perfect from ε = {ours}")
+    ax.set(xlabel="ε", ylabel="combined accuracy", ylim=(-0.03, 1.03), xlim=(0, 0.51))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def fig_roc(rocs: dict):
+    """ROC curves: ``rocs`` maps model -> list of ``paper1.roc`` results (one per ε)."""
+    fig, axes = plt.subplots(1, len(rocs), figsize=(4.2 * len(rocs), 3.8), squeeze=False)
+    for ax, (m, items) in zip(axes[0], rocs.items()):
+        cmap = plt.get_cmap("viridis")
+        for k, r in enumerate(items):
+            ax.plot(r["fpr"], r["tpr"], color=cmap(k / max(len(items) - 1, 1)),
+                    label=f"ε = {r['eps']:.2f}, AUC {r['auc']:.3f}")
+            ax.plot(*r["op"], "o", color=cmap(k / max(len(items) - 1, 1)), ms=4)
+        ax.plot([0, 1], [0, 1], color="0.7", lw=0.8)
+        ax.set(xscale="symlog", xlim=(0, 1), ylim=(0, 1.01), title=LABELS[m],
+               xlabel="false-positive rate (clean test images)", ylabel="true-positive rate")
+        ax.set_xscale("symlog", linthresh=1e-3)
+        ax.legend(fontsize=7, loc="lower right")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def fig_auc(aucs: dict):
+    """AUC (clean test images vs all attacked images) per ε."""
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    for m, a in aucs.items():
+        ax.plot(a["eps"], a["auc"], "-o", ms=3, color=COLORS[m], label=LABELS[m])
+    ax.set(xlabel="ε", ylabel="ROC AUC", ylim=(0.45, 1.01), xlim=(0, 0.51))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def variants_table(t2_by_detector: dict, headlines_by_detector: dict) -> Table:
+    """TPR per ε and false-positive rate of each detector variant, from ``paper1.table2`` and
+    ``paper1.headlines`` computed once per variant."""
+    names = {"abs": "absolute residual (authors' code)", "signed": "signed residual (Eq. 3)",
+             "ws": "full WS estimate"}
+    first = next(iter(t2_by_detector.values()))
+    header = ["detector", "model", "FPR"] + [f"{e:.2f}" for e in first["eps"]]
+    rows = []
+    for det, t2 in t2_by_detector.items():
+        for label, vals in t2["rows"]:
+            if "(ours" not in label:
+                continue
+            model = label.split(" ")[0]
+            rows.append([names.get(det, det), model, headlines_by_detector[det][model]["fpr"]]
+                        + [_cell(v) for v in vals])
+    return Table(header, rows, caption="TPR of each detector variant, threshold = maximum over "
+                                       "the training images for that variant")

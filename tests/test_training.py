@@ -1,0 +1,117 @@
+"""The generic training loop: learns, validates, resumes, restores mode."""
+import pytest
+import torch
+from torch import nn
+
+from stego_lib import training
+from stego_lib.attacks import PGD
+
+
+def toy_data(n=256, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 2, (n,), generator=g)
+    x = torch.rand(n, 1, 4, 4, generator=g) * 0.5
+    x[y == 1, :, :2] += 0.5           # class 1: bright top half
+    return (x * 255).round().to(torch.uint8), y
+
+
+def toy_model(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 2))
+
+
+def test_learns_a_separable_problem_from_uint8_and_restores_eval_mode():
+    x, y = toy_data()
+    model = toy_model().eval()
+    before = training.evaluate(model, x, y)
+    hist = training.train(model, x, y, epochs=5, batch_size=32, lr=1e-2, seed=0, progress=False,
+                          log_every=8)
+    assert not model.training
+    assert hist["finished"] and hist["steps"] == 5 * 8 and hist["epochs_done"] == 5
+    assert training.evaluate(model, x, y) > max(before, 0.95)
+    assert hist["loss"][-1] < hist["loss"][0]
+
+
+def test_same_seed_same_weights_and_sgd_multistep_runs():
+    x, y = toy_data()
+    ws = []
+    for _ in range(2):
+        m = toy_model()
+        training.train(m, x, y, epochs=2, batch_size=64, lr=0.1, optimizer="sgd",
+                       schedule="multistep", milestones=(1,), seed=3, progress=False)
+        ws.append(torch.cat([p.flatten() for p in m.parameters()]))
+    assert torch.equal(ws[0], ws[1])
+
+
+def test_max_steps_and_resume_equal_an_uninterrupted_run(tmp_path):
+    x, y = toy_data()
+    full = toy_model()
+    training.train(full, x, y, epochs=2, batch_size=32, lr=1e-2, seed=1, progress=False)
+    part = toy_model()
+    state = tmp_path / "s.pt"
+    h1 = training.train(part, x, y, epochs=2, batch_size=32, lr=1e-2, seed=1, progress=False,
+                        stop_at=5, state_path=state)
+    assert h1["steps"] == 5 and not h1["finished"]
+    part2 = toy_model(99)  # fresh weights: everything must come from the state file
+    h2 = training.train(part2, x, y, epochs=2, batch_size=32, lr=1e-2, seed=1, progress=False,
+                        state_path=state)
+    assert h2["finished"] and h2["steps"] == 16
+    for a, b in zip(full.parameters(), part2.parameters()):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_adversary_trains_on_adversarial_batch_only():
+    x, y = toy_data(64)
+    seen = []
+
+    def adversary(model, xb, yb):
+        assert not model.training          # attacked in eval mode
+        seen.append(xb.shape[0])
+        return torch.zeros_like(xb)        # all-black: the model can only learn the prior
+
+    m = toy_model()
+    training.train(m, x, y, epochs=1, batch_size=16, lr=1e-2, adversary=adversary, seed=0,
+                   progress=False)
+    assert seen == [16, 16, 16, 16]
+    preds = m(x.float() / 255).argmax(1)
+    assert preds.unique().numel() <= 2
+    # with a real PGD adversary the loop runs and the robust accuracy is a number in [0, 1]
+    pgd = PGD(eps=0.1, steps=2, alpha=0.05)
+    training.train(m, x, y, epochs=1, batch_size=32, lr=1e-2, adversary=lambda a, b, c: pgd(a, b, c),
+                   seed=0, progress=False)
+    acc = training.evaluate(m, x, y, attack=lambda a, b, c: pgd(a, b, c))
+    assert 0.0 <= acc <= 1.0
+
+
+def test_cifar_augment_shapes_and_content():
+    x = torch.rand(5, 3, 32, 32)
+    out = training.cifar_augment(x, generator=torch.Generator().manual_seed(0))
+    assert out.shape == x.shape
+    # every output is a shifted (possibly flipped) copy: its nonzero values come from x
+    assert torch.isin(out[0][out[0] != 0], x[0]).all()
+    same = training.cifar_augment(x, padding=0, generator=torch.Generator().manual_seed(0))
+    flipped_or_not = [(torch.equal(same[i], x[i]) or torch.equal(same[i], x[i].flip(-1)))
+                      for i in range(5)]
+    assert all(flipped_or_not)
+
+
+@pytest.mark.parametrize("kwargs, text", [
+    (dict(epochs=0), "epochs"), (dict(batch_size=0), "batch_size"), (dict(lr=-1), "lr"),
+    (dict(optimizer="rmsprop"), "optimizer"), (dict(schedule="linear"), "schedule"),
+    (dict(schedule="multistep"), "milestones"), (dict(weight_decay=-1), "weight_decay"),
+    (dict(adversary=3), "adversary"), (dict(max_steps=0), "max_steps"),
+])
+def test_bad_hyperparameters_raise_value_error(kwargs, text):
+    x, y = toy_data(8)
+    args = dict(epochs=1, batch_size=4, lr=1e-3, progress=False)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=text):
+        training.train(toy_model(), x, y, **args)
+
+
+def test_bad_data_raises():
+    x, y = toy_data(8)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        training.train(toy_model(), x.float(), y, epochs=1, batch_size=4, lr=1e-3, progress=False)
+    with pytest.raises(ValueError, match="int64"):
+        training.train(toy_model(), x, y.int(), epochs=1, batch_size=4, lr=1e-3, progress=False)
