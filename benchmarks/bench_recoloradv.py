@@ -149,6 +149,8 @@ def main() -> None:
                     help="train a quick ResNet-32 when no checkpoint exists")
     ap.add_argument("--untrained", action="store_true", help="smoke-test the script with an untrained model")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: leave as is)")
+    ap.add_argument("--json", default=None,
+                    help="also write the results here (the book reads results/benchmarks/recoloradv.json)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -201,6 +203,19 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for name, so, sr, ao, ar, to, tr in rows:
         print(f"| {name} | {so:.1f} | {sr:.1f} | {ao:.1f} | {ar:.1f} | {to:.1f} | {tr:.1f} | {tr / to:.1f}x |")
+    if args.json:
+        from stego_lib._io import atomic_write_json
+
+        keys = ("attack", "success_ours", "success_reference", "accuracy_ours",
+                "accuracy_reference", "seconds_ours", "seconds_reference")
+        atomic_write_json(args.json, {
+            "benchmark": "benchmarks/bench_recoloradv.py", "model": model_desc,
+            "images": len(x), "data": data.provenance.to_dict(),
+            "clean_accuracy": float(clean.float().mean()), "iterations": args.iterations,
+            "batch": args.batch, "threads": torch.get_num_threads(), "device": "cpu",
+            "torch": torch.__version__,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "rows": [dict(zip(keys, r)) for r in rows]})
 
 
 if __name__ == "__main__":

@@ -20,6 +20,6 @@ def test_smoke_run_keeps_attacks_in_bounds():
     res = paper2_figures.run(cfg, progress=False)
     assert set(res) == {"D", "C"}
     assert (res["D"]["arrays"]["linf"] <= 8 / 255 + 1e-6).all()
-    assert res["C"]["arrays"]["lattice"].shape == (3, 16, 32, 32)
+    assert res["C"]["arrays"]["lattice"].shape == (2, 3, 16, 32, 32)
     with pytest.raises(ValueError, match="n_images must be in"):
         paper2_figures.make_config("smoke", n_images=5000)

@@ -78,30 +78,44 @@ def examples_grid(results: dict, names, *, gain: float = 5.0):
     return fig
 
 
-def colour_field(lattice: np.ndarray, *, l_indices=(4, 8, 12), stride: int = 2, scale: float = 1.0):
-    """The learned ReColorAdv function as arrows in the u-v plane at a few L levels (paper Fig 3).
+def most_moved(lattices: np.ndarray) -> int:
+    """Index of the image whose colour function moves the most lattice points (> 0.01)."""
+    moved = (np.abs(lattices.astype(np.float32)).max(1) > 0.01).reshape(len(lattices), -1).sum(1)
+    return int(np.argmax(moved))
 
-    ``lattice`` is the displacement ``δ`` of one image, ``(3, L, U, V)`` in scaled CIELUV units.
-    Arrows start at lattice points inside the sRGB gamut, coloured by that point's colour, and
-    end at ``f(g) = g + δ(g)``; lengths are drawn to scale (``scale`` = 1).
+
+def colour_field(lattice: np.ndarray, *, l_indices=None, scale: float = 3.0):
+    """The learned ReColorAdv function as arrows in the u*-v* plane at three L* levels
+    (paper Fig 3).
+
+    ``lattice`` is the displacement ``δ`` of one image, ``(3, L, U, V)`` in the attack's scaled
+    CIELUV units. Arrows start at lattice colours inside the sRGB gamut (drawn in that colour)
+    and point to ``f(g) = g + δ(g)``, lengthened ``scale`` times so that they are visible.
+    By default the three L* levels where the function moves colours most are drawn.
     """
+    lattice = lattice.astype(np.float32)
     _, nl, nu, nv = lattice.shape
     axes_pts = [np.linspace(lo, hi, n) for (lo, hi), n in zip(_LUV_BOX, (nl, nu, nv))]
+    if l_indices is None:
+        mass = np.linalg.norm(lattice, axis=0).sum(axis=(1, 2))
+        l_indices = sorted(np.argsort(mass)[-3:].tolist())
     fig, axes = plt.subplots(1, len(l_indices), figsize=(3.4 * len(l_indices), 3.4), squeeze=False)
     for ax, li in zip(axes[0], l_indices):
-        uu, vv = np.meshgrid(axes_pts[1][::stride], axes_pts[2][::stride], indexing="ij")
-        ll = np.full_like(uu, axes_pts[0][li])
-        g = torch.tensor(np.stack([ll, uu, vv])[:, None], dtype=torch.float64)  # (3, 1, U', V')
-        rgb_lin = luv_to_rgb(scaled_to_luv(g.permute(1, 0, 2, 3)))[0]
-        rgb = rgb_lin.numpy()
+        uu, vv = np.meshgrid(axes_pts[1], axes_pts[2], indexing="ij")
+        g = torch.tensor(np.stack([np.full_like(uu, axes_pts[0][li]), uu, vv])[None],
+                         dtype=torch.float64)  # (1, 3, U, V)
+        luv = scaled_to_luv(g)[0].numpy()          # L*, u*, v*
+        rgb = luv_to_rgb(scaled_to_luv(g))[0].numpy()
         inside = ((rgb > -1e-6) & (rgb < 1 + 1e-6)).all(0)
-        d = lattice[:, li, ::stride, ::stride]
+        d = lattice[:, li]
+        # scaled units -> CIELUV units: L* = 100 s_L, u* = 200 s_u - 100, v* = 200 s_v - 100
+        du, dv = 200 * d[1], 200 * d[2]
         col = np.clip(rgb.reshape(3, -1).T, 0, 1)[inside.ravel()]
-        ax.quiver(uu[inside] * 200, vv[inside] * 200, d[1][inside] * 200 * scale,
-                  d[2][inside] * 200 * scale, color=col, angles="xy", scale_units="xy", scale=1,
-                  width=0.006, edgecolor="k", linewidth=0.3)
-        ax.scatter(uu[inside] * 200, vv[inside] * 200, s=4, c=col, edgecolors="none")
-        ax.set_title(f"L* = {axes_pts[0][li] * 100:.0f}", fontsize=9)
+        u, v = luv[1][inside], luv[2][inside]
+        ax.scatter(u, v, s=6, c=col, edgecolors="none")
+        ax.quiver(u, v, scale * du[inside], scale * dv[inside], color=col, angles="xy",
+                  scale_units="xy", scale=1, width=0.007, edgecolor="k", linewidth=0.3)
+        ax.set_title(f"L* = {luv[0].flat[0]:.0f}", fontsize=9)
         ax.set_xlabel("u*"), ax.set_ylabel("v*")
         ax.set_aspect("equal")
     fig.tight_layout()
