@@ -44,7 +44,7 @@ def main() -> None:
     ap.add_argument("--json", default=None,
                     help="also write the numbers here (the book reads results/benchmarks/reference_defects.json)")
     args = ap.parse_args()
-    out: dict = {"benchmark": "benchmarks/reference_defects.py", "torch": torch.__version__,
+    record: dict = {"benchmark": "benchmarks/reference_defects.py", "torch": torch.__version__,
                  "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     torch.set_grad_enabled(False)
     # 1. gamut vs the scaled box (ours and the reference's conversion agree here)
@@ -59,8 +59,8 @@ def main() -> None:
     print(f"1. sRGB colours outside the reference's scaled LUV box: {outside}/{total} "
           f"= {100 * outside / total:.2f} %")
     print(f"   scaled-box extent of the sRGB gamut: min {lo.tolist()}, max {hi.tolist()}")
-    out["gamut_outside_box_percent"] = 100 * outside / total
-    out["gamut_extent_scaled"] = {"min": lo.tolist(), "max": hi.tolist()}
+    record["gamut_outside_box_percent"] = 100 * outside / total
+    record["gamut_extent_scaled"] = {"min": lo.tolist(), "max": hi.tolist()}
 
     # 2. zero perturbation on real pixels
     x = load_sample("cifar10").images
@@ -80,7 +80,7 @@ def main() -> None:
                                 ("1/255", 1 / 255), ("4/255", 4 / 255))]
         print(f"   {name:10s} pixels changed " + ", ".join(parts)
               + f"; max {255 * float(err.max()):.2f}/255")
-        out[f"cifar_zero_perturbation_{name.replace('. ', '_').strip()}"] = {
+        record[f"cifar_zero_perturbation_{name.replace('. ', '_').strip()}"] = {
             "pixels": npix, "images": int(x.shape[0]),
             "percent_over_1_255": 100 * float((err > 1 / 255).float().mean()),
             "percent_over_1e-4": 100 * float((err > 1e-4).float().mean()),
@@ -96,7 +96,7 @@ def main() -> None:
         err = (reference_threat("recoloradv")(xc)(xc) - xc).abs().amax(1)
         for thr in counts:
             counts[thr] += int((err > thr).sum())
-    out["srgb_zero_perturbation_reference_percent"] = {
+    record["srgb_zero_perturbation_reference_percent"] = {
         f"{thr:.4g}": 100 * c / 256 ** 3 for thr, c in counts.items()}
     print("   over all 256³ sRGB colours, the reference's zero perturbation changes "
           + ", ".join(f"> {thr:.4g}: {100 * c / 256 ** 3:.2f} %" for thr, c in counts.items()))
@@ -106,11 +106,11 @@ def main() -> None:
     for xc in all_srgb_colours(8):
         worst = max(worst, float((ours.apply(xc, ours.init(xc)) - xc).abs().max()))
     print(f"3. our identity lattice, max error over all 256³ sRGB colours: {255 * worst:.4f}/255 (float32)")
-    out["ours_identity_max_error_over_255"] = 255 * worst
+    record["ours_identity_max_error_over_255"] = 255 * worst
     if args.json:
         from stego_lib._io import atomic_write_json
 
-        atomic_write_json(args.json, out)
+        atomic_write_json(args.json, record)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_json", "sha256_file", "canonical_json"]
+__all__ = ["atomic_write_bytes", "atomic_write_json", "canonical_json", "default_dir", "sha256_file"]
+
+_PKG_PARENT = Path(__file__).resolve().parent.parent
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -20,6 +22,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        # mkstemp creates 0600; give the file the mode a plain open() would have.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -42,3 +48,13 @@ def sha256_file(path: str | os.PathLike) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def default_dir(root, env: str, name: str) -> Path:
+    """``root``, else ``$env``, else the checkout's ``name/`` folder, else ``./name``."""
+    if root is not None:
+        return Path(root)
+    if os.environ.get(env):
+        return Path(os.environ[env])
+    repo = _PKG_PARENT / name
+    return repo if repo.is_dir() else Path(name)

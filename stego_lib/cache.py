@@ -23,12 +23,10 @@ from typing import Callable, Mapping
 import numpy as np
 import torch
 
-from ._io import atomic_write_bytes, atomic_write_json, canonical_json, sha256_file
+from ._io import atomic_write_bytes, atomic_write_json, canonical_json, default_dir, sha256_file
 
 __all__ = ["CacheCorruptError", "CacheMiss", "Entry", "GPURequiredError", "ResultsCache",
            "cached", "can_compute", "config_key", "results_dir"]
-
-_PKG_PARENT = Path(__file__).resolve().parent.parent
 
 
 class CacheMiss(LookupError):
@@ -45,12 +43,7 @@ class GPURequiredError(RuntimeError):
 
 def results_dir(root: str | os.PathLike | None = None) -> Path:
     """``root``, else ``$STEGO_RESULTS``, else the checkout's ``results/``, else ``./results``."""
-    if root is not None:
-        return Path(root)
-    if os.environ.get("STEGO_RESULTS"):
-        return Path(os.environ["STEGO_RESULTS"])
-    repo = _PKG_PARENT / "results"
-    return repo if repo.is_dir() else Path("results")
+    return default_dir(root, "STEGO_RESULTS", "results")
 
 
 def config_key(config: Mapping, version: str) -> str:

@@ -19,12 +19,11 @@ import torch
 from torch import nn
 
 from . import models
-from ._io import atomic_write_bytes, atomic_write_json, sha256_file
+from ._io import atomic_write_bytes, atomic_write_json, default_dir, sha256_file
 
 __all__ = ["CheckpointNotFoundError", "ChecksumError", "available", "checkpoints_dir", "sha256_file",
            "entry", "load", "save"]
 
-_PKG_PARENT = Path(__file__).resolve().parent.parent
 MANIFEST = "manifest.json"
 
 
@@ -38,12 +37,7 @@ class ChecksumError(RuntimeError):
 
 def checkpoints_dir(root: str | os.PathLike | None = None) -> Path:
     """``root``, else ``$STEGO_CHECKPOINTS``, else the checkout's ``checkpoints/``."""
-    if root is not None:
-        return Path(root)
-    if os.environ.get("STEGO_CHECKPOINTS"):
-        return Path(os.environ["STEGO_CHECKPOINTS"])
-    repo = _PKG_PARENT / "checkpoints"
-    return repo if repo.is_dir() else Path("checkpoints")
+    return default_dir(root, "STEGO_CHECKPOINTS", "checkpoints")
 
 
 def _manifest(root: Path) -> dict:

@@ -21,3 +21,12 @@ def data_root():
     if root is None:
         pytest.skip("STEGO_DATA does not point at a data root holding MNIST")
     return root
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny tensors: one thread avoids oversubscription on small shared CPUs."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

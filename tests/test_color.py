@@ -10,13 +10,7 @@ from stego_lib.color import (SRGB_LUV_BOUNDS, LuvToRgb, RgbToLuv, linear_to_srgb
                              luv_to_scaled, rgb_to_luv, scaled_to_luv, srgb_to_linear)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread avoids oversubscription on small shared CPUs."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def srgb_grid(n: int = 33) -> torch.Tensor:

@@ -12,13 +12,7 @@ from stego_lib.attacks import (FUNCTIONAL_ATTACKS, Combined, Delta, ReColorAdv, 
                                attack, cw_margin, functional_attack)
 from stego_lib.color import luv_to_scaled, rgb_to_luv
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread avoids oversubscription on small shared CPUs."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 SMALL = {"recolor": {"resolution": (4, 6, 6)}}  # small lattices keep the tests fast

@@ -4,6 +4,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ._figure import finish
 from .table import Table
 
 
@@ -45,4 +46,4 @@ def examples_figure(results: dict):
             ax.set_xticks([]), ax.set_yticks([])
         row[0].set_ylabel(f"{key[0]}\n{key[1]}", rotation=0, ha="right", va="center", fontsize=8)
     fig.tight_layout()
-    return fig
+    return finish(fig)

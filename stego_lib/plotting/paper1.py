@@ -6,6 +6,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from ..papers import PAPER1_HEADLINES, PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR
+from ._figure import finish
 from .table import Table
 
 __all__ = ["fig_accuracy", "fig_auc", "fig_combined", "fig_roc", "fig_tpr", "variants_table",
@@ -67,7 +68,7 @@ def fig_tpr(curves: dict):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    return fig
+    return finish(fig)
 
 
 def fig_accuracy(curves: dict):
@@ -82,7 +83,7 @@ def fig_accuracy(curves: dict):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return fig
+    return finish(fig)
 
 
 def fig_combined(curves: dict, headlines: dict):
@@ -102,7 +103,7 @@ def fig_combined(curves: dict, headlines: dict):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    return fig
+    return finish(fig)
 
 
 def fig_roc(rocs: dict):
@@ -121,7 +122,7 @@ def fig_roc(rocs: dict):
         ax.legend(fontsize=7, loc="lower right")
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    return fig
+    return finish(fig)
 
 
 def fig_auc(aucs: dict):
@@ -133,7 +134,7 @@ def fig_auc(aucs: dict):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return fig
+    return finish(fig)
 
 
 def variants_table(t2_by_detector: dict, headlines_by_detector: dict) -> Table:

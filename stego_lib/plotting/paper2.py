@@ -8,6 +8,7 @@ import torch
 from ..attacks.recolor import _LUV_BOX
 from ..color import luv_to_rgb, scaled_to_luv
 from ..data import CIFAR10_CLASSES
+from ._figure import finish
 from .table import Table
 
 _TITLES = {"C": "ReColorAdv (CIELUV)", "C-RGB": "ReColorAdv (RGB)", "D": "delta (L-inf 8/255)",
@@ -53,7 +54,7 @@ def perturbation_grid(results: dict, names, *, index: int = 0, gain: float = 5.0
     axes[0][0].set_title("original", fontsize=8)
     axes[0][2].set_title(f"difference x{gain:g}", fontsize=8)
     fig.tight_layout()
-    return fig
+    return finish(fig)
 
 
 def examples_grid(results: dict, names, *, gain: float = 5.0):
@@ -75,7 +76,7 @@ def examples_grid(results: dict, names, *, gain: float = 5.0):
     for ax in axes.flat:
         ax.set_xticks([]), ax.set_yticks([])
     fig.tight_layout()
-    return fig
+    return finish(fig)
 
 
 def most_moved(lattices: np.ndarray) -> int:
@@ -119,4 +120,4 @@ def colour_field(lattice: np.ndarray, *, l_indices=None, scale: float = 3.0):
         ax.set_xlabel("u*"), ax.set_ylabel("v*")
         ax.set_aspect("equal")
     fig.tight_layout()
-    return fig
+    return finish(fig)
