@@ -1,8 +1,8 @@
 """Published numbers of the two papers, for overlays in the book.
 
 Paper I: Schöttle, Schlögl, Pasquini, Böhme, "Detecting Adversarial Examples - A Lesson
-from Multimedia Security", EUSIPCO 2018, Table II and Sections IV-A/B. Transcribed from
-the paper (see /work/shared/papers/TABLES.md in the project's shared folder).
+from Multimedia Security", EUSIPCO 2018, Table II and Sections IV-A/B, transcribed from
+the published paper.
 """
 from __future__ import annotations
 
