@@ -44,3 +44,14 @@ def test_data_overview_smoke():
     res = data_overview.run(data_overview.make_config("smoke", limit=20))
     arrays = res[("mnist", "test")]["arrays"]
     assert int(arrays["count"]) == 20 and arrays["class_counts"].sum() == 20
+
+
+def test_notebook_parameter_check():
+    from stego_lib.notebook import check_parameters
+
+    ns = {"__name__": "__main__", "_i1": "", "In": [], "profile": "smoke", "seed": 0,
+          "check_parameters": check_parameters, "pytest": pytest}
+    check_parameters(ns, ["profile", "seed", "limit"])
+    ns["colour"] = 1
+    with pytest.raises(ValueError, match="unknown parameter.*'colour'.*expected some of"):
+        check_parameters(ns, ["profile", "seed", "limit"])
