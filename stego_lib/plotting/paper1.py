@@ -58,17 +58,22 @@ def _paper_points(ax, key, model):
                 label=f"{model}: paper, Table II")
 
 
+
+def _finish_eps_axes(fig, ax, ylabel: str, *, ylim=(-0.03, 1.03), **legend):
+    """The common frame of every per-ε plot: ε on [0, 0.51], a light grid, a legend."""
+    ax.set(xlabel="ε", ylabel=ylabel, ylim=ylim, xlim=(0, 0.51))
+    ax.grid(alpha=0.3)
+    ax.legend(**legend)
+    fig.tight_layout()
+    return finish(fig)
+
 def fig_tpr(curves: dict):
     """Fig 2: true-positive rate vs ε; crosses are the paper's Table II."""
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for m, c in curves.items():
         ax.plot(c["eps"], c["tpr"], "-o", ms=3, color=COLORS[m], label=f"{LABELS[m]}: ours")
         _paper_points(ax, "tpr", m)
-    ax.set(xlabel="ε", ylabel="true-positive rate", ylim=(-0.03, 1.03), xlim=(0, 0.51))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    return finish(fig)
+    return _finish_eps_axes(fig, ax, "true-positive rate", fontsize=8, loc="lower right")
 
 
 def fig_accuracy(curves: dict):
@@ -79,11 +84,7 @@ def fig_accuracy(curves: dict):
         ax.plot(c["eps"], c["accuracy"], "-o", ms=3, color=COLORS[m], label=f"{LABELS[m]}: ours")
         ax.axvline(PAPER1_HEADLINES["zero_accuracy_eps"][m], color=COLORS[m], ls=":",
                    label=f"{m}: paper, accuracy 0 from ε = {PAPER1_HEADLINES['zero_accuracy_eps'][m]}")
-    ax.set(xlabel="ε", ylabel="accuracy under PGD", ylim=(-0.03, 1.03), xlim=(0, 0.51))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return finish(fig)
+    return _finish_eps_axes(fig, ax, "accuracy under PGD", fontsize=8)
 
 
 def fig_combined(curves: dict, headlines: dict):
@@ -99,11 +100,7 @@ def fig_combined(curves: dict, headlines: dict):
         ours = headlines.get(m, {}).get("perfect_separation_eps")
         if ours is not None:
             ax.axvline(ours, color=COLORS[m], ls="-.", lw=1, label=f"{m}: ours, perfect from ε = {ours}")
-    ax.set(xlabel="ε", ylabel="combined accuracy", ylim=(-0.03, 1.03), xlim=(0, 0.51))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    return finish(fig)
+    return _finish_eps_axes(fig, ax, "combined accuracy", fontsize=7, loc="lower right")
 
 
 def fig_roc(rocs: dict):
@@ -130,11 +127,7 @@ def fig_auc(aucs: dict):
     fig, ax = plt.subplots(figsize=(6, 3.2))
     for m, a in aucs.items():
         ax.plot(a["eps"], a["auc"], "-o", ms=3, color=COLORS[m], label=LABELS[m])
-    ax.set(xlabel="ε", ylabel="ROC AUC", ylim=(0.45, 1.01), xlim=(0, 0.51))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return finish(fig)
+    return _finish_eps_axes(fig, ax, "ROC AUC", ylim=(0.45, 1.01), fontsize=8)
 
 
 def variants_table(t2_by_detector: dict, headlines_by_detector: dict) -> Table:
