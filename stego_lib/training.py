@@ -175,6 +175,7 @@ def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, epoch
         adversary: ``(model, x, y) -> x_adv``; when given, each step trains on ``x_adv`` only
             (Madry et al. 2018). It is called with the model in eval mode (MadryCNN has no
             batch norm so this changes nothing there; for BN nets it keeps running stats clean).
+            An adversary with a ``set_step(step)`` method is told the step before each call.
         augment: ``x -> x`` applied to each float batch on the device before the adversary.
         seed: seeds the data order (and torch's global RNG for the adversary's random start).
         device: where to train; default: the model's device.
@@ -263,6 +264,8 @@ def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, epoch
                 if augment is not None:
                     x = augment(x)
                 if adversary is not None:
+                    if hasattr(adversary, "set_step"):  # e.g. an ε schedule
+                        adversary.set_step(step)
                     model.eval()
                     x = adversary(model, x, y).detach()
                 model.train()

@@ -1,0 +1,284 @@
+"""Paper I chunks: the detector threshold, clean scores, and one PGD sweep point per chunk.
+
+Each (model, ε, number of images) is one cache entry holding, per test image, the model's
+prediction on the adversarial image and the three detector scores (no images). A chunk is
+seeded from (seed, model, ε), so it does not depend on the batch size or on which chunks
+ran before; the campaign runner computes them one at a time, resumably.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ... import checkpoints, data
+from ...cache import CacheMiss, cached
+from .config import (CAMPAIGN_COMMAND, CHECKPOINTS, DETECTORS, EXPERIMENT, VERSION,
+                     ModelMissingError, images_for)
+
+
+def device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def all_scores(images: torch.Tensor, quantize) -> dict[str, np.ndarray]:
+    """The three detector scores of a batch (see ``DETECTORS``), as float32 arrays."""
+    from ...detectors import score, ws_estimate
+    from ...detectors.predictor import to_255
+
+    out = {}
+    for kind in ("abs", "signed"):
+        out[kind] = score(images, residual=kind, quantize=quantize).cpu().numpy().astype(np.float32)
+    x = images
+    if x.dtype != torch.uint8:  # WS needs 8-bit levels; use the same quantisation as above
+        x = to_255(x, quantize=quantize or "round").clamp(0, 255).to(torch.uint8)
+    out["ws"] = ws_estimate(x, variance="cross4").cpu().numpy().astype(np.float32)
+    return out
+
+
+def needs_gpu(n_images: int, steps: int) -> bool:
+    """Chunks this large are not computed inside a notebook on a CPU; the campaign does them."""
+    return n_images * max(steps, 1) > 100_000
+
+
+def checkpoint_sha(model: str) -> str | None:
+    try:
+        return checkpoints.entry(CHECKPOINTS[model])["sha256"]
+    except checkpoints.CheckpointNotFoundError:
+        return None
+
+
+class LazyModel:
+    """Loads a checkpoint at most once, and only when some chunk has to be computed."""
+
+    def __init__(self, name: str):
+        self.name, self.model = name, None
+
+    def get(self):
+        if self.model is None:
+            self.model = checkpoints.load(self.name, device=device())
+        return self.model
+
+
+class LazyTest:
+    """The first ``n`` test images, loaded only when a chunk has to be computed: a page that
+    reads committed results needs no data root."""
+
+    def __init__(self, cfg: dict):
+        self.cfg, self.split = cfg, None
+
+    def get(self, n: int | None = None) -> data.Split:
+        if self.split is None:
+            if self.cfg["data"] == "sample":
+                self.split = data.load_sample("mnist", limit=self.cfg["n_images"])
+            else:
+                self.split = data.load_mnist("test", limit=self.cfg["n_images"])
+        if n is None or n >= len(self.split):
+            return self.split
+        return data.Split(self.split.pixels[:n], self.split.labels[:n],
+                          dataclasses.replace(self.split.provenance, count=n))
+
+
+def threshold_chunk(cfg: dict, mode: str):
+    ccfg = {"kind": "threshold", "split": "train", "n": cfg["threshold_n"],
+            "detectors": list(DETECTORS)}
+
+    def compute():
+        split = data.load_mnist("train", limit=cfg["threshold_n"])
+        return all_scores(split.pixels, None), {"data": split.provenance.to_dict()}
+
+    return cached(EXPERIMENT, ccfg, VERSION, compute, needs_gpu=False,
+                  command=CAMPAIGN_COMMAND, mode=mode)
+
+
+def attack_config(cfg: dict, model_name: str, sha: str, eps: float, n: int) -> dict:
+    """The cache key of one sweep point (unchanged since the first release of the cache)."""
+    return {"kind": "attack", "model": model_name, "checkpoint": sha, "eps": eps,
+            "steps": cfg["steps"], "alpha": cfg["alpha"], "seed": cfg["seed"],
+            "n_images": n, "data": cfg["data"], "clip_start": cfg["clip_start"],
+            "loss": cfg["loss"], "quantize": cfg["quantize"]}
+
+
+def attack_chunk(cfg, model_name, sha, eps, n, test: LazyTest, lazy: LazyModel, mode, store,
+                 progress=None):
+    """PGD on the first ``n`` test images at ``eps``; predictions and detector scores."""
+    from ...attacks import PGD
+
+    def compute():
+        model = lazy.get()
+        dev = next(model.parameters()).device
+        atk = PGD(eps=eps, steps=cfg["steps"], alpha=cfg["alpha"], clip_start=cfg["clip_start"],
+                  loss=cfg["loss"])
+        gen = torch.Generator().manual_seed(
+            cfg["seed"] * 1_000_003 + list(CHECKPOINTS).index(model_name) * 10_007
+            + int(round(eps * 10_000)))
+        test_ = test.get(n)
+        start_all = atk.init(test_.images, generator=gen)
+        preds, scores = [], {k: [] for k in DETECTORS}
+        bs = cfg["batch_size"]
+        for i in range(0, len(test_), bs):
+            x = test_.images[i:i + bs].to(dev)
+            y = test_.labels[i:i + bs].to(dev)
+            x_adv = atk.run(model, x, y, start_all[i:i + bs].to(dev))
+            with torch.no_grad():
+                preds.append(model(x_adv).argmax(1).cpu())
+            for k, v in all_scores(x_adv, cfg["quantize"]).items():
+                scores[k].append(v)
+            if progress is not None:
+                progress(len(x))
+        pred = torch.cat(preds).numpy().astype(np.int8)
+        arrays = {"pred": pred, "success": pred != test_.labels.numpy()}
+        arrays.update({f"score_{k}": np.concatenate(v) for k, v in scores.items()})
+        return arrays, {"attack": repr(atk), "data": test_.provenance.to_dict()}
+
+    return cached(EXPERIMENT, attack_config(cfg, model_name, sha, eps, n), VERSION, compute,
+                  needs_gpu=needs_gpu(n, cfg["steps"]), command=CAMPAIGN_COMMAND, mode=mode,
+                  store=store)
+
+
+def clean_chunk(cfg, model_name, sha, test: LazyTest, lazy: LazyModel, mode, store):
+    ccfg = {"kind": "clean", "model": model_name, "checkpoint": sha,
+            "n_images": cfg["n_images"], "data": cfg["data"]}
+
+    def compute():
+        model = lazy.get()
+        test_ = test.get()
+        dev = next(model.parameters()).device
+        preds = []
+        with torch.no_grad():
+            for i in range(0, len(test_), cfg["batch_size"]):
+                preds.append(model(test_.images[i:i + cfg["batch_size"]].to(dev)).argmax(1).cpu())
+        arrays = {"pred": torch.cat(preds).numpy().astype(np.int8),
+                  "labels": test_.labels.numpy().astype(np.int8)}
+        arrays.update({f"score_{k}": v for k, v in all_scores(test_.pixels, None).items()})
+        return arrays, {"data": test_.provenance.to_dict()}
+
+    return cached(EXPERIMENT, ccfg, VERSION, compute, needs_gpu=False, command=CAMPAIGN_COMMAND,
+                  mode=mode, store=store)
+
+
+@dataclass
+class ModelResult:
+    """Per-image arrays of one model: rows are ε values, columns test images.
+
+    Row ``i`` holds results for the first ``n[i]`` images only (the ε outside Table II may be
+    computed on fewer images); the rest of the row is padding (``pred`` -1, ``success`` False,
+    scores NaN) that every summary leaves out."""
+
+    name: str
+    checkpoint: dict
+    eps: np.ndarray                 # (E,)
+    n: np.ndarray                   # (E,) images computed at each ε
+    pred: np.ndarray                # (E, N) int8 predicted label of the adversarial image
+    success: np.ndarray             # (E, N) bool  attack changed the label away from the truth
+    scores: dict                    # detector -> (E, N) float32
+    clean_pred: np.ndarray          # (N,) int8
+    clean_scores: dict              # detector -> (N,) float32
+    runtime_s: float = 0.0
+
+
+@dataclass
+class Paper1Result:
+    config: dict
+    labels: np.ndarray              # (N,) int64
+    data: str                       # provenance of the test images
+    thresholds: dict                # detector -> float (max over the threshold images)
+    threshold_data: str             # provenance of the threshold images
+    models: dict = field(default_factory=dict)   # name -> ModelResult
+    notes: list = field(default_factory=list)
+
+
+def _pad(a: np.ndarray, n: int, fill) -> np.ndarray:
+    if len(a) == n:
+        return a
+    out = np.full((n,), fill, dtype=a.dtype)
+    out[:len(a)] = a
+    return out
+
+
+def sweep_entry(cfg, m, sha, e, test, lazy, mode, store):
+    """The largest committed sweep point at ``e``: all images if cached, else the ε's own N."""
+    n = images_for(cfg, e)
+    if n < cfg["n_images"]:
+        try:
+            return attack_chunk(cfg, m, sha, e, cfg["n_images"], test, lazy, "cache-only", store)
+        except CacheMiss:
+            pass
+    return attack_chunk(cfg, m, sha, e, n, test, lazy, mode, store)
+
+
+def run(config: dict, *, mode: str = "auto", progress: bool = True) -> Paper1Result:
+    """Compute (or read from the cache) every chunk of ``config``.
+
+    Raises:
+        ModelMissingError: a needed checkpoint is not committed (the message names the
+            campaign command that trains it).
+        GPURequiredError: a paper-scale chunk is not cached (the campaign computes it).
+        CacheMiss: ``mode="cache-only"`` and a chunk is missing.
+    """
+    cfg = dict(config)
+    store = cfg["profile"] != "smoke"
+    notes = []
+    test = LazyTest(cfg)
+    shas = {}
+    for m in cfg["models"]:  # every checkpoint first, so a missing one fails before any work
+        shas[m] = checkpoint_sha(m)
+        if shas[m] is None:
+            raise ModelMissingError(
+                f"the {m} model (checkpoint {CHECKPOINTS[m]!r}) is not committed yet; "
+                f"train it with: python -m stego_lib.campaign run --items paper1-train-{m}")
+    try:
+        thr = threshold_chunk(cfg, mode if mode != "recompute" else "auto")
+        thr_scores, thr_data = {k: thr.arrays[k] for k in DETECTORS}, thr.meta.get("data", {})
+    except (data.DataNotFoundError, LookupError):
+        if cfg["profile"] != "smoke":
+            raise
+        split = test.get()
+        thr_scores, thr_data = all_scores(split.pixels, None), split.provenance.to_dict()
+        notes.append("No MNIST training data and no cached threshold: the threshold is the "
+                     "maximum over the smoke images themselves (so their false-positive rate "
+                     "is 0 by construction).")
+    thresholds = {k: float(np.max(v)) for k, v in thr_scores.items()}
+    thr_desc = (f"MNIST {thr_data.get('split', '?')}, {thr_data.get('count', 0):,} images "
+                f"({thr_data.get('source', '?')})")
+    result = None
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(cfg["models"]) * (len(cfg["eps"]) + 1), desc="paper1", unit="chunk",
+                   disable=None)  # no bar when stderr is not a terminal (notebooks, logs)
+    try:
+        for m in cfg["models"]:
+            sha, lazy = shas[m], LazyModel(CHECKPOINTS[m])
+            clean = clean_chunk(cfg, m, sha, test, lazy, mode, store)
+            n_all = len(clean.arrays["labels"])
+            if result is None:
+                d = clean.meta.get("data", {})
+                desc = data.Provenance(**d).describe() if d else "?"
+                result = Paper1Result(cfg, clean.arrays["labels"].astype(np.int64), desc,
+                                      thresholds, thr_desc, notes=notes)
+            if bar is not None:
+                bar.update(1)
+            rows, runtime = [], float(clean.meta.get("runtime_s", 0))
+            for e in cfg["eps"]:
+                ent = sweep_entry(cfg, m, sha, e, test, lazy, mode, store)
+                rows.append(ent.arrays)
+                runtime += float(ent.meta.get("runtime_s", 0))
+                if bar is not None:
+                    bar.update(1)
+            result.models[m] = ModelResult(
+                name=m, checkpoint=checkpoints.entry(CHECKPOINTS[m]), eps=np.array(cfg["eps"]),
+                n=np.array([len(r["pred"]) for r in rows]),
+                pred=np.stack([_pad(r["pred"], n_all, -1) for r in rows]),
+                success=np.stack([_pad(r["success"], n_all, False) for r in rows]),
+                scores={k: np.stack([_pad(r[f"score_{k}"], n_all, np.nan) for r in rows])
+                        for k in DETECTORS},
+                clean_pred=clean.arrays["pred"],
+                clean_scores={k: clean.arrays[f"score_{k}"] for k in DETECTORS},
+                runtime_s=runtime)
+    finally:
+        if bar is not None:
+            bar.close()
+    return result

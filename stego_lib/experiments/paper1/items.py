@@ -1,0 +1,137 @@
+"""Paper I's campaign items: the two MNIST models and the PGD sweep at paper scale.
+
+On a CPU the sweep attacks all 10,000 test images at the 15 ε of Table II and the first
+2,000 at the other 35 ε of the 0.01 ... 0.50 grid; on a GPU all 50 ε on all 10,000 images.
+The secret model is trained with a shortened PGD recipe on a CPU and with mnist_challenge's
+exact recipe on a GPU (see :mod:`.training`).
+"""
+from __future__ import annotations
+
+from ...cache import ResultsCache, config_key
+from ...campaign.core import Chunk, Item
+from . import training
+from .compute import (LazyModel, LazyTest, attack_chunk, attack_config, checkpoint_sha,
+                      clean_chunk, threshold_chunk)
+from .config import CHECKPOINTS, EXPERIMENT, VERSION, images_for, make_config
+
+# Throughput measured on a 2-core CPU (2 threads): PGD-40 on MadryCNN 43 images/s; a natural
+# training step (batch 50) 44 ms; a PGD-7 training step 177 ms; a PGD-40 one ~0.9 s.
+CPU_RATE = {"sweep": 43.0, "natural": 22.7, "adversarial": 5.6, "adversarial-reference": 1.1}
+
+
+def _has(ccfg: dict) -> bool:
+    npz, meta = ResultsCache().paths(EXPERIMENT, config_key(ccfg, VERSION))
+    return npz.exists() and meta.exists()
+
+
+def _adv_recipe(device: str) -> str:
+    return "adversarial-reference" if device == "cuda" else "adversarial"
+
+
+def _train_chunks(which_for_device):
+    def chunks(device: str) -> list[Chunk]:
+        which = which_for_device(device)
+        done_any = training.is_trained(which) or (
+            which == "adversarial" and training.is_trained("adversarial-reference"))
+        out, prev = [], 0
+        for end in training.slices(which):
+            def done(end=end):
+                return done_any or training.steps_done(which) >= end
+
+            def run(progress, end=end, start=prev):
+                training.train_slice(which, end, progress=False)
+                progress(end - start)
+            out.append(Chunk(f"steps {prev:,}-{end:,}", done, run, units=end - prev))
+            prev = end
+        return out
+    return chunks
+
+
+def _snapshot_pytorch_chunks(device: str) -> list[Chunk]:
+    name = "mnist_natural_pytorch_init"
+
+    def done():
+        from ... import checkpoints
+        try:
+            sha = checkpoints.entry(name)["sha256"]
+        except checkpoints.CheckpointNotFoundError:
+            return True  # nothing to measure
+        cfg = {"kind": "snapshot", "checkpoint": name, "sha256": sha,
+               "eps": list(training.SNAPSHOT_EPS), "n_images": training.SNAPSHOT_N,
+               "pgd": dict(training.PGD40, eps=None)}
+        npz, meta = ResultsCache().paths(EXPERIMENT + "_snapshots", config_key(cfg, "1"))
+        return npz.exists() and meta.exists()
+
+    def run(progress):
+        training.snapshot_checkpoint(name)
+        progress(3 * training.SNAPSHOT_N)
+    return [Chunk("PyTorch-initialised model", done, run, units=3 * training.SNAPSHOT_N)]
+
+
+def _threshold_chunks(device: str) -> list[Chunk]:
+    cfg = make_config("paper")
+    ccfg = {"kind": "threshold", "split": "train", "n": cfg["threshold_n"],
+            "detectors": ["abs", "signed", "ws"]}
+    return [Chunk("60,000 training images", lambda: _has(ccfg),
+                  lambda progress: (threshold_chunk(cfg, "auto"), progress(1)), units=1)]
+
+
+def _sweep_chunks(model: str):
+    def chunks(device: str) -> list[Chunk]:
+        cfg = make_config("paper", models=model)
+        if device == "cuda":
+            cfg["n_images_grid"] = cfg["n_images"]
+        test = LazyTest(cfg)
+        lazy = LazyModel(CHECKPOINTS[model])
+        out = []
+        for e in cfg["eps"]:
+            n = images_for(cfg, e)
+
+            def done(e=e, n=n):
+                sha = checkpoint_sha(model)
+                return sha is not None and any(
+                    _has(attack_config(cfg, model, sha, e, k)) for k in {n, cfg["n_images"]})
+
+            def run(progress, e=e, n=n):
+                attack_chunk(cfg, model, checkpoint_sha(model), e, n, test, lazy, "auto", True,
+                             progress=progress)
+            out.append(Chunk(f"ε {e:.2f} × {n:,}", done, run, units=n))
+
+        def clean_done():
+            sha = checkpoint_sha(model)
+            return sha is not None and _has({"kind": "clean", "model": model, "checkpoint": sha,
+                                             "n_images": cfg["n_images"], "data": cfg["data"]})
+
+        def clean_run(progress):
+            clean_chunk(cfg, model, checkpoint_sha(model), test, lazy, "auto", True)
+            progress(1)
+        return [Chunk("clean test images", clean_done, clean_run, units=1)] + out
+    return chunks
+
+
+def items() -> list[Item]:
+    return [
+        Item("paper1-threshold", "results/paper1: detector threshold over 60,000 training images",
+             _threshold_chunks, unit="chunk", rate={"cpu": 1 / 30}),
+        Item("paper1-train-natural",
+             "checkpoints/mnist_natural.pt (mnist_challenge init and schedule, 100,000 steps) "
+             "and snapshots at 5k/10k/20k/50k/100k steps",
+             _train_chunks(lambda device: "natural"), needs=("paper1-threshold",), unit="step",
+             rate={"cpu": CPU_RATE["natural"]}),
+        Item("paper1-snapshot-pytorch-init",
+             "results/paper1_snapshots: attackability of the PyTorch-initialised natural model",
+             _snapshot_pytorch_chunks, needs=("paper1-threshold",), unit="image",
+             rate={"cpu": CPU_RATE["sweep"]}),
+        Item("paper1-sweep-natural", "results/paper1: PGD-40 sweep of the natural model",
+             _sweep_chunks("natural"), needs=("paper1-train-natural", "paper1-threshold"),
+             unit="image", rate={"cpu": CPU_RATE["sweep"]}),
+        Item("paper1-train-adversarial",
+             "checkpoints/mnist_adversarial.pt (the secret model; PGD-7 recipe on a CPU, "
+             "mnist_challenge's PGD-40 recipe on a GPU)",
+             _train_chunks(_adv_recipe), unit="step",
+             rate={"cpu": CPU_RATE["adversarial"]}),
+        Item("paper1-sweep-adversarial", "results/paper1: PGD-40 sweep of the secret model",
+             _sweep_chunks("adversarial"),
+             needs=("paper1-train-adversarial", "paper1-threshold"), unit="image",
+             rate={"cpu": CPU_RATE["sweep"]}),
+    ]
