@@ -9,11 +9,13 @@ from ..papers import PAPER1_HEADLINES, PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR
 from ._figure import finish
 from .table import Table
 
-__all__ = ["fig_accuracy", "fig_auc", "fig_combined", "fig_roc", "fig_tpr", "variants_table",
-           "headline_table", "table2"]
+__all__ = ["dependence_table", "fig_accuracy", "fig_auc", "fig_combined", "fig_roc", "fig_tpr",
+           "headline_table", "table2", "variants_table"]
 
-COLORS = {"natural": "tab:blue", "adversarial": "tab:red"}
-LABELS = {"natural": "natural", "adversarial": "adversarial (paper: 'secret')"}
+COLORS = {"natural": "tab:blue", "adversarial": "tab:red", "natural_pytorch_init": "tab:gray"}
+LABELS = {"natural": "natural", "adversarial": "adversarial (paper: 'secret')",
+          "natural_pytorch_init": "natural, PyTorch init"}
+PAPER_KEY = {"natural": "natural", "adversarial": "adversarial", "natural_pytorch_init": "natural"}
 
 
 def _cell(v):
@@ -27,36 +29,53 @@ def table2(t2: dict) -> Table:
                  caption="Detector true-positive rate: (attack succeeded and flagged) / N")
 
 
-def _paper_tpr50(model: str):
+def _paper_tpr50_eps(model: str):
     """First ε of the paper's Table II grid with TPR >= 0.5 (the grid is coarser than 0.01)."""
-    key = "secret" if model == "adversarial" else model
-    tpr = PAPER1_TABLE2_TPR.get(key) or PAPER1_TABLE2_TPR.get(model)
-    if tpr is None:
-        return "–"
-    hit = next((e for e, t in zip(PAPER1_TABLE2_EPS, tpr) if t >= 0.5), None)
+    tpr = PAPER1_TABLE2_TPR[PAPER_KEY[model]]
+    return next((e for e, t in zip(PAPER1_TABLE2_EPS, tpr) if t >= 0.5), None)
+
+
+def _paper_tpr50(model: str) -> str:
+    hit = _paper_tpr50_eps(model)
     return f"{hit} (Table II grid)" if hit is not None else "–"
 
 
 def headline_table(h: dict) -> Table:
+    """Our headline numbers beside the paper's (from ``paper1.headlines``); a model without
+    results shows the paper's values and "not computed yet"."""
     rows = []
     for m, v in h.items():
         p = v["paper"]
+        ours = (lambda key: v[key]) if v.get("computed", True) else (lambda key: "not computed yet")
         rows += [
-            [m, "perfect separation from ε", v["perfect_separation_eps"], p["perfect_separation_eps"]],
-            [m, "model accuracy 0 from ε", v["zero_accuracy_eps"], p["zero_accuracy_eps"]],
-            [m, "minimum combined accuracy", v["min_combined_accuracy"], f"≥ {p['min_combined_accuracy']:.2f}"],
-            [m, "first ε with TPR ≥ 0.5", v["tpr50_eps"], _paper_tpr50(m)],
-            [m, "false-positive rate, clean test images", v["fpr"], "0 (claimed, not measured)"],
-            [m, "clean accuracy", v["clean_accuracy"], "–"],
+            [m, "perfect separation from ε", ours("perfect_separation_eps"),
+             p["perfect_separation_eps"]],
+            [m, "model accuracy 0 from ε", ours("zero_accuracy_eps"), p["zero_accuracy_eps"]],
+            [m, "minimum combined accuracy", ours("min_combined_accuracy"),
+             f"≥ {p['min_combined_accuracy']:.2f}"],
+            [m, "first ε with TPR ≥ 0.5", ours("tpr50_eps"), _paper_tpr50(m)],
+            [m, "false-positive rate, clean test images", ours("fpr"), "0 (claimed, not measured)"],
+            [m, "clean accuracy", ours("clean_accuracy"), "–"],
         ]
     return Table(["model", "quantity", "ours", "paper"], [[_cell(c) for c in r] for r in rows])
 
 
 def _paper_points(ax, key, model):
-    if key == "tpr":
+    if key == "tpr" and model in PAPER1_TABLE2_TPR:
         ax.plot(PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR[model], "x", color=COLORS[model], ms=7,
                 label=f"{model}: paper, Table II")
 
+
+def _ours(ax, c: dict, key: str, m: str) -> None:
+    """Our curve; points computed on fewer images than the largest N are drawn open."""
+    n = c["n"]
+    full = n == n.max()
+    ax.plot(c["eps"], c[key], "-", color=COLORS[m], lw=1.2)
+    ax.plot(c["eps"][full], c[key][full], "o", ms=3.5, color=COLORS[m],
+            label=f"{LABELS[m]}: ours, N = {n.max():,}")
+    if not full.all():
+        ax.plot(c["eps"][~full], c[key][~full], "o", ms=3.5, mfc="white", color=COLORS[m],
+                label=f"{LABELS[m]}: ours, N = {n[~full].max():,}")
 
 
 def _finish_eps_axes(fig, ax, ylabel: str, *, ylim=(-0.03, 1.03), **legend):
@@ -71,20 +90,26 @@ def fig_tpr(curves: dict):
     """Fig 2: true-positive rate vs ε; crosses are the paper's Table II."""
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for m, c in curves.items():
-        ax.plot(c["eps"], c["tpr"], "-o", ms=3, color=COLORS[m], label=f"{LABELS[m]}: ours")
+        _ours(ax, c, "tpr", m)
         _paper_points(ax, "tpr", m)
     return _finish_eps_axes(fig, ax, "true-positive rate", fontsize=8, loc="lower right")
 
 
-def fig_accuracy(curves: dict):
-    """Fig 3: model accuracy on the adversarial images vs ε; dotted lines mark where the
-    paper reports accuracy 0."""
+def fig_accuracy(curves: dict, headlines: dict):
+    """Fig 3: model accuracy on the adversarial images vs ε. As in the paper's figure, vertical
+    lines mark where the detector's TPR reaches about 50 %: dotted, the paper's (first ε of
+    Table II with TPR >= 0.5); dash-dotted, ours."""
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for m, c in curves.items():
-        ax.plot(c["eps"], c["accuracy"], "-o", ms=3, color=COLORS[m], label=f"{LABELS[m]}: ours")
-        ax.axvline(PAPER1_HEADLINES["zero_accuracy_eps"][m], color=COLORS[m], ls=":",
-                   label=f"{m}: paper, accuracy 0 from ε = {PAPER1_HEADLINES['zero_accuracy_eps'][m]}")
-    return _finish_eps_axes(fig, ax, "accuracy under PGD", fontsize=8)
+        _ours(ax, c, "accuracy", m)
+        if m in PAPER1_TABLE2_TPR:
+            e = _paper_tpr50_eps(m)
+            ax.axvline(e, color=COLORS[m], ls=":", label=f"{m}: paper, TPR ≈ 50 % at ε ≈ {e}")
+        ours = headlines.get(m, {}).get("tpr50_eps")
+        if ours is not None:
+            ax.axvline(ours, color=COLORS[m], ls="-.", lw=1,
+                       label=f"{m}: ours, TPR ≥ 50 % from ε = {ours}")
+    return _finish_eps_axes(fig, ax, "accuracy under PGD", fontsize=7)
 
 
 def fig_combined(curves: dict, headlines: dict):
@@ -92,11 +117,14 @@ def fig_combined(curves: dict, headlines: dict):
     bounds; dotted: our and the paper's perfect-separation ε."""
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for m, c in curves.items():
-        ax.plot(c["eps"], c["combined"], "-o", ms=3, color=COLORS[m], label=f"{LABELS[m]}: ours")
-        ax.axhline(PAPER1_HEADLINES["min_combined_accuracy"][m], color=COLORS[m], ls="--", lw=1,
-                   label=f"{m}: paper's minimum ({PAPER1_HEADLINES['min_combined_accuracy'][m]:.0%})")
-        ax.axvline(PAPER1_HEADLINES["perfect_separation_eps"][m], color=COLORS[m], ls=":", lw=1,
-                   label=f"{m}: paper, perfect from ε = {PAPER1_HEADLINES['perfect_separation_eps'][m]}")
+        _ours(ax, c, "combined", m)
+        if m in PAPER1_TABLE2_TPR:
+            ax.axhline(PAPER1_HEADLINES["min_combined_accuracy"][m], color=COLORS[m], ls="--",
+                       lw=1, label=f"{m}: paper's minimum "
+                                   f"({PAPER1_HEADLINES['min_combined_accuracy'][m]:.0%})")
+            ax.axvline(PAPER1_HEADLINES["perfect_separation_eps"][m], color=COLORS[m], ls=":",
+                       lw=1, label=f"{m}: paper, perfect from ε = "
+                                   f"{PAPER1_HEADLINES['perfect_separation_eps'][m]}")
         ours = headlines.get(m, {}).get("perfect_separation_eps")
         if ours is not None:
             ax.axvline(ours, color=COLORS[m], ls="-.", lw=1, label=f"{m}: ours, perfect from ε = {ours}")
@@ -126,7 +154,7 @@ def fig_auc(aucs: dict):
     """AUC (clean test images vs all attacked images) per ε."""
     fig, ax = plt.subplots(figsize=(6, 3.2))
     for m, a in aucs.items():
-        ax.plot(a["eps"], a["auc"], "-o", ms=3, color=COLORS[m], label=LABELS[m])
+        _ours(ax, a, "auc", m)
     return _finish_eps_axes(fig, ax, "ROC AUC", ylim=(0.45, 1.01), fontsize=8)
 
 
@@ -143,7 +171,30 @@ def variants_table(t2_by_detector: dict, headlines_by_detector: dict) -> Table:
             if "(ours" not in label:
                 continue
             model = label.split(" ")[0]
+            if not headlines_by_detector[det][model].get("computed", True):
+                continue
             rows.append([names.get(det, det), model, headlines_by_detector[det][model]["fpr"]]
                         + [_cell(v) for v in vals])
     return Table(header, rows, caption="TPR of each detector variant, threshold = maximum over "
                                        "the training images for that variant")
+
+
+def dependence_table(rows: list[dict]) -> Table:
+    """Clean accuracy and, per ε, PGD-40 accuracy / share flagged / TPR of natural models that
+    differ only in initialisation and training length (from ``paper1.training.snapshots``)."""
+    if not rows:
+        return Table(["model"], [], caption="no measurements committed yet")
+    eps = [f"{e:.2f}" for e in rows[0]["eps"]]
+    header = ["model", "clean acc."] + [f"{k}, ε {e}" for e in eps
+                                        for k in ("PGD acc.", "flagged", "TPR")]
+    body = []
+    for r in rows:
+        cells = [r["label"], r["clean_accuracy"]]
+        for i in range(len(eps)):
+            cells += [float(r["accuracy"][i]), float(r["flagged"][i]), float(r["tpr"][i])]
+        body.append(cells)
+    paper = dict(zip(PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR["natural"]))
+    body.append(["paper's natural model (Table II)", "–"] +
+                [c for e in rows[0]["eps"] for c in ("–", "–", paper.get(round(float(e), 2), "–"))])
+    return Table(header, body, caption=f"PGD-40 on the first {rows[0]['n']:,} test images; "
+                                       f"clean accuracy on all 10,000")

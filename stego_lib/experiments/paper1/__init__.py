@@ -16,12 +16,14 @@ Modules: :mod:`.config` (profiles and checks), :mod:`.compute` (cached chunks, :
 models' recipes), :mod:`.items` (the paper-scale campaign items). The paper-scale results
 are computed by ``python -m stego_lib.campaign run --items paper1``.
 """
-from .compute import ModelResult, Paper1Result, run
+from .compute import ModelResult, Paper1Result, committed_eps, page_result, run, run_committed
 from .config import (CHECKPOINTS, DETECTORS, EPS_PAPER, EXPERIMENT, VERSION, ModelMissingError,
                      images_for, make_config)
 from .summaries import auc, auc_table, curves, headlines, roc, table2
 from .training import RECIPES
 
 __all__ = ["CHECKPOINTS", "DETECTORS", "EPS_PAPER", "EXPERIMENT", "ModelMissingError",
-           "ModelResult", "Paper1Result", "RECIPES", "VERSION", "auc", "auc_table", "curves",
-           "headlines", "images_for", "make_config", "roc", "run", "table2"]
+           "ModelResult", "Paper1Result", "RECIPES", "VERSION", "auc", "auc_table", "committed_eps",
+           "curves",
+           "headlines", "images_for", "make_config", "page_result", "roc", "run", "run_committed",
+           "table2"]

@@ -282,3 +282,74 @@ def run(config: dict, *, mode: str = "auto", progress: bool = True) -> Paper1Res
         if bar is not None:
             bar.close()
     return result
+
+
+def committed_eps(cfg: dict, model: str) -> list[float]:
+    """The ε of ``cfg`` whose sweep point for ``model`` is in the results cache (at all images
+    or at the ε's own number of images), with the clean chunk cached too."""
+    from ...cache import ResultsCache, config_key
+
+    sha = checkpoint_sha(model)
+    if sha is None:
+        return []
+    cache = ResultsCache()
+
+    def has(ccfg):
+        npz, meta = cache.paths(EXPERIMENT, config_key(ccfg, VERSION))
+        return npz.exists() and meta.exists()
+
+    if not has({"kind": "clean", "model": model, "checkpoint": sha,
+                "n_images": cfg["n_images"], "data": cfg["data"]}):
+        return []
+    return [e for e in cfg["eps"]
+            if any(has(attack_config(cfg, model, sha, e, n))
+                   for n in {images_for(cfg, e), cfg["n_images"]})]
+
+
+def run_committed(config: dict, *, mode: str = "cache-only", progress: bool = False
+                  ) -> Paper1Result:
+    """Like :func:`run`, but each model over the ε of ``config`` that are already in the
+    results cache (a campaign that is still running shows what it has finished). Models with
+    nothing committed are left out; raises CacheMiss if no model has anything."""
+    parts = {}
+    for m in config["models"]:
+        eps = committed_eps(config, m)
+        if eps:
+            parts[m] = run({**config, "models": [m], "eps": eps}, mode=mode, progress=progress)
+    if not parts:
+        raise CacheMiss(f"{EXPERIMENT}: nothing committed at profile {config['profile']!r}")
+    first = next(iter(parts.values()))
+    merged = Paper1Result({**config, "models": list(parts)}, first.labels, first.data,
+                          first.thresholds, first.threshold_data, notes=first.notes)
+    for m, r in parts.items():
+        merged.models[m] = r.models[m]
+    return merged
+
+
+def page_result(profile: str, **overrides):
+    """What the Paper I page shows (a :class:`stego_lib.experiments.Shown`).
+
+    At profile ``paper`` it shows every model and ε whose paper-scale results are committed,
+    and says what is still being computed; when nothing is committed yet, or at a smaller
+    profile, it behaves like :func:`stego_lib.experiments.best_available`."""
+    from .. import Shown, best_available
+    from .config import make_config
+
+    if profile == "paper":
+        cfg = make_config("paper", **overrides)
+        try:
+            res = run_committed(cfg)
+        except CacheMiss:
+            pass
+        else:
+            pending = []
+            for m in cfg["models"]:
+                have = len(res.models[m].eps) if m in res.models else 0
+                if have < len(cfg["eps"]):
+                    pending.append(f"{m} model: {have} of {len(cfg['eps'])} ε values committed")
+            note = "Profile 'paper'."
+            if pending:
+                note += (" Still being computed by the campaign (" + "; ".join(pending) +
+                         "); the page shows what is committed.")
+            return Shown(res, "paper", profile, note)
+    return best_available(make_config, run, profile, **overrides)

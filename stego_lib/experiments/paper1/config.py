@@ -9,7 +9,12 @@ from .. import check_overrides
 
 EXPERIMENT = "paper1"
 VERSION = "1"  # bump when the stored arrays change meaning
-CHECKPOINTS = {"natural": "mnist_natural", "adversarial": "mnist_adversarial"}
+CHECKPOINTS = {"natural": "mnist_natural", "adversarial": "mnist_adversarial",
+               # the first natural model, PyTorch's default initialisation: smoke runs use it
+               # (it is always committed), and the page compares it with the others
+               "natural_pytorch_init": "mnist_natural_pytorch_init"}
+PAPER_MODELS = ("natural", "adversarial")   # the paper's two networks
+PAPER_KEY = {"natural": "natural", "adversarial": "adversarial", "natural_pytorch_init": "natural"}
 EPS_PAPER = tuple(round(0.01 * i, 2) for i in range(1, 51))      # 0.01, 0.02, ..., 0.50
 # Detector variants whose scores are stored per image:
 #   abs    - the authors' code: mean(w * |x - x_hat|)                         (default)
@@ -21,7 +26,7 @@ CAMPAIGN_COMMAND = "python -m stego_lib.campaign run --items paper1"
 _DEFAULTS = {
     # smoke: seconds on a CPU; the package's 1,000-image sample, first 100 images.
     # Few PGD steps, so the step is raised to 0.03 to let 10 steps span the ball.
-    "smoke": dict(models=("natural",), eps=(0.05, 0.1, 0.2, 0.3), steps=10, alpha=0.03,
+    "smoke": dict(models=("natural_pytorch_init",), eps=(0.05, 0.1, 0.2, 0.3), steps=10, alpha=0.03,
                   n_images=100, n_images_grid=None, data="sample"),
     # quick: minutes on a CPU; first 1,000 test images, the 15 ε of Table II.
     "quick": dict(models=("natural",), eps=PAPER1_TABLE2_EPS, steps=40, alpha=0.01,

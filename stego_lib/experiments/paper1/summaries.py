@@ -11,7 +11,7 @@ import numpy as np
 from ..._checks import check_choice
 from ...papers import PAPER1_HEADLINES, PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR
 from .compute import Paper1Result
-from .config import CHECKPOINTS, DETECTORS
+from .config import DETECTORS, PAPER_KEY, PAPER_MODELS
 
 
 def _valid(mr) -> np.ndarray:
@@ -58,18 +58,29 @@ def table2(res: Paper1Result, detector: str = "abs") -> dict:
     eps = [e for e in PAPER1_TABLE2_EPS if any(np.isclose(e, x) for x in grid)] or \
         list(PAPER1_TABLE2_EPS)
     rows = []
-    for m in CHECKPOINTS:
-        paper = dict(zip(PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR[m]))
-        rows.append((f"{m} (paper, n=10,000)", [paper[e] for e in eps]))
+    for m in _models(cur):
+        if m in PAPER_MODELS:
+            paper = dict(zip(PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR[m]))
+            rows.append((f"{m} (paper, n=10,000)", [paper[e] for e in eps]))
         if m not in cur:
             rows.append((f"{m} (ours: not computed yet)", [None] * len(eps)))
             continue
         c = cur[m]
-        idx = [int(np.argmin(np.abs(c["eps"] - e))) for e in eps]
-        ns = sorted({int(c["n"][i]) for i in idx})
+        idx = [_index(c["eps"], e) for e in eps]
+        ns = sorted({int(c["n"][i]) for i in idx if i is not None})
         rows.append((f"{m} (ours, n={'/'.join(f'{n:,}' for n in ns)})",
-                     [float(c["tpr"][i]) for i in idx]))
+                     [None if i is None else float(c["tpr"][i]) for i in idx]))
     return {"eps": eps, "rows": rows}
+
+
+def _models(cur: dict) -> list[str]:
+    """The paper's two models (always), then any other model that has results."""
+    return list(PAPER_MODELS) + [m for m in cur if m not in PAPER_MODELS]
+
+
+def _index(grid: np.ndarray, e: float):
+    hit = np.nonzero(np.isclose(grid, e))[0]
+    return int(hit[0]) if len(hit) else None
 
 
 def _perfect_from(eps: np.ndarray, ok: np.ndarray):
@@ -90,8 +101,9 @@ def headlines(res: Paper1Result, detector: str = "abs") -> dict:
     ``paper`` and ``computed=False``."""
     cur = curves(res, detector)
     out = {}
-    for m in CHECKPOINTS:
-        paper = {k: (v[m] if isinstance(v, dict) else v) for k, v in PAPER1_HEADLINES.items()}
+    for m in _models(cur):
+        key = PAPER_KEY[m]
+        paper = {k: (v[key] if isinstance(v, dict) else v) for k, v in PAPER1_HEADLINES.items()}
         if m not in cur:
             out[m] = {"computed": False, "paper": paper}
             continue

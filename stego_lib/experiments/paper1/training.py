@@ -234,5 +234,43 @@ def snapshot_checkpoint(name: str):
 
 
 __all__ = ["CHECKPOINTS", "RECIPES", "RampedPGD", "SLICE_STEPS", "SNAPSHOT_STEPS", "is_trained",
-           "robustness", "slices", "snapshot", "snapshot_checkpoint", "steps_done",
+           "robustness", "slices", "snapshot", "snapshot_checkpoint", "snapshots", "steps_done",
            "train_slice"]
+
+
+def snapshots() -> list[dict]:
+    """Every committed snapshot measurement: the natural run at ``SNAPSHOT_STEPS`` and the
+    PyTorch-initialised model. Each row: ``label``, ``init``, ``schedule``, ``steps``,
+    ``clean_accuracy`` and per-ε arrays ``eps``, ``accuracy``, ``flagged``, ``tpr`` (first
+    ``SNAPSHOT_N`` test images)."""
+    from ...cache import CacheMiss
+
+    rows = []
+
+    def add(label, init, schedule, steps, ccfg):
+        try:
+            ent = cached(EXPERIMENT + "_snapshots", ccfg, "1", None, needs_gpu=False,
+                         command="", mode="cache-only")
+        except CacheMiss:
+            return
+        a = ent.arrays
+        rows.append({"label": label, "init": init, "schedule": schedule, "steps": steps,
+                     "n": SNAPSHOT_N, "clean_accuracy": float(a["clean_accuracy"]),
+                     "eps": a["eps"], "accuracy": a["accuracy"], "flagged": a["flagged"],
+                     "tpr": a["tpr"]})
+
+    name = "mnist_natural_pytorch_init"
+    try:
+        rec = checkpoints.entry(name)
+        add("PyTorch init, Adam 1e-3 cosine", "PyTorch default", "Adam 1e-3, cosine, batch 50",
+            rec["config"].get("steps_done"),
+            {"kind": "snapshot", "checkpoint": name, "sha256": rec["sha256"],
+             "eps": list(SNAPSHOT_EPS), "n_images": SNAPSHOT_N, "pgd": dict(PGD40, eps=None)})
+    except checkpoints.CheckpointNotFoundError:
+        pass
+    r = RECIPES["natural"]
+    for step in SNAPSHOT_STEPS:
+        add(f"mnist_challenge init, {step:,} steps", "mnist_challenge",
+            f"Adam {r['lr']:g}, constant, batch {r['batch_size']}", step,
+            snapshot_config("natural", step, 0))
+    return rows

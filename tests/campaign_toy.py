@@ -1,0 +1,110 @@
+"""A small campaign for the runner's tests: a sliced training item and a results item that
+needs it, on the package's MNIST sample. Setting ``TOY_PAUSE`` to a file path makes the chunk
+named by ``TOY_PAUSE_AT`` write that file half-way through and then sleep, so a test can kill
+the process in the middle of a chunk."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from stego_lib import checkpoints, data, models, training
+from stego_lib.attacks import PGD
+from stego_lib.cache import ResultsCache, cached, config_key
+from stego_lib.campaign.core import Chunk, Item, state_dir
+
+SLICES = (6, 12, 18)
+EPS = (0.1, 0.2, 0.3)
+
+
+def _pause(name: str) -> None:
+    if os.environ.get("TOY_PAUSE") and os.environ.get("TOY_PAUSE_AT") == name:
+        Path(os.environ["TOY_PAUSE"]).write_text("paused")
+        time.sleep(60)
+
+
+def _state() -> Path:
+    return state_dir() / "toy.state.pt"
+
+
+def _steps() -> int:
+    p = _state()
+    return int(torch.load(p, weights_only=True)["step"]) if p.exists() else 0
+
+
+def _trained() -> bool:
+    return "toy_cnn" in checkpoints.available()
+
+
+def _train_chunks(device):
+    out, prev = [], 0
+    for end in SLICES:
+        def run(progress, end=end, start=prev):
+            split = data.load_sample("mnist", limit=60)
+            torch.manual_seed(0)
+            model = models.build("mnist_cnn")
+            calls = {"n": 0}
+
+            def augment(x):  # pauses half-way through the slice when asked
+                calls["n"] += 1
+                if calls["n"] == (end - start) // 2:
+                    _pause(f"train {end}")
+                return x
+            _state().parent.mkdir(parents=True, exist_ok=True)
+            hist = training.train(model, split.pixels, split.labels, epochs=100, batch_size=10,
+                                  lr=1e-3, max_steps=SLICES[-1], stop_at=end, seed=0,
+                                  adversary=lambda m, x, y: PGD(eps=0.1, steps=2, alpha=0.05)(m, x, y),
+                                  augment=augment, state_path=_state(), progress=False)
+            if hist["finished"]:
+                checkpoints.save(model, "toy_cnn", arch="mnist_cnn", config={}, data={},
+                                 metrics={}, half=False)
+            progress(end - start)
+        out.append(Chunk(f"steps to {end}", lambda end=end: _trained() or _steps() >= end,
+                         run, units=end - prev))
+        prev = end
+    return out
+
+
+def _cfg(eps):
+    return {"eps": eps, "sha": checkpoints.entry("toy_cnn")["sha256"] if _trained() else None}
+
+
+def _results_chunks(device):
+    def make(eps):
+        def done():
+            npz, meta = ResultsCache().paths("toy", config_key(_cfg(eps), "1"))
+            return _trained() and meta.exists()
+
+        def run(progress):
+            def compute():
+                model = checkpoints.load("toy_cnn")
+                split = data.load_sample("mnist", limit=40)
+                gen = torch.Generator().manual_seed(int(eps * 100))
+                atk = PGD(eps=eps, steps=3, alpha=eps / 2)
+                first = atk(model, split.images[:20], split.labels[:20], generator=gen)
+                _pause(f"results {eps}")
+                second = atk(model, split.images[20:], split.labels[20:], generator=gen)
+                x = torch.cat([first, second])
+                return {"x": x.numpy(), "pred": model(x).argmax(1).numpy()}, {}
+            cached("toy", _cfg(eps), "1", compute, needs_gpu=False, command="-")
+            progress(1)
+        return Chunk(f"eps {eps}", done, run)
+    return [make(e) for e in EPS]
+
+
+def items():
+    return [Item("toy-train", "checkpoint toy_cnn", _train_chunks, unit="step", rate={"cpu": 10}),
+            Item("toy-results", "results/toy", _results_chunks, needs=("toy-train",),
+                 unit="chunk", rate={"cpu": 1})]
+
+
+def arrays(results_root) -> dict:
+    """Every array the toy campaign stored, by file and name (for comparing two runs)."""
+    out = {}
+    for f in sorted(Path(results_root, "toy").glob("*.npz")):
+        with np.load(f, allow_pickle=False) as z:
+            out.update({f"{f.stem}/{k}": z[k] for k in z.files})
+    return out

@@ -1,0 +1,107 @@
+"""Paper I experiment layer: configuration, summaries over rows of unequal size, training
+recipes and the MadryCNN initialisation."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from stego_lib import models
+from stego_lib.experiments import paper1
+from stego_lib.experiments.paper1 import training
+from stego_lib.experiments.paper1.compute import ModelResult, Paper1Result
+
+
+def test_paper_profile_uses_all_images_on_table2_eps_and_fewer_elsewhere():
+    cfg = paper1.make_config("paper")
+    assert cfg["n_images"] == 10_000 and cfg["n_images_grid"] == 2_000
+    assert paper1.images_for(cfg, 0.10) == 10_000       # a Table II ε
+    assert paper1.images_for(cfg, 0.11) == 2_000        # off the table
+    assert len(cfg["eps"]) == 50
+    quick = paper1.make_config("quick")
+    assert quick["n_images_grid"] == quick["n_images"] == 1000
+    assert paper1.make_config("paper", n_images=500)["n_images_grid"] == 500
+
+
+@pytest.mark.parametrize("bad", [{"n_images_grid": 0}, {"models": "natural,nope"},
+                                 {"eps": [0.0]}, {"nonsense": 1}])
+def test_bad_config_raises_value_error(bad):
+    with pytest.raises(ValueError):
+        paper1.make_config("quick", **bad)
+
+
+def _result(n_rows=(4, 2)):
+    """Two ε rows over 4 images; the second row holds only the first 2 (padded)."""
+    labels = np.array([0, 1, 2, 3])
+    pred = np.array([[0, 0, 0, 0], [1, 1, -1, -1]], dtype=np.int8)
+    success = pred != labels
+    success[1, 2:] = False
+    scores = np.array([[0.1, 0.9, 0.9, 0.2], [0.9, 0.1, np.nan, np.nan]], dtype=np.float32)
+    mr = ModelResult("natural", {}, np.array([0.1, 0.2]), np.array(n_rows), pred, success,
+                     {d: scores for d in paper1.DETECTORS}, np.array([0, 1, 2, 3], dtype=np.int8),
+                     {d: np.array([0.1, 0.1, 0.6, 0.1], dtype=np.float32) for d in paper1.DETECTORS})
+    return Paper1Result({}, labels, "test", {d: 0.5 for d in paper1.DETECTORS}, "train",
+                        models={"natural": mr})
+
+
+def test_curves_count_only_the_images_each_row_holds():
+    c = paper1.curves(_result())["natural"]
+    # row 0: correct [T, F, F, F], flagged [F, T, T, F] -> tpr 2/4, combined 3/4
+    # row 1 (2 images): correct [F, T], flagged [T, F] -> tpr 1/2, combined 2/2
+    np.testing.assert_allclose(c["accuracy"], [0.25, 0.5])
+    np.testing.assert_allclose(c["tpr"], [0.5, 0.5])
+    np.testing.assert_allclose(c["combined"], [0.75, 1.0])
+    assert c["fpr"] == 0.25 and list(c["n"]) == [4, 2]
+
+
+def test_table2_always_shows_both_paper_rows_and_marks_missing_models():
+    rows = dict(paper1.table2(_result())["rows"])
+    assert any(k.startswith("adversarial (paper") for k in rows)
+    assert rows["adversarial (ours: not computed yet)"] == [None] * len(paper1.table2(_result())["eps"])
+    heads = paper1.headlines(_result())
+    assert heads["adversarial"] == {"computed": False, "paper": heads["adversarial"]["paper"]}
+    assert heads["adversarial"]["paper"]["zero_accuracy_eps"] == 0.47
+
+
+def test_roc_and_auc_use_only_the_held_images():
+    r = paper1.roc(_result(), "natural", 0.2)
+    assert r["n"] == 2
+    # negatives 0.1, 0.1, 0.6, 0.1; positives 0.9, 0.1 -> P(pos > neg) + ties / 2
+    expected = (4 + 0 + 0.5 * 3) / 8
+    assert r["auc"] == pytest.approx(expected)
+    sklearn = pytest.importorskip("sklearn.metrics")
+    y = np.r_[np.zeros(4), np.ones(2)]
+    assert sklearn.roc_auc_score(y, [0.1, 0.1, 0.6, 0.1, 0.9, 0.1]) == pytest.approx(expected)
+
+
+def test_madry_cnn_reference_initialisation():
+    torch.manual_seed(0)
+    m = models.build("mnist_cnn")
+    w = m.classifier[1].weight.detach()
+    assert float(w.abs().max()) <= 0.2 + 1e-6             # truncated at 2 std
+    assert 0.085 < float(w.std()) < 0.09                   # std of N(0, 0.1) cut at ±2σ: 0.088
+    assert torch.all(m.classifier[1].bias == 0.1)
+    torch.manual_seed(0)
+    p = models.build("mnist_cnn", init="pytorch")
+    assert float(p.classifier[1].weight.detach().std()) < 0.02
+    with pytest.raises(ValueError, match="init"):
+        models.build("mnist_cnn", init="xavier")
+
+
+def test_ramped_pgd_grows_eps_linearly_then_holds():
+    atk = training.RampedPGD(10, eps=0.3, steps=1, alpha=0.1, random_start=False)
+    model = models.build("mnist_cnn").eval()
+    x, y = torch.full((2, 1, 28, 28), 0.5), torch.tensor([0, 1])
+    for step, eps in ((0, 0.03), (4, 0.15), (50, 0.3)):
+        atk.set_step(step)
+        change = float((atk(model, x, y) - x).abs().max())
+        assert change == pytest.approx(min(eps, 0.1 * eps / 0.3), abs=1e-6)
+
+
+def test_training_slices_end_at_every_snapshot_and_the_last_step():
+    ends = training.slices("natural")
+    assert set(training.SNAPSHOT_STEPS) <= set(ends) and ends[-1] == 100_000
+    assert all(b > a for a, b in zip(ends, ends[1:]))
+    assert training.slices("adversarial")[-1] == training.RECIPES["adversarial"]["steps"]
+    with pytest.raises(ValueError, match="recipe"):
+        training.train_slice("nope", 10)
