@@ -10,7 +10,7 @@ export STEGO_DATA ?= data
 export OMP_NUM_THREADS ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: setup book test unit notebooks bench clean
+.PHONY: setup book test unit notebooks bench campaign campaign-status clean
 
 setup: $(STAMP)
 
@@ -25,10 +25,19 @@ book: setup
 	$(BIN)/jupyter-book build . -W --keep-going
 	@echo "Book: _build/html/index.html"
 
-test: setup unit notebooks
+# Unit, property and statistical tests, and every docstring example in the package.
+# Then every notebook at profile smoke, the book, and the book opened in a real browser.
+test: setup unit notebooks book browser-check
 
 unit: setup
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --ignore=tests/browser --doctest-modules stego_lib
+
+# Serve _build/html on 127.0.0.1 and open every page in headless Chromium (Debian's
+# `chromium`; nothing is downloaded): JavaScript errors, unrendered formulas, broken links,
+# missing images and sideways scrolling fail. Screenshots land in _build/screenshots/.
+browser-check: setup
+	@test -f _build/html/index.html || $(MAKE) book
+	$(BIN)/python -m pytest tests/browser -p no:cacheprovider
 
 # Each notebook: MyST text -> ipynb -> parameters set to the smoke profile -> nbval.
 notebooks: setup
@@ -44,6 +53,14 @@ notebooks: setup
 bench: setup
 	$(BIN)/pip install -e ".[bench]"
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+# The paper-scale results, resumable: `nohup nice -n 10 make campaign > campaign.log 2>&1 &`.
+# Pass ITEMS=a,b or MINUTES=M to narrow it; finished chunks land in results/ and checkpoints/.
+campaign: setup
+	$(BIN)/python -m stego_lib.campaign run $(if $(ITEMS),--items $(ITEMS)) $(if $(MINUTES),--max-minutes $(MINUTES))
+
+campaign-status: setup
+	$(BIN)/python -m stego_lib.campaign status $(if $(ITEMS),--items $(ITEMS))
 
 clean:
 	rm -rf _build

@@ -84,7 +84,9 @@ def _sweep_chunks(model: str):
         test = LazyTest(cfg)
         lazy = LazyModel(CHECKPOINTS[model])
         out = []
-        for e in cfg["eps"]:
+        # Table II's ε first (all images), then the rest of the grid: a campaign that stops
+        # early has the published columns complete.
+        for e in sorted(cfg["eps"], key=lambda e: (images_for(cfg, e) < cfg["n_images"], e)):
             n = images_for(cfg, e)
 
             def done(e=e, n=n):
