@@ -10,7 +10,7 @@ export STEGO_DATA ?= data
 export OMP_NUM_THREADS ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: setup book test unit notebooks bench campaign campaign-status clean
+.PHONY: setup book test unit notebooks browser-check bench campaign campaign-status clean
 
 setup: $(STAMP)
 

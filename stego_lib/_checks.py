@@ -40,6 +40,7 @@ def check_images(x, *, channels: int | tuple[int, ...] | None = None, name: str 
     if x.numel() == 0:
         return
     # One reduction pass each: cheap next to any model forward.
+    x = x.detach()  # a check, not part of any graph (attacks validate inputs that need grad)
     if not torch.isfinite(x).all():
         raise ValueError(f"{name} must be finite, got NaN or inf values")
     lo, hi = float(x.min()), float(x.max())

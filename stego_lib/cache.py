@@ -38,7 +38,11 @@ class CacheCorruptError(RuntimeError):
 
 
 class GPURequiredError(RuntimeError):
-    """A GPU-scale result is missing and this machine has no GPU to compute it."""
+    """A paper-scale result is not cached and is too large to compute here in passing.
+
+    Such results are computed by a separate, resumable command (the campaign, or a GPU run)
+    whose finished chunks are committed; the message names that command.
+    """
 
 
 def results_dir(root: str | os.PathLike | None = None) -> Path:
@@ -128,8 +132,9 @@ def cached(experiment: str, config: Mapping, version: str,
         config: JSON-serialisable dict that fully determines the result.
         version: bump it when the code's output changes, so old entries are not reused.
         compute: returns ``(arrays, meta)`` for the entry.
-        needs_gpu: the chunk is GPU-scale; on a CPU-only machine a miss fails fast.
-        command: the command that computes it on a GPU, quoted in the error.
+        needs_gpu: the chunk is paper-scale; on a CPU-only machine a miss fails fast with
+            :class:`GPURequiredError` (unless ``STEGO_ALLOW_CPU=1``).
+        command: the resumable command that computes it, quoted in the error.
         mode: ``"auto"`` (compute on a miss), ``"cache-only"`` (raise CacheMiss) or
             ``"recompute"`` (ignore the cache).
         store: write the computed entry (smoke runs pass False).
@@ -142,12 +147,14 @@ def cached(experiment: str, config: Mapping, version: str,
         if hit is not None:
             return hit
     where = cache.paths(experiment, config_key(config, version))[0]
+    # Name the entry relative to the results folder: messages end up on book pages.
+    shown = where.relative_to(cache.root.parent).as_posix()
     if mode == "cache-only":
-        raise CacheMiss(f"{experiment}: no cached result at {where}")
+        raise CacheMiss(f"{experiment}: no cached result {shown}")
     if not can_compute(needs_gpu):
         raise GPURequiredError(
-            f"{experiment}: the GPU-scale result {where} is not cached and this machine has no GPU. "
-            f"Run on a GPU: {command}  (or set STEGO_ALLOW_CPU=1 to run it on the CPU, slowly)")
+            f"{experiment}: the paper-scale result {shown} is not computed yet; compute it with "
+            f"`{command}` (resumable), or set STEGO_ALLOW_CPU=1 to compute it in place")
     start = time.perf_counter()
     arrays, meta = compute()
     meta = {"runtime_s": round(time.perf_counter() - start, 3), **dict(meta)}

@@ -1,12 +1,14 @@
 """Published numbers of the two papers, for overlays in the book.
 
 Paper I: Schöttle, Schlögl, Pasquini, Böhme, "Detecting Adversarial Examples - A Lesson
-from Multimedia Security", EUSIPCO 2018, Table II and Sections IV-A/B, transcribed from
-the published paper.
+from Multimedia Security", EUSIPCO 2018, Table II and Sections IV-A/B. Paper II: Laidlaw &
+Feizi, "Functional Adversarial Attacks", NeurIPS 2019, Table 1. Both transcribed from the
+published papers.
 """
 from __future__ import annotations
 
-__all__ = ["PAPER1_TABLE2_EPS", "PAPER1_TABLE2_TPR", "PAPER1_HEADLINES"]
+__all__ = ["PAPER1_TABLE2_EPS", "PAPER1_TABLE2_TPR", "PAPER1_HEADLINES", "PAPER2_TABLE1",
+           "PAPER2_TABLE1_ATTACKS", "paper2_accuracy"]
 
 # Table II: detector true positive rate over the 10,000 MNIST test images.
 PAPER1_TABLE2_EPS = (0.01, 0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.33, 0.35, 0.37,
@@ -28,3 +30,35 @@ PAPER1_HEADLINES = {
     # false positives on benign images claimed (Sec. IV-A)
     "false_positive_rate": 0.0,
 }
+
+# Laidlaw & Feizi (NeurIPS 2019), Table 1: accuracy (%) of ResNet-32 on CIFAR-10 (the TRADES
+# row: the TRADES authors' model). Rows are defences, columns attacks; "None" is clean accuracy.
+PAPER2_TABLE1_ATTACKS = ("None", "C-RGB", "C", "D", "S", "C+S", "C+D", "S+D", "C+S+D")
+PAPER2_TABLE1 = {
+    "Undefended": (92.2, 5.9, 3.0, 0.0, 0.9, 0.8, 0.0, 0.0, 0.0),
+    "C": (88.7, 43.5, 45.8, 5.7, 3.6, 3.4, 0.9, 0.2, 0.2),
+    "D": (84.8, 74.9, 50.6, 30.6, 16.0, 11.7, 8.9, 2.7, 2.2),
+    "S": (82.7, 16.9, 8.0, 0.5, 26.2, 4.8, 0.0, 0.1, 0.0),
+    "C+S": (89.5, 31.7, 23.0, 0.7, 10.9, 8.7, 0.5, 0.6, 0.4),
+    "C+D": (88.5, 36.3, 19.5, 7.5, 2.7, 2.8, 5.2, 4.1, 4.6),
+    "S+D": (82.1, 66.9, 42.7, 35.4, 21.9, 13.4, 12.2, 7.6, 4.1),
+    "C+S+D": (88.9, 30.6, 17.2, 7.3, 3.5, 3.3, 5.5, 3.7, 3.6),
+    "TRADES": (84.4, 81.3, 59.2, 53.6, 26.6, 17.5, 22.0, 8.6, 5.7),
+    "Undefended (B&W)": (88.3, 5.3, 4.1, 0.0, 0.9, 0.6, 0.0, 0.0, 0.0),
+    "C (B&W)": (85.8, 40.8, 38.9, 4.2, 2.5, 2.5, 0.5, 0.1, 0.2),
+}
+
+
+def paper2_accuracy(defence: str, attack: str) -> float:
+    """The paper's Table 1 entry (accuracy in %) for ``defence`` under ``attack``.
+
+    Example:
+        >>> paper2_accuracy("Undefended", "C")
+        3.0
+    """
+    if defence not in PAPER2_TABLE1:
+        raise ValueError(f"unknown defence {defence!r}; expected one of {', '.join(PAPER2_TABLE1)}")
+    if attack not in PAPER2_TABLE1_ATTACKS:
+        raise ValueError(f"unknown attack {attack!r}; expected one of "
+                         f"{', '.join(PAPER2_TABLE1_ATTACKS)}")
+    return PAPER2_TABLE1[defence][PAPER2_TABLE1_ATTACKS.index(attack)]

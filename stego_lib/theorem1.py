@@ -49,6 +49,7 @@ from fractions import Fraction
 from typing import Iterable, Sequence
 
 __all__ = [
+    "clipped_witness",
     "to_fraction", "to_fractions", "from_uint8",
     "in_additive", "in_functional", "in_combined",
     "functional_scale", "combined_scales",
@@ -349,3 +350,44 @@ def one_pixel_witness(x, eps1, eps2, *, direction: str = "auto") -> list[Fractio
         if _valid(w):
             return w
     return build(+1)
+
+
+def clipped_witness(x, eps1, eps2) -> list[Fraction]:
+    """A separating point that is also a valid image, using less than the full budget.
+
+    With ``i`` the brightest pixel (value ``m``) and ``eps2 < 1``: darken every pixel by
+    ``1 - eps2`` and set pixel ``i`` to ``max(0, (1 - eps2) m - eps1)`` when ``m > eps1``;
+    otherwise brighten by ``1 + eps2`` and set pixel ``i`` to
+    ``min(1, (1 + eps2) m + eps1)``, which works when ``m + eps1 < 1`` and
+    ``(1 + eps2) m < 1``. For ``eps1 < 1/2`` one of the two always applies to a non-zero
+    image, so the conclusion of Theorem 1 survives clipping to ``[0, 1]^n`` even where the
+    full-budget :func:`one_pixel_witness` leaves it.
+
+    Raises:
+        ValueError: ``x`` is all zeros, ``eps2 >= 1``, or neither construction applies.
+
+    Example:
+        >>> from fractions import Fraction as F
+        >>> x = [F(3, 5)]
+        >>> w = clipped_witness(x, "2/5", "1/2")
+        >>> w, in_combined(x, w, "2/5", "1/2"), in_additive(x, w, "2/5"), in_functional(x, w, "1/2")
+        ([Fraction(0, 1)], True, False, False)
+    """
+    xs = _image(x)
+    e1, e2 = _budget(eps1, "eps1"), _budget(eps2, "eps2")
+    if e2 >= 1:
+        raise ValueError(f"clipped_witness needs eps2 < 1, got eps2 = {e2}")
+    m = max(xs)
+    if m == 0:
+        raise ValueError("the all-zero image has no witness: t_combined(0) equals t_add(0), got x = 0")
+    i = xs.index(m)
+    if m > e1:
+        w = [(1 - e2) * v for v in xs]
+        w[i] = max(Fraction(0), (1 - e2) * m - e1)
+        return w
+    if m + e1 < 1 and (1 + e2) * m < 1:
+        w = [(1 + e2) * v for v in xs]
+        w[i] = min(Fraction(1), (1 + e2) * m + e1)
+        return w
+    raise ValueError(f"neither construction applies: brightest pixel {m}, eps1 = {e1}, "
+                     f"eps2 = {e2} (needs m > eps1, or m + eps1 < 1 and (1 + eps2) m < 1)")

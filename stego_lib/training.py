@@ -15,8 +15,8 @@ Example::
     >>> y = torch.randint(0, 10, (64,))
     >>> hist = training.train(models.build("mnist_cnn"), x, y, epochs=1, batch_size=32,
     ...                       lr=1e-3, seed=0, progress=False)
-    >>> len(hist["loss"])
-    2
+    >>> hist["steps"], hist["finished"], len(hist["loss"])  # one logged mean: log_every=100
+    (2, True, 1)
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ __all__ = ["TrainState", "cifar_augment", "evaluate", "make_optimizer", "make_sc
            "predict", "to_float", "train"]
 
 OPTIMIZERS = ("adam", "sgd")
-SCHEDULES = (None, "cosine", "multistep")
+SCHEDULES = (None, "cosine", "multistep", "onecycle")
 
 
 def to_float(x: torch.Tensor) -> torch.Tensor:
@@ -104,12 +104,19 @@ def make_optimizer(model: nn.Module, *, optimizer: str, lr: float, weight_decay:
 
 def make_scheduler(opt: torch.optim.Optimizer, *, schedule: str | None, total_steps: int,
                    steps_per_epoch: int, milestones=(), gamma: float = 0.1):
-    """A per-step scheduler: cosine over ``total_steps``, or multistep at epoch ``milestones``."""
+    """A per-step scheduler: cosine over ``total_steps``, multistep at epoch ``milestones``, or
+    one-cycle (Smith & Topin 2019: cosine warm-up over the first 15 % of the steps from lr/25 to
+    lr, then cosine annealing to lr/2,500; with SGD the momentum cycles 0.95 -> 0.85 -> 0.95)."""
     check_choice(schedule, SCHEDULES, name="schedule")
     if schedule is None:
         return None
     if schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(total_steps, 1))
+    if schedule == "onecycle":
+        lr = opt.param_groups[0]["lr"]
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(total_steps, 2),
+                                                   pct_start=0.15, div_factor=25.0,
+                                                   final_div_factor=100.0)
     ms = [int(m) * steps_per_epoch for m in milestones]
     if not ms:
         raise ValueError("schedule='multistep' needs milestones (epochs), got none")
@@ -152,7 +159,8 @@ def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, epoch
           batch_size: int, lr: float, optimizer: str = "adam", weight_decay: float = 0.0,
           momentum: float = 0.9, schedule: str | None = None, milestones=(),
           adversary: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
-          augment: Callable[[torch.Tensor], torch.Tensor] | None = None, seed: int = 0,
+          augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+          objective: Callable | None = None, seed: int = 0,
           device: str | torch.device | None = None, progress: bool = True,
           max_steps: int | None = None, max_seconds: float | None = None,
           stop_at: int | None = None,
@@ -176,7 +184,14 @@ def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, epoch
             (Madry et al. 2018). It is called with the model in eval mode (MadryCNN has no
             batch norm so this changes nothing there; for BN nets it keeps running stats clean).
             An adversary with a ``set_step(step)`` method is told the step before each call.
-        augment: ``x -> x`` applied to each float batch on the device before the adversary.
+        augment: ``x -> x`` applied to each float batch on the device before the adversary; one
+            with a ``set_step(step)`` method is told the step too (so a resumed run can redraw
+            exactly the augmentation an uninterrupted one would have).
+        objective: ``(model, x, y, x_adv) -> (loss, logits, targets)``, called in train mode
+            with the clean (augmented) batch ``x`` and the adversary's ``x_adv`` (None without
+            an adversary); replaces the default, cross-entropy on ``x_adv`` (or on ``x``).
+            ``logits`` and ``targets`` are what the logged accuracy counts. E.g. training on
+            ``cat(x, x_adv)`` (Laidlaw & Feizi) or the TRADES loss.
         seed: seeds the data order (and torch's global RNG for the adversary's random start).
         device: where to train; default: the model's device.
         progress: show a tqdm bar.
@@ -210,6 +225,9 @@ def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, epoch
         raise ValueError(f"adversary must be callable (model, x, y) -> x_adv, got {adversary!r}")
     if augment is not None and not callable(augment):
         raise ValueError(f"augment must be callable x -> x, got {augment!r}")
+    if objective is not None and not callable(objective):
+        raise ValueError(f"objective must be callable (model, x, y, x_adv) -> (loss, logits, "
+                         f"targets), got {objective!r}")
     if device is None:
         p = next(model.parameters(), None)
         device = p.device if p is not None else torch.device("cpu")
@@ -262,15 +280,22 @@ def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, epoch
                 x = to_float(images[idx].to(device, non_blocking=True))
                 y = labels[idx].to(device, non_blocking=True)
                 if augment is not None:
+                    if hasattr(augment, "set_step"):
+                        augment.set_step(step)
                     x = augment(x)
                 if adversary is not None:
                     if hasattr(adversary, "set_step"):  # e.g. an ε schedule
                         adversary.set_step(step)
                     model.eval()
-                    x = adversary(model, x, y).detach()
+                    x_adv = adversary(model, x, y).detach()
+                else:
+                    x_adv = None
                 model.train()
-                logits = model(x)
-                loss = F.cross_entropy(logits, y)
+                if objective is None:
+                    logits = model(x if x_adv is None else x_adv)
+                    loss, targets = F.cross_entropy(logits, y), y
+                else:
+                    loss, logits, targets = objective(model, x, y, x_adv)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -278,7 +303,7 @@ def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, epoch
                     sched.step()
                 step += 1
                 run_loss += float(loss.detach())
-                run_acc += float((logits.argmax(1) == y).float().mean())
+                run_acc += float((logits.detach().argmax(1) == targets).float().mean())
                 run_n += 1
                 if step % log_every == 0 or step == total:
                     history["loss"].append(run_loss / run_n)

@@ -94,9 +94,12 @@ def test_recolor_is_a_function_of_colour(seed, space):
 
 
 @HSET
-@given(seed=st.integers(0, 2**31 - 1), space=st.sampled_from(["luv", "rgb"]))
-def test_identity_colour_map_gives_identity_image(seed, space):
-    threat = ReColorAdv(space=space)
+@given(seed=st.integers(0, 2**31 - 1),
+       space_gamut=st.sampled_from([("luv", "shrink"), ("luv", "chroma"), ("luv", "clamp"),
+                                    ("rgb", "clamp")]))
+def test_identity_colour_map_gives_identity_image(seed, space_gamut):
+    space, gamut = space_gamut
+    threat = ReColorAdv(space=space, gamut=gamut)
     x = images(seed, n=2, size=6).double()
     x[0, :, 0, :] = torch.tensor([[1.0, 0, 0], [0, 0, 1.0], [0, 0, 0], [1.0, 1, 1], [0, 1, 0], [1, 0, 1]]).T
     torch.testing.assert_close(threat.apply(x, threat.init(x)), x, atol=1e-9, rtol=0)
@@ -109,6 +112,76 @@ def test_identity_lattice_whole_gamut_within_one_level():
     x = torch.stack([r, g, b]).reshape(1, 3, 64, 64 * 64)
     threat = ReColorAdv()
     assert (threat.apply(x, threat.init(x)) - x).abs().max() < 1 / 255
+
+
+# The paper's f maps colours to colours with |f(c) − c| <= eps per CIELUV channel. A lattice
+# pushed to its bound in every channel, applied to colours from all over the sRGB cube (black,
+# white, the primaries and their mixes), is the hardest case for both properties.
+def extreme_lattices(resolution=(4, 6, 6)) -> torch.Tensor:
+    """(8, 3, *resolution): the 8 sign patterns of ±eps in (L, u, v), at every lattice point."""
+    signs = torch.tensor([[a, b, c] for a in (-1, 1) for b in (-1, 1) for c in (-1, 1)],
+                         dtype=torch.float64)
+    return (0.06 * signs).view(8, 3, 1, 1, 1).expand(8, 3, *resolution).clone()
+
+
+def cube_colours(n: int = 9) -> torch.Tensor:
+    """(8, 3, n, n*n): every image holds the same n³ grid over the sRGB cube."""
+    v = torch.linspace(0, 1, n, dtype=torch.float64)
+    r, g, b = torch.meshgrid(v, v, v, indexing="ij")
+    return torch.stack([r, g, b]).reshape(1, 3, n, n * n).expand(8, -1, -1, -1).clone()
+
+
+def test_new_colours_stay_in_the_eps_box_in_cieluv():
+    """gamut='shrink': every pixel moves at most (6, 12, 12) in (L*, u*, v*), the bound
+    eps = 0.06 of the scaled units, and its new colour is a valid sRGB colour."""
+    x, delta = cube_colours(), extreme_lattices()
+    threat = ReColorAdv(resolution=(4, 6, 6))
+    adv = threat.apply(x, (delta,))
+    moved = (rgb_to_luv(adv) - rgb_to_luv(x)).abs().amax((0, 2, 3))
+    assert (moved <= torch.tensor([6.0, 12.0, 12.0], dtype=torch.float64) + 1e-3).all()
+    assert moved.min() > 5.9  # the lattices do use the whole bound somewhere
+    # with the earlier RGB clamp the same lattices move colours far outside the box
+    old = ReColorAdv(resolution=(4, 6, 6), gamut="clamp").apply(x, (delta,))
+    assert (rgb_to_luv(old) - rgb_to_luv(x)).abs().amax() > 30
+
+
+@HSET
+@given(seed=st.integers(0, 2**31 - 1), dark=st.floats(0.01, 1.0))
+def test_random_colour_functions_stay_in_the_eps_box(seed, dark):
+    """Any lattice inside the bound, on any image (scaled towards black by ``dark``)."""
+    threat = ReColorAdv(resolution=(4, 6, 6), random_start=True)
+    x = images(seed, n=2).double() * dark
+    (delta,) = threat.init(x, torch.Generator().manual_seed(seed))
+    delta = delta.sign() * 0.06  # every lattice value on the bound, random signs
+    adv = threat.apply(x, (delta,))
+    moved = (rgb_to_luv(adv) - rgb_to_luv(x)).abs().amax((0, 2, 3))
+    assert (moved <= torch.tensor([6.0, 12.0, 12.0], dtype=torch.float64) + 1e-3).all()
+    assert (adv - x).abs().max() <= 127 / 255
+
+
+def test_per_pixel_rgb_change_is_bounded():
+    """The largest per-pixel change of an RGB channel that the eps box allows, with the
+    displacement shrunk into the gamut, is 126.2/255: the search of every 8-bit colour on the
+    cube's surface against the corners of the box in benchmarks/recolor_gamut.py (cyan
+    (0, 241, 252) moved by (+6, +12, +12) gets R = 126). The earlier RGB clamp reached 255."""
+    x, delta = cube_colours(), extreme_lattices()
+    change = {g: (ReColorAdv(resolution=(4, 6, 6), gamut=g).apply(x, (delta,)) - x).abs().amax()
+              for g in ("shrink", "clamp")}
+    assert change["shrink"] <= 127 / 255
+    assert change["clamp"] > 200 / 255
+
+
+def test_attack_respects_the_bounds_on_trained_like_inputs():
+    """A real attack run (large lr drives the lattice onto its bounds) on images with dark and
+    saturated pixels: per-pixel change within the CIELUV box and the RGB bound above."""
+    x = images(7, n=4)
+    x[:, :, :4] *= 0.05  # near-black rows
+    x[:, 0, 4:] = 1.0    # saturated reds
+    threat = ReColorAdv(resolution=(4, 6, 6))
+    adv = attack(tiny_model(), x, labels(4), threat, iterations=5, lr=0.5)
+    dluv = (rgb_to_luv(adv.double()) - rgb_to_luv(x.double())).abs().amax((0, 2, 3))
+    assert (dluv <= torch.tensor([6.0, 12.0, 12.0], dtype=torch.float64) + 1e-2).all()
+    assert (adv - x).abs().max() <= 127 / 255
 
 
 def test_lattice_values_at_lattice_points():
@@ -280,6 +353,8 @@ def test_bad_images_and_labels():
     (lambda: ReColorAdv(eps=-0.1), "eps must be a finite number > 0, got -0.1"),
     (lambda: ReColorAdv(eps=(0.1, 0.1)), r"three numbers, got \(0.1, 0.1\)"),
     (lambda: ReColorAdv(resolution=(16, 1, 32)), r"three ints >= 2, got \(16, 1, 32\)"),
+    (lambda: ReColorAdv(gamut="nearest"), "unknown gamut mode for space 'luv' 'nearest'"),
+    (lambda: ReColorAdv(space="rgb", gamut="shrink"), "expected one of 'clamp'"),
     (lambda: StAdv(eps=0), "eps must be a finite number > 0, got 0"),
     (lambda: StAdv(padding="reflect"), "unknown padding 'reflect'"),
     (lambda: Delta(eps=float("inf")), "got inf"),
@@ -293,7 +368,8 @@ def test_bad_hyperparameters(build, match):
 
 def test_repr_lists_hyperparameters():
     assert repr(ReColorAdv()) == ("ReColorAdv(space='luv', eps=(0.06, 0.06, 0.06), "
-                                  "resolution=(16, 32, 32), random_start=False)")
+                                  "resolution=(16, 32, 32), gamut='shrink', random_start=False)")
+    assert "gamut='clamp'" in repr(ReColorAdv(space="rgb"))
     assert repr(StAdv()) == "StAdv(eps=0.05, padding='border', random_start=False)"
     assert repr(Delta()) == "Delta(eps=0.0313725, random_start=False)"
     assert repr(functional_attack("S+D")).startswith("Combined([StAdv(")

@@ -105,3 +105,36 @@ def test_training_slices_end_at_every_snapshot_and_the_last_step():
     assert training.slices("adversarial")[-1] == training.RECIPES["adversarial"]["steps"]
     with pytest.raises(ValueError, match="recipe"):
         training.train_slice("nope", 10)
+
+
+def test_campaign_computes_a_gpu_scale_sweep_chunk_on_a_cpu(tmp_path, monkeypatch):
+    """The page refuses to start paper-scale work on a CPU; the campaign does it on purpose."""
+    import json
+    import shutil
+
+    from stego_lib.cache import GPURequiredError
+    from stego_lib.experiments.paper1 import compute, items
+
+    repo = __import__("pathlib").Path(__file__).resolve().parents[1]
+    ck = tmp_path / "checkpoints"
+    ck.mkdir()
+    manifest = json.loads((repo / "checkpoints" / "manifest.json").read_text())
+    rec = dict(manifest["checkpoints"]["mnist_natural_pytorch_init"], file="mnist_natural.pt")
+    shutil.copy(repo / "checkpoints" / "mnist_natural_pytorch_init.pt", ck / "mnist_natural.pt")
+    (ck / "manifest.json").write_text(json.dumps({"format": 1,
+                                                  "checkpoints": {"mnist_natural": rec}}))
+    monkeypatch.setenv("STEGO_CHECKPOINTS", str(ck))
+    monkeypatch.setenv("STEGO_RESULTS", str(tmp_path / "results"))
+    monkeypatch.delenv("STEGO_ALLOW_CPU", raising=False)
+    monkeypatch.setattr(compute, "needs_gpu", lambda n, steps: True)
+    monkeypatch.setattr(compute.torch.cuda, "is_available", lambda: False)
+    small = paper1.make_config("smoke", models="natural", eps=[0.1], n_images=20, steps=2,
+                               threshold_n=200)
+    monkeypatch.setattr(items, "make_config", lambda profile, **kw: {**small, **kw})
+    with pytest.raises(GPURequiredError, match="stego_lib.campaign"):
+        paper1.run(small)
+    chunk = next(c for c in items._sweep_chunks("natural")("cpu") if c.name.startswith("ε"))
+    assert not chunk.done()
+    done = []
+    chunk.run(done.append)
+    assert chunk.done() and sum(done) == 20

@@ -262,3 +262,26 @@ def test_zero_image_combined_equals_additive():
     x = [F(0), F(0), F(0)]
     for y in ([E1, -E1, F(0)], [E1 + F(1, 10**9), F(0), F(0)], [F(1, 100)] * 3):
         assert in_combined(x, y, E1, E2) == in_additive(x, y, E1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 255), min_size=1, max_size=12).filter(any),
+       st.integers(1, 499), st.integers(1, 999))
+def test_clipped_witness_is_a_valid_separating_image(pixels, a, b):
+    from stego_lib.theorem1 import clipped_witness
+    x = [F(p, 255) for p in pixels]
+    e1, e2 = F(a, 1000), F(b, 1000)          # eps1 < 1/2, eps2 < 1, in either order
+    w = clipped_witness(x, e1, e2)
+    assert all(0 <= v <= 1 for v in w)
+    assert in_combined(x, w, e1, e2) and not in_additive(x, w, e1) and not in_functional(x, w, e2)
+
+
+def test_clipped_witness_example_where_the_full_budget_witnesses_are_invalid():
+    from stego_lib.theorem1 import clipped_witness, one_pixel_witness
+    x, e1, e2 = [F(3, 5)], F(2, 5), F(1, 2)
+    assert 2 * e1 + e2 > 1
+    assert one_pixel_witness(x, e1, e2, direction="up") == [F(13, 10)]
+    assert one_pixel_witness(x, e1, e2, direction="down") == [F(-1, 10)]
+    assert clipped_witness(x, e1, e2) == [F(0)]
+    with pytest.raises(ValueError, match="all-zero"):
+        clipped_witness([F(0), F(0)], e1, e2)

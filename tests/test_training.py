@@ -66,21 +66,45 @@ def test_adversary_trains_on_adversarial_batch_only():
 
     def adversary(model, xb, yb):
         assert not model.training          # attacked in eval mode
+        assert xb.dtype == torch.float32 and 0 <= float(xb.min()) and float(xb.max()) <= 1
         seen.append(xb.shape[0])
         return torch.zeros_like(xb)        # all-black: the model can only learn the prior
 
     m = toy_model()
+    w0, b0 = m[1].weight.detach().clone(), m[1].bias.detach().clone()
     training.train(m, x, y, epochs=1, batch_size=16, lr=1e-2, adversary=adversary, seed=0,
                    progress=False)
     assert seen == [16, 16, 16, 16]
-    preds = m(x.float() / 255).argmax(1)
-    assert preds.unique().numel() <= 2
-    # with a real PGD adversary the loop runs and the robust accuracy is a number in [0, 1]
-    pgd = PGD(eps=0.1, steps=2, alpha=0.05)
-    training.train(m, x, y, epochs=1, batch_size=32, lr=1e-2, adversary=lambda a, b, c: pgd(a, b, c),
-                   seed=0, progress=False)
+    # Trained on black images only: the first layer's weights get zero gradient (its input is
+    # all zeros) and stay exactly as they were, while its bias moves. Training on the clean
+    # batch would move the weights too.
+    assert torch.equal(m[1].weight, w0)
+    assert not torch.equal(m[1].bias, b0)
+
+
+def test_adversarial_training_uses_the_attack_and_evaluate_counts_correctly():
+    x, y = toy_data(256)
+    m = toy_model()
+    training.train(m, x, y, epochs=5, batch_size=32, lr=1e-2, seed=0, progress=False)
+    calls = []
+
+    def adversary(model, xb, yb):
+        calls.append(xb.shape[0])
+        return PGD(eps=0.05, steps=2, alpha=0.03)(model, xb, yb)
+
+    training.train(m, x, y, epochs=1, batch_size=64, lr=1e-3, adversary=adversary, seed=0,
+                   progress=False)
+    assert calls == [64, 64, 64, 64]
+    # evaluate under an attack equals the accuracy on the attacked images, counted by hand
+    pgd = PGD(eps=0.3, steps=10, alpha=0.05)
+    torch.manual_seed(0)
     acc = training.evaluate(m, x, y, attack=lambda a, b, c: pgd(a, b, c))
-    assert 0.0 <= acc <= 1.0
+    torch.manual_seed(0)
+    x_adv = pgd(m.eval(), x.float() / 255, y)
+    by_hand = float((m(x_adv).argmax(1) == y).float().mean())
+    assert acc == pytest.approx(by_hand)
+    # and the attack does something: the model is accurate on clean images, not under attack
+    assert training.evaluate(m, x, y) > 0.9 > acc
 
 
 def test_cifar_augment_shapes_and_content():

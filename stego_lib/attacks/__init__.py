@@ -6,3 +6,4 @@ from .stadv import StAdv
 from .delta import Delta
 from .combined import Combined
 from .loop import FUNCTIONAL_ATTACKS, attack, cw_margin, functional_attack
+from .adaptive import AdaptivePGD, quantize_in_ball

@@ -40,7 +40,11 @@ def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat:
            progress: bool = False, return_params: bool = False):
     """Run a functional attack: Adam on the CW margin plus the weighted regulariser.
 
-    Paper: Laidlaw & Feizi, *Functional Adversarial Attacks*, NeurIPS 2019, Eq. (*).
+    Paper: Laidlaw & Feizi, *Functional Adversarial Attacks*, NeurIPS 2019, Section 4: the
+    Lagrangian relaxation the paper labels (∗), ``argmin_{f ∈ F_diff-col} L_adv(f, x) +
+    λ L_smooth(f)``, with ``L_adv`` the Carlini–Wagner f6 loss of its Eq. (3). The paper
+    solves (∗) by "PGD"; its code (and this loop) takes Adam steps and projects onto
+    ``F_diff-col`` after each one.
 
     Each iteration: ``loss = Σ_n [margin_n + reg_weight · threat.regularizer_n]``;
     one Adam step on all of ``threat``'s parameters; ``threat.project``. The
@@ -147,7 +151,7 @@ def functional_attack(name: str, *, recolor: dict | None = None, stadv: dict | N
 
     Example:
         >>> functional_attack("C+D", delta={"eps": 4 / 255})
-        Combined([ReColorAdv(space='luv', eps=(0.06, 0.06, 0.06), resolution=(16, 32, 32), random_start=False), Delta(eps=0.0156863, random_start=False)])
+        Combined([ReColorAdv(space='luv', eps=(0.06, 0.06, 0.06), resolution=(16, 32, 32), gamut='shrink', random_start=False), Delta(eps=0.0156863, random_start=False)])
     """
     check_choice(name, FUNCTIONAL_ATTACKS, name="functional attack")
     parts = []

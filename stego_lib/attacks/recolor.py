@@ -18,16 +18,39 @@ Two colour spaces:
   channel (about 15/255) is our choice, since the reference never states one:
   the same number as in CIELUV, on a cube of the same unit size.
 
+The paper's ``f`` maps the colour space to itself (``f: C → C``), so every new
+colour must be a real colour. In CIELUV a pixel's new colour ``c + δ(c)`` can
+fall outside the sRGB gamut; the ``gamut`` argument says what happens then:
+
+* ``"shrink"`` (default): the pixel's displacement is shrunk along the segment
+  from ``c`` until the colour is in the gamut
+  (:func:`stego_lib.color.luv_shrink_to_gamut`). Every pixel's change then
+  stays inside the ε box in CIELUV (6 L*, 12 u*, 12 v* units by default), the
+  paper's per-channel bound, and a zero displacement is still the identity.
+* ``"chroma"``: L* clamped to [0, 100], then chroma reduced at fixed L* and
+  hue (:func:`stego_lib.color.luv_gamut_map`). Valid colours and an exact
+  identity too, but not bounded: lifting a bright yellow (L* = 97) by 6 L*
+  units leaves only colours near white, so a pixel can change by a whole
+  channel.
+* ``"clamp"``: convert the colour as it is and clamp the RGB image to [0, 1]
+  (this class's behaviour before the modes were added, kept for comparison).
+  Near black, 12 u*/v* units are an enormous chromaticity change and the clamp
+  can turn an almost black pixel almost white.
+
+In RGB the cube is the gamut and clamping is the projection onto it, so
+``"clamp"`` is the only mode there.
+
 Deliberate differences from the reference code (cassidylaidlaw/ReColorAdv):
 
 * The reference's lattice spans the scaled box ``L ∈ [0, 100],
   u, v ∈ [−100, 100]``, which does not contain the sRGB gamut (saturated reds
   reach u ≈ 175, blues v ≈ −134); colours outside it are clamped to the box.
-  Every projection also sends the lattice through an sRGB gamut clip, which
-  moves lattice points that lie outside the gamut, so even a zero
-  perturbation changes pixels. Here the lattice covers the gamut, holds the
-  displacement ``δ`` (not ``f``), and only the output image is clamped to
-  [0, 1]; the identity lattice reproduces every sRGB colour to float rounding.
+  Every projection also sends the lattice through an sRGB gamut clip (an RGB
+  clamp of the lattice's colours), which moves lattice points that lie
+  outside the gamut, so even a zero perturbation changes pixels. Here the
+  lattice covers the gamut and holds the displacement ``δ`` (not ``f``); the
+  gamut is enforced on each pixel's new colour instead of on the lattice,
+  so the identity lattice reproduces every sRGB colour to float rounding.
 * Lattice interpolation is one ``grid_sample`` call (no Python loop, no gather).
 """
 from __future__ import annotations
@@ -36,7 +59,8 @@ import torch
 import torch.nn.functional as F
 
 from .._checks import check_choice, check_images, check_positive
-from ..color import SRGB_LUV_BOUNDS, luv_to_rgb, luv_to_scaled, rgb_to_luv, scaled_to_luv
+from ..color import (SRGB_LUV_BOUNDS, luv_gamut_map, luv_shrink_to_gamut, luv_to_rgb,
+                     luv_to_scaled, rgb_to_luv, scaled_to_luv)
 from .threat import ThreatModel, pair_smoothness
 
 __all__ = ["ReColorAdv"]
@@ -45,8 +69,9 @@ __all__ = ["ReColorAdv"]
 _LUV_BOX = tuple(((lo + off) / scale, (hi + off) / scale)
                  for (lo, hi), off, scale in zip(SRGB_LUV_BOUNDS, (0, 100, 100), (100, 200, 200)))
 _RGB_BOX = ((0.0, 1.0),) * 3
-_DEFAULTS = {"luv": {"eps": 0.06, "resolution": (16, 32, 32)},   # reference defaults
-             "rgb": {"eps": 0.06, "resolution": (32, 32, 32)}}   # our choice
+_DEFAULTS = {"luv": {"eps": 0.06, "resolution": (16, 32, 32), "gamut": "shrink"},  # ref. eps, res.
+             "rgb": {"eps": 0.06, "resolution": (32, 32, 32), "gamut": "clamp"}}   # our choice
+_GAMUTS = {"luv": ("shrink", "chroma", "clamp"), "rgb": ("clamp",)}
 
 
 class ReColorAdv(ThreatModel):
@@ -62,14 +87,21 @@ class ReColorAdv(ThreatModel):
             [0, 1] for ``"rgb"`` (default 0.06, ≈ 15/255, our choice).
         resolution: lattice points per colour axis, three ints >= 2. Default
             (16, 32, 32) along (L, u, v) for ``"luv"``; (32, 32, 32) for ``"rgb"``.
+        gamut: how a new colour outside the sRGB gamut is made valid (see
+            the module docstring). ``"shrink"`` (default for ``"luv"``): the
+            pixel's displacement is shrunk until the colour is valid, so each
+            pixel moves at most ``eps`` per CIELUV channel. ``"chroma"``:
+            chroma reduced at fixed L* and hue. ``"clamp"``: RGB clamp of the
+            output (the only mode for ``"rgb"``; for ``"luv"`` the earlier
+            behaviour, kept for comparison).
         random_start: start from a uniform random ``δ`` in the bound instead
             of the identity (default False, as in the reference).
 
     Parameters (``init``): a 1-tuple holding ``δ``, shape ``(N, 3, *resolution)``.
 
     Raises:
-        ValueError: unknown ``space``; non-positive ``eps``; resolution not
-            three ints >= 2. ``apply`` raises on images that are not
+        ValueError: unknown ``space`` or ``gamut``; non-positive ``eps``;
+            resolution not three ints >= 2. ``apply`` raises on images that are not
             ``(N, 3, H, W)`` floats in [0, 1].
 
     Example:
@@ -81,11 +113,14 @@ class ReColorAdv(ThreatModel):
     """
 
     name = "C"
-    _hparams = ("space", "eps", "resolution", "random_start")
+    _hparams = ("space", "eps", "resolution", "gamut", "random_start")
 
     def __init__(self, *, space: str = "luv", eps: float | tuple[float, float, float] | None = None,
-                 resolution: tuple[int, int, int] | None = None, random_start: bool = False):
+                 resolution: tuple[int, int, int] | None = None, gamut: str | None = None,
+                 random_start: bool = False):
         check_choice(space, ("luv", "rgb"), name="colour space")
+        gamut = _DEFAULTS[space]["gamut"] if gamut is None else gamut
+        check_choice(gamut, _GAMUTS[space], name=f"gamut mode for space {space!r}")
         eps = _DEFAULTS[space]["eps"] if eps is None else eps
         eps = (eps,) * 3 if isinstance(eps, (int, float)) and not isinstance(eps, bool) else tuple(eps)
         if len(eps) != 3:
@@ -99,6 +134,7 @@ class ReColorAdv(ThreatModel):
         self.space = space
         self.eps = tuple(float(e) for e in eps)
         self.resolution = resolution
+        self.gamut = gamut
         self.random_start = bool(random_start)
         self.name = "C" if space == "luv" else "C-RGB"
         self._box = _LUV_BOX if space == "luv" else _RGB_BOX
@@ -124,10 +160,25 @@ class ReColorAdv(ThreatModel):
         """Images ``(N, 3, H, W)`` in the perturbation's coordinates (scaled LUV or RGB)."""
         return luv_to_scaled(rgb_to_luv(images)) if self.space == "luv" else images
 
-    def from_space(self, coords: torch.Tensor) -> torch.Tensor:
-        """Inverse of :meth:`to_space`, clamped to [0, 1]."""
-        rgb = luv_to_rgb(scaled_to_luv(coords)) if self.space == "luv" else coords
-        return rgb.clamp(0, 1)
+    def from_space(self, coords: torch.Tensor, origin: torch.Tensor | None = None) -> torch.Tensor:
+        """Inverse of :meth:`to_space` that returns valid colours: ``(N, 3, H, W)`` in [0, 1].
+
+        ``origin`` (same shape, in the same coordinates) is where each pixel's colour
+        started; ``gamut="shrink"`` needs it and pulls out-of-gamut colours back toward it.
+        With ``"shrink"`` and ``"chroma"`` colours are moved into the gamut in CIELUV, so the
+        final clamp removes only float rounding; with ``"clamp"`` the clamp does all the work.
+        """
+        if self.space == "rgb":
+            return coords.clamp(0, 1)
+        luv = scaled_to_luv(coords)
+        if self.gamut == "shrink":
+            if origin is None:
+                raise ValueError("gamut='shrink' needs the pixels' original colours (origin), "
+                                 "got None")
+            luv = luv_shrink_to_gamut(scaled_to_luv(origin), luv)
+        elif self.gamut == "chroma":
+            luv = luv_gamut_map(luv)
+        return luv_to_rgb(luv).clamp(0, 1)
 
     def displacement(self, coords: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
         """``δ`` interpolated trilinearly at ``coords`` ``(N, 3, H, W)``; returns ``(N, 3, H, W)``."""
@@ -143,7 +194,7 @@ class ReColorAdv(ThreatModel):
         """``f`` applied to every pixel: ``(N, 3, H, W)`` in [0, 1]."""
         (delta,) = params
         coords = self.to_space(images)
-        return self.from_space(coords + self.displacement(coords, delta))
+        return self.from_space(coords + self.displacement(coords, delta), origin=coords)
 
     @torch.no_grad()
     def project(self, params: tuple) -> tuple:

@@ -20,6 +20,9 @@ from .._io import atomic_write_json
 # The one place where experiment modules register their items (each module has ``items()``).
 MODULES = (
     "stego_lib.experiments.paper1.items",
+    "stego_lib.experiments.paper2.items",
+    "stego_lib.experiments.perceptual_items",
+    "stego_lib.experiments.beyond.items",
 )
 # Extra modules, e.g. for tests: a comma-separated list of importable module names.
 EXTRA_ENV = "STEGO_CAMPAIGN_MODULES"

@@ -35,12 +35,28 @@ def check_overrides(overrides: dict, allowed) -> None:
                          f"expected some of {', '.join(map(repr, sorted(allowed)))}")
 
 
+def _why(err: Exception) -> str:
+    """Why a profile could not be shown, in the words of the exception that stopped it."""
+    if type(err).__name__ == "ModelMissingError":   # experiments.paper1; named, not imported
+        return f"a model it needs is not committed yet ({err})"
+    if isinstance(err, GPURequiredError):
+        return f"its results are not committed yet ({err})"
+    if isinstance(err, CacheMiss):
+        return f"its results are not in the committed results cache ({err})"
+    return str(err)
+
+
 def best_available(make_config: Callable[..., dict], run: Callable[..., Any], profile: str,
                    **overrides) -> Shown:
-    """Run ``profile``; if it is GPU-scale and neither cached nor computable here, fall back to
+    """Run ``profile``; if its results are neither cached nor computable here, fall back to
     the largest smaller profile whose results are committed (``smoke`` is always computed).
 
-    The note says which scale is shown and why, so a page never passes one scale off as another.
+    The note says which scale is shown and why, quoting the reason each larger profile could
+    not be shown (a model that is not committed yet, or results that are not computed yet and
+    the command that computes them), so a page never passes one scale off as another.
+
+    Raises:
+        RuntimeError: no profile could be shown; the message gives each profile's reason.
     """
     check_profile(profile)
     reasons = []
@@ -50,13 +66,12 @@ def best_available(make_config: Callable[..., dict], run: Callable[..., Any], pr
         try:
             result = run(config, mode=mode)
         except (GPURequiredError, CacheMiss) as err:
-            reasons.append(f"{p}: {err}")
+            reasons.append(f"profile '{p}': {_why(err)}")
             continue
         if p == profile:
             note = f"Profile '{p}' as requested."
         else:
-            note = (f"Shown at profile '{p}', not the requested '{profile}': the larger results are "
-                    f"not in the committed results cache and this machine has no GPU. "
-                    + " ".join(reasons))
+            note = (f"Shown at profile '{p}', not the requested '{profile}'. "
+                    + " ".join(r + "." for r in reasons))
         return Shown(result, p, profile, note)
-    raise RuntimeError("no profile could be computed: " + " | ".join(reasons))
+    raise RuntimeError("no profile could be shown: " + " | ".join(reasons))

@@ -16,6 +16,7 @@ from ..profiles import check_profile
 from . import check_overrides
 
 EXPERIMENT = "data_overview"
+COMMAND = f"python -m stego_lib.experiments.{EXPERIMENT} --profile paper"  # seconds on a CPU
 VERSION = "1"
 PARAMS = ("datasets", "splits", "source", "limit")
 _DEFAULTS = {
@@ -74,13 +75,13 @@ def run(config: dict, *, mode: str = "auto", progress: bool = True) -> dict:
                 return _summary(s), {"provenance": s.provenance.to_dict()}
 
             entry = cached(EXPERIMENT, chunk, VERSION, compute, needs_gpu=False,
-                           command=f"python -m stego_lib.experiments.{EXPERIMENT}",
+                           command=COMMAND,
                            mode=mode, store=config["profile"] != "smoke")
             out[(name, split)] = {"arrays": entry.arrays, "provenance": entry.meta["provenance"]}
             if name == "cifar10" and config["source"] == "root":
                 jchunk = {"jpeg_error": split}
                 entry = cached(EXPERIMENT, jchunk, VERSION, lambda split=split: (_jpeg_error(split), {}),
-                               needs_gpu=False, command="", mode=mode,
+                               needs_gpu=False, command=COMMAND, mode=mode,
                                store=config["profile"] != "smoke")
                 out[("cifar10-jpeg-error", split)] = {"arrays": entry.arrays, "provenance": None}
     return out

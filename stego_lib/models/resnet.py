@@ -76,8 +76,20 @@ class ResNetCIFAR(nn.Module):
 
 
 class Grayscale(nn.Module):
-    """Converts RGB input to luma (ITU-R BT.601) replicated on 3 channels, then runs ``model``:
-    the 'B&W' defence of Laidlaw & Feizi's Table 1."""
+    """Converts RGB input to luma replicated on 3 channels, then runs ``model``: the 'B&W'
+    defence of Laidlaw & Feizi's Table 1 (the paper does not name its conversion).
+
+    The luma is ITU-R BT.601's, ``Y' = 0.299 R' + 0.587 G' + 0.114 B'``, taken on the
+    gamma-encoded [0, 1] values as stored (no linearisation), as PIL's ``convert("L")`` and
+    torchvision's ``rgb_to_grayscale`` do. Input ``(N, 3, H, W)`` in [0, 1]; ``model`` sees
+    ``(N, 3, H, W)`` with three equal channels, so a colour network's weights fit unchanged.
+
+    Example:
+        >>> gray = Grayscale(nn.Identity())
+        >>> red = torch.zeros(1, 3, 1, 1); red[0, 0] = 1.0
+        >>> gray(red).flatten().tolist()
+        [0.29899999499320984, 0.29899999499320984, 0.29899999499320984]
+    """
 
     def __init__(self, model: nn.Module):
         super().__init__()

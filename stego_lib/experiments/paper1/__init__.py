@@ -17,13 +17,12 @@ models' recipes), :mod:`.items` (the paper-scale campaign items). The paper-scal
 are computed by ``python -m stego_lib.campaign run --items paper1``.
 """
 from .compute import ModelResult, Paper1Result, committed_eps, page_result, run, run_committed
-from .config import (CHECKPOINTS, DETECTORS, EPS_PAPER, EXPERIMENT, VERSION, ModelMissingError,
-                     images_for, make_config)
+from .config import (CAMPAIGN_COMMAND, CHECKPOINTS, DETECTORS, EPS_PAPER, EXPERIMENT, VERSION,
+                     ModelMissingError, images_for, make_config)
 from .summaries import auc, auc_table, curves, headlines, roc, table2
 from .training import RECIPES
 
-__all__ = ["CHECKPOINTS", "DETECTORS", "EPS_PAPER", "EXPERIMENT", "ModelMissingError",
-           "ModelResult", "Paper1Result", "RECIPES", "VERSION", "auc", "auc_table", "committed_eps",
-           "curves",
-           "headlines", "images_for", "make_config", "page_result", "roc", "run", "run_committed",
-           "table2"]
+__all__ = ["CAMPAIGN_COMMAND", "CHECKPOINTS", "DETECTORS", "EPS_PAPER", "EXPERIMENT",
+           "ModelMissingError", "ModelResult", "Paper1Result", "RECIPES", "VERSION", "auc",
+           "auc_table", "committed_eps", "curves", "headlines", "images_for", "make_config",
+           "page_result", "roc", "run", "run_committed", "table2"]

@@ -102,8 +102,11 @@ def attack_config(cfg: dict, model_name: str, sha: str, eps: float, n: int) -> d
 
 
 def attack_chunk(cfg, model_name, sha, eps, n, test: LazyTest, lazy: LazyModel, mode, store,
-                 progress=None):
-    """PGD on the first ``n`` test images at ``eps``; predictions and detector scores."""
+                 progress=None, any_device: bool = False):
+    """PGD on the first ``n`` test images at ``eps``; predictions and detector scores.
+
+    A paper-scale chunk is computed inside a notebook only on a GPU; the campaign passes
+    ``any_device=True`` because computing it chunk by chunk on a CPU is its job."""
     from ...attacks import PGD
 
     def compute():
@@ -134,7 +137,8 @@ def attack_chunk(cfg, model_name, sha, eps, n, test: LazyTest, lazy: LazyModel, 
         return arrays, {"attack": repr(atk), "data": test_.provenance.to_dict()}
 
     return cached(EXPERIMENT, attack_config(cfg, model_name, sha, eps, n), VERSION, compute,
-                  needs_gpu=needs_gpu(n, cfg["steps"]), command=CAMPAIGN_COMMAND, mode=mode,
+                  needs_gpu=needs_gpu(n, cfg["steps"]) and not any_device,
+                  command=CAMPAIGN_COMMAND, mode=mode,
                   store=store)
 
 

@@ -96,7 +96,7 @@ def _sweep_chunks(model: str):
 
             def run(progress, e=e, n=n):
                 attack_chunk(cfg, model, checkpoint_sha(model), e, n, test, lazy, "auto", True,
-                             progress=progress)
+                             progress=progress, any_device=True)
             out.append(Chunk(f"ε {e:.2f} × {n:,}", done, run, units=n))
 
         def clean_done():

@@ -46,7 +46,7 @@ RECIPES = {
                     "Adam lr 5e-4 with cosine decay instead of a constant 1e-4",
                     "eps ramped linearly from 0 to 0.3 over the first 5,000 steps"]),
 }
-SLICE_STEPS = {"natural": 10_000, "adversarial-reference": 2_000, "adversarial": 3_000}
+SLICE_STEPS = {"natural": 5_000, "adversarial-reference": 2_000, "adversarial": 3_000}
 # Steps of the natural run at which the dependence of Table II on training is measured.
 SNAPSHOT_STEPS = (5_000, 10_000, 20_000, 50_000, 100_000)
 SNAPSHOT_EPS = (0.05, 0.10, 0.15)

@@ -1,0 +1,81 @@
+"""Rates with their uncertainty, ROC curves and AUC.
+
+Every rate is reported as ``k / n`` with a 95 % Wilson score interval (which, unlike the
+normal approximation, stays inside [0, 1] and is sensible at k = 0 or k = n, the cases a
+zero-false-positive threshold produces) and the binomial standard error sqrt(p(1-p)/n).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..paper1.summaries import auc
+
+__all__ = ["Rate", "auc", "auc_se", "rate", "roc_curve", "wilson"]
+
+Z95 = 1.959963984540054
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion ``k / n`` (NaNs when n = 0)."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = k / n
+    d = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / d
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    # exact ends at k = 0 and k = n (float rounding would leave 1 - 1e-16)
+    lo = 0.0 if k == 0 else max(0.0, centre - half)
+    hi = 1.0 if k == n else min(1.0, centre + half)
+    return lo, hi
+
+
+class Rate(dict):
+    """``{"k", "n", "rate", "se", "lo", "hi"}``; prints as ``0.123 (k/n, 95 % CI lo-hi)``."""
+
+    def __str__(self) -> str:
+        if self["n"] == 0:
+            return "– (n = 0)"
+        return (f"{self['rate']:.3f} ({self['k']:,}/{self['n']:,}; "
+                f"{self['lo']:.3f}–{self['hi']:.3f})")
+
+
+def rate(flags) -> Rate:
+    """The share of True in ``flags`` with its Wilson interval and standard error."""
+    flags = np.asarray(flags, dtype=bool)
+    n, k = int(flags.size), int(flags.sum())
+    p = k / n if n else float("nan")
+    lo, hi = wilson(k, n)
+    se = math.sqrt(p * (1 - p) / n) if n else float("nan")
+    return Rate(k=k, n=n, rate=p, se=se, lo=lo, hi=hi)
+
+
+def auc_se(a: float, n_neg: int, n_pos: int) -> float:
+    """Hanley & McNeil's (1982) standard error of an AUC from n_neg negatives and n_pos
+    positives."""
+    if not n_neg or not n_pos or a != a:
+        return float("nan")
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    var = ((a * (1 - a) + (n_pos - 1) * (q1 - a * a) + (n_neg - 1) * (q2 - a * a))
+           / (n_pos * n_neg))
+    return math.sqrt(max(var, 0.0))
+
+
+def roc_curve(neg, pos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ROC of scores ``neg`` (clean) against ``pos`` (attacked), flagging ``score >= t``.
+
+    Returns ``(fpr, tpr, thresholds)`` with one point per distinct score, from (0, 0) to
+    (1, 1); tied scores move both rates in one step, so the trapezoidal area under the
+    curve equals :func:`auc` (ties counted one half), as scikit-learn's ``roc_curve`` and
+    ``roc_auc_score`` do.
+    """
+    neg = np.asarray(neg, dtype=np.float64)
+    pos = np.asarray(pos, dtype=np.float64)
+    if len(neg) == 0 or len(pos) == 0:
+        raise ValueError(f"a ROC curve needs negatives and positives, got {len(neg)} and {len(pos)}")
+    thr = np.unique(np.concatenate([neg, pos]))[::-1]
+    fpr = 1 - np.searchsorted(np.sort(neg), thr, side="left") / len(neg)
+    tpr = 1 - np.searchsorted(np.sort(pos), thr, side="left") / len(pos)
+    return (np.concatenate([[0.0], fpr]), np.concatenate([[0.0], tpr]),
+            np.concatenate([[np.inf], thr]))

@@ -1,0 +1,23 @@
+"""Paper II: Laidlaw & Feizi, *Functional Adversarial Attacks* (NeurIPS 2019), Table 1.
+
+Eleven ResNet-32 models (undefended; adversarially trained against C, D, S, C+S, C+D, S+D and
+C+S+D; TRADES; grayscale undefended and grayscale C-trained) against nine columns (no attack,
+C-RGB, C, D, S, C+S, C+D, S+D, C+S+D), every attack with the paper's bounds and 100 iterations,
+on the same test images in every cell.
+
+Modules: :mod:`.config` (rows, columns, profiles), :mod:`.recipes` (how each model is trained,
+on a CPU and on a GPU), :mod:`.objectives` (the training attacks and losses, TRADES included),
+:mod:`.training` (resumable training slices, checkpoints with manifest), :mod:`.table1` (one
+cache entry per cell, :func:`run`), :mod:`.summaries` (accuracy, standard error, the paper
+beside ours, headlines), :mod:`.items` (the campaign items). The models and the table are
+computed by ``python -m stego_lib.campaign run --items paper2``.
+"""
+from .config import (ATTACKS, CAMPAIGN_COMMAND, CHECKPOINTS, EXPERIMENT, LABELS, PAPER_IMAGES, ROWS, THREATS,
+                     VERSION, image_ranges, make_config)
+from .recipes import RECIPES, recipe
+from .summaries import binomial_se, cells, grids, headlines
+from .table1 import Table1Result, adversarial_images, run
+
+__all__ = ["ATTACKS", "CAMPAIGN_COMMAND", "CHECKPOINTS", "EXPERIMENT", "LABELS", "PAPER_IMAGES", "RECIPES", "ROWS",
+           "THREATS", "Table1Result", "VERSION", "adversarial_images", "binomial_se", "cells",
+           "grids", "headlines", "image_ranges", "make_config", "recipe", "run"]

@@ -1,0 +1,122 @@
+"""Paper II Table 1 configuration: the 11 defences (rows), the 9 attacks (columns), profiles.
+
+Rows are keyed by a short slug that also names the campaign items (``paper2-train-<slug>``,
+``paper2-table1-<slug>``); ``LABELS`` gives the paper's row names, which key
+:data:`stego_lib.papers.PAPER2_TABLE1`.
+"""
+from __future__ import annotations
+
+from ..._checks import check_choice
+from ...papers import PAPER2_TABLE1_ATTACKS
+from ...profiles import check_profile
+from .. import check_overrides
+
+EXPERIMENT = "paper2_table1"
+VERSION = "1"  # bump when a cell's stored arrays change meaning
+CAMPAIGN_COMMAND = "python -m stego_lib.campaign run --items paper2"
+
+# Row slug -> (the paper's row label, checkpoint name). Adversarially trained rows are named by
+# the threat model they were trained against.
+THREATS = ("C", "D", "S", "C+S", "C+D", "S+D", "C+S+D")
+ROWS = {
+    "natural": ("Undefended", "cifar_resnet32_natural"),
+    **{t.lower(): (t, "cifar_resnet32_adv_" + t.lower().replace("+", "")) for t in THREATS},
+    "trades": ("TRADES", "cifar_resnet32_trades"),
+    "gray": ("Undefended (B&W)", "cifar_resnet32_gray"),
+    "gray-c": ("C (B&W)", "cifar_resnet32_gray_adv_c"),
+}
+LABELS = {slug: label for slug, (label, _) in ROWS.items()}
+CHECKPOINTS = {slug: name for slug, (_, name) in ROWS.items()}
+ATTACKS = PAPER2_TABLE1_ATTACKS   # "None" (clean) and the 8 attacks, the paper's column order
+
+# Image sets. "sample": the exact-pixel CIFAR-10 test images 0-845 shipped with the package;
+# "jpeg": the test set of the JPEG copy (original order), for more than 846 images.
+DATA = ("sample", "jpeg")
+# What the campaign computes per device: a CPU attacks the first 200 exact-pixel test images
+# (indices 0-199), a GPU the first 1,000 test images of the JPEG copy.
+PAPER_IMAGES = {"cpu": {"data": "sample", "n_images": 200},
+                "cuda": {"data": "jpeg", "n_images": 1000}}
+
+_DEFAULTS = {
+    # smoke: seconds on a CPU; the committed brief ResNet-32 as the undefended row, 4 images.
+    "smoke": dict(rows=["natural"], checkpoints={"natural": "cifar_resnet32_brief"},
+                  n_images=4, iterations=5, data="sample", chunk_images=4),
+    # quick: minutes on a CPU; every committed model, 20 exact-pixel images, 100 iterations.
+    "quick": dict(rows=list(ROWS), checkpoints={}, n_images=20, iterations=100, data="sample",
+                  chunk_images=20),
+    # paper: the campaign's scale (see PAPER_IMAGES); a GPU's 1,000 images are shown instead
+    # of a CPU's 200 wherever they are committed for every row.
+    "paper": dict(rows=list(ROWS), checkpoints={}, iterations=100, chunk_images=1000,
+                  **PAPER_IMAGES["cpu"]),
+}
+_COMMON = dict(
+    attacks=list(ATTACKS),
+    lr=1e-3,          # Adam step of every evaluation attack (the reference's)
+    reg_weight=0.05,  # weight of the smoothness regulariser (the reference's)
+    seed=0,           # the attacks start at the identity and are deterministic; recorded anyway
+    batch_size=100,   # images per attack batch; not part of any cache key
+)
+PARAMS = set(_DEFAULTS["paper"]) | set(_COMMON)
+
+
+def _check_int(cfg: dict, key: str, minimum: int) -> None:
+    v = cfg[key]
+    if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
+        raise ValueError(f"{key} must be an int >= {minimum}, got {v!r}")
+
+
+def make_config(profile: str, **overrides) -> dict:
+    """The config of ``profile`` with ``overrides`` (None keeps the default).
+
+    Keys: rows (row slugs, see ``ROWS``), checkpoints (slug -> checkpoint name, replacing
+    ``CHECKPOINTS`` for those rows), attacks (column names), n_images (the first N test images
+    of ``data``), data ('sample' | 'jpeg'), iterations (Adam steps of every attack), lr,
+    reg_weight, chunk_images (images per cache entry; a cell of N images is
+    ceil(N / chunk_images) entries), seed, batch_size, profile.
+
+    Raises:
+        ValueError: an unknown profile, parameter, row or attack, or a bad number.
+
+    Example:
+        >>> cfg = make_config("smoke")
+        >>> cfg["rows"], cfg["n_images"], cfg["attacks"][:3]
+        (['natural'], 4, ['None', 'C-RGB', 'C'])
+    """
+    check_profile(profile)
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    check_overrides(overrides, PARAMS)
+    cfg = {**_DEFAULTS[profile], **_COMMON, **overrides}
+    rows = cfg["rows"]
+    if isinstance(rows, str):
+        rows = [r.strip() for r in rows.split(",") if r.strip()]
+    for r in rows:
+        check_choice(r, tuple(ROWS), name="row")
+    if not rows:
+        raise ValueError("rows must name at least one defence, got none")
+    cfg["rows"] = list(rows)
+    for a in cfg["attacks"]:
+        check_choice(a, ATTACKS, name="attack")
+    cfg["attacks"] = [a for a in ATTACKS if a in cfg["attacks"]]  # the paper's column order
+    for key, minimum in (("n_images", 1), ("iterations", 0), ("chunk_images", 1),
+                         ("seed", 0), ("batch_size", 1)):
+        _check_int(cfg, key, minimum)
+    check_choice(cfg["data"], DATA, name="data")
+    if cfg["data"] == "sample" and cfg["n_images"] > 846:
+        raise ValueError(f"the exact-pixel sample holds 846 test images, got "
+                         f"n_images={cfg['n_images']}")
+    for key in ("lr", "reg_weight"):
+        v = cfg[key]
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not v >= 0:
+            raise ValueError(f"{key} must be a number >= 0, got {v!r}")
+    unknown = sorted(set(cfg["checkpoints"]) - set(ROWS))
+    if unknown:
+        raise ValueError(f"checkpoints: unknown row(s) {unknown}; expected some of {list(ROWS)}")
+    cfg["checkpoints"] = {**CHECKPOINTS, **cfg["checkpoints"]}
+    cfg["profile"] = profile
+    return cfg
+
+
+def image_ranges(cfg: dict) -> list[tuple[int, int]]:
+    """The ``[start, stop)`` image ranges of the cache entries that make up one cell."""
+    n, k = cfg["n_images"], cfg["chunk_images"]
+    return [(a, min(a + k, n)) for a in range(0, n, k)]

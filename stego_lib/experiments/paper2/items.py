@@ -1,0 +1,93 @@
+"""Paper II's campaign items: the eleven Table 1 models and one Table 1 row per model.
+
+``paper2-train-natural`` trains the undefended ResNet-32 from scratch; the seven
+``paper2-train-<threat>`` items, ``paper2-train-trades`` and ``paper2-train-gray`` fine-tune
+it, and ``paper2-train-gray-c`` fine-tunes the gray model. Each ``paper2-table1-<row>`` item
+attacks its model with the nine columns of Table 1, one chunk per cell (or per slice of a cell's
+images): the first 200 exact-pixel test images on a CPU, the first 1,000 JPEG test images on a
+GPU. Recipes and their CPU/GPU differences: :mod:`.recipes`.
+"""
+from __future__ import annotations
+
+from ...campaign.core import Chunk, Item
+from . import training
+from .recipes import recipe
+from .config import CHECKPOINTS, PAPER_IMAGES, ROWS, image_ranges, make_config
+from .table1 import cell_chunk, checkpoint_sha, has_cell, lazy_images, lazy_model
+
+# CPU priors (2 cores), until the campaign has measured this machine. A natural training step
+# (batch 128, 2 threads) takes 0.614 s (a 4-minute epoch). Every other step was timed against
+# it in the same process, interleaved, on one thread with channels-last weights
+# (benchmarks/bench_cpu_resnet.py for the settings): adversarial steps with the 5-step training
+# attack cost 9.1 (C), 6.5 (D), 5.5 (S) and 8.2 (C+S+D) natural steps; C+S, C+D and S+D were
+# not timed and are estimated as 2 + 6.4 x (their attack's cost per image and iteration, from
+# the evaluation timings), which reproduces the timed ones within 15 % and is taken where it
+# is larger; TRADES (5 KL steps, two training passes) 5.7-6.5. Seconds per step:
+CPU_STEP_SECONDS = {"natural": 0.614, "gray": 0.614, "c": 5.6, "d": 4.0, "s": 3.75, "c+s": 5.35,
+                    "c+d": 5.45, "s+d": 4.0, "c+s+d": 5.7, "trades": 4.0, "gray-c": 5.6}
+# Table 1: ReColorAdv C at 100 iterations runs at 2.8 images/s (2 threads); relative to C an
+# image costs 1.16 (C-RGB), 0.66 (D), 0.66 (S), 1.1 (C+D), 1.17 (C+S+D) (timed), about 1.05
+# (C+S) and 0.7 (S+D) (estimated): 0.94 on average over the eight attack columns.
+CPU_TABLE1_IMAGES_PER_S = 2.8 / 0.94
+# The clean column costs one forward pass per image, against 100 forward-backward passes and
+# the threat model's own work for an attack: it counts as this fraction of an image.
+CLEAN_UNITS = 0.01
+
+
+def _train_chunks(row: str):
+    def chunks(device: str) -> list[Chunk]:
+        out, prev = [], 0
+        for end in training.slices(row, device):
+            def done(end=end):
+                return training.is_trained(row, device) or training.steps_done(row, device) >= end
+
+            def run(progress, end=end, start=prev):
+                training.train_slice(row, end, device=device)
+                progress(end - start)
+            out.append(Chunk(f"steps {prev:,}-{end:,}", done, run, units=end - prev))
+            prev = end
+        return out
+    return chunks
+
+
+def _table_chunks(row: str):
+    def chunks(device: str) -> list[Chunk]:
+        cfg = make_config("paper", rows=[row], batch_size=500 if device == "cuda" else 100,
+                          **PAPER_IMAGES[device])
+        images, model = lazy_images(cfg), lazy_model(CHECKPOINTS[row])
+        out = []
+        for a in cfg["attacks"]:
+            for s, e in image_ranges(cfg):
+                def done(a=a, s=s, e=e):
+                    sha = checkpoint_sha(cfg, row)
+                    return sha is not None and has_cell(cfg, row, sha, a, s, e)
+
+                def run(progress, a=a, s=s, e=e):
+                    step = CLEAN_UNITS if a == "None" else 1.0
+                    cell_chunk(cfg, row, checkpoint_sha(cfg, row), a, s, e, model=model,
+                               images=images, mode="auto", needs_gpu=False, store=True,
+                               progress=lambda n: progress(n * step))
+                units = (e - s) * (CLEAN_UNITS if a == "None" else 1.0)
+                out.append(Chunk(f"{a} × images {s}-{e}", done, run, units=units))
+        return out
+    return chunks
+
+
+def _needs(row: str) -> tuple[str, ...]:
+    init = recipe(row, "cpu")["init"]
+    return () if init == "scratch" else (f"paper2-train-{init}",)
+
+
+def items() -> list[Item]:
+    out = []
+    for row, (label, ckpt) in ROWS.items():
+        out.append(Item(f"paper2-train-{row}",
+                        f"checkpoints/{ckpt}.pt (Table 1 row '{label}')",
+                        _train_chunks(row), needs=_needs(row), unit="step",
+                        rate={"cpu": 1 / CPU_STEP_SECONDS[row]}))
+    for row, (label, _) in ROWS.items():
+        out.append(Item(f"paper2-table1-{row}",
+                        f"results/paper2_table1: row '{label}' of Table 1 (9 cells)",
+                        _table_chunks(row), needs=(f"paper2-train-{row}",), unit="image",
+                        rate={"cpu": CPU_TABLE1_IMAGES_PER_S}))
+    return out

@@ -1,0 +1,175 @@
+"""Figures and tables of the "beyond both papers" experiments, drawn from the summaries of
+:mod:`stego_lib.experiments.beyond`. Nothing here computes a result."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ._figure import finish
+from .table import Table
+
+__all__ = ["adaptive_figure", "adaptive_table", "auc_figure", "auc_pivot", "lsb_figure",
+           "lsb_table", "matrix_table", "roc_figure"]
+
+DET_LABELS = {"predictor": "pixel predictor", "ws": "WS", "spam_fld": "SPAM + FLD ensemble"}
+DET_COLORS = {"predictor": "tab:blue", "ws": "tab:orange", "spam_fld": "tab:green"}
+
+
+def _bound(row) -> str:
+    return f"ε {row['bound']:g}" if row["dataset"] == "mnist" else f"{row['bound']:g} × paper"
+
+
+def matrix_table(rows: list[dict], caption: str = "") -> Table:
+    """One line per (cell, detector): AUC ± SE, and the rates at the zero-false-positive
+    threshold as ``rate (k/n; 95 % CI)``."""
+    header = ["data", "model", "attack", "bound", "detector", "AUC ± SE", "TPR at threshold",
+              "TPR, successful attacks", "FPR, clean test", "attack success"]
+    body = [[r["dataset"], r["model"], r["attack"], _bound(r), DET_LABELS[r["detector"]],
+             f"{r['auc']:.3f} ± {r['auc_se']:.3f}", str(r["tpr"]), str(r["tpr_successful"]),
+             str(r["fpr"]), str(r["attack_success"])] for r in rows]
+    return Table(header, body, caption=caption)
+
+
+def roc_figure(groups: dict):
+    """``groups``: panel title -> list of summary rows (one per detector). One panel each."""
+    n = len(groups)
+    cols = min(n, 3)
+    rws = int(np.ceil(n / cols)) if n else 1
+    fig, axes = plt.subplots(rws, cols, figsize=(4.2 * cols, 3.8 * rws), squeeze=False)
+    for ax, (title, rows) in zip(axes.flat, groups.items()):
+        for r in rows:
+            fpr, tpr = r["roc"]
+            ax.plot(fpr, tpr, color=DET_COLORS[r["detector"]],
+                    label=f"{DET_LABELS[r['detector']]} (AUC {r['auc']:.3f})")
+            ax.plot([r["fpr"]["rate"]], [r["tpr"]["rate"]], "o", color=DET_COLORS[r["detector"]])
+        ax.plot([0, 1], [0, 1], ":", color="grey", lw=0.8)
+        ax.set(title=title, xlabel="false-positive rate (clean test)",
+               ylabel="true-positive rate (attacked)", xlim=(0, 1), ylim=(0, 1.01))
+        ax.legend(fontsize=7, loc="lower right")
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    fig.tight_layout()
+    return finish(fig)
+
+
+def auc_figure(series: dict, xlabel: str):
+    """``series``: panel title -> {detector: (bounds, aucs, ses)}. AUC against the bound."""
+    n = len(series)
+    cols = min(n, 3)
+    rws = int(np.ceil(n / cols)) if n else 1
+    fig, axes = plt.subplots(rws, cols, figsize=(4.2 * cols, 3.2 * rws), squeeze=False)
+    for ax, (title, per_det) in zip(axes.flat, series.items()):
+        for det, (x, a, se) in per_det.items():
+            ax.errorbar(x, a, yerr=1.96 * np.asarray(se), marker="o", capsize=2,
+                        color=DET_COLORS[det], label=DET_LABELS[det])
+        ax.axhline(0.5, ls=":", color="grey", lw=0.8)
+        ax.set(title=title, xlabel=xlabel, ylabel="AUC", ylim=(0.3, 1.02))
+        if len(x) > 1 and min(x) > 0 and max(x) / min(x) > 5:
+            ax.set_xscale("log")
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    fig.tight_layout()
+    return finish(fig)
+
+
+def _band(ax, x, rates, **kw):
+    y = np.array([r["rate"] for r in rates])
+    lo = np.array([r["lo"] for r in rates])
+    hi = np.array([r["hi"] for r in rates])
+    ax.plot(x, y, marker="o", **kw)
+    ax.fill_between(x, lo, hi, alpha=0.2, color=kw.get("color"))
+
+
+def adaptive_figure(curves: dict):
+    """Combined accuracy (correct or flagged) under plain and adaptive PGD, per model,
+    with 95 % Wilson bands."""
+    fig, axes = plt.subplots(1, len(curves), figsize=(5 * len(curves), 3.6), squeeze=False)
+    for ax, (m, c) in zip(axes[0], curves.items()):
+        _band(ax, c["plain"]["eps"], c["plain"]["combined"], color="tab:blue",
+              label="PGD, ignores the detector")
+        _band(ax, c["adaptive"]["eps"], c["adaptive"]["combined"], color="tab:red",
+              label="adaptive PGD, knows the detector")
+        _band(ax, c["plain"]["eps"], [_not(r) for r in c["plain"]["misclassified"]],
+              color="grey", ls="--", label="classifier alone (PGD)")
+        ax.set(title=f"{m} model", xlabel="ε", ylabel="correct or flagged", ylim=(-0.02, 1.02))
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return finish(fig)
+
+
+def _not(r: dict) -> dict:
+    return {"rate": 1 - r["rate"], "lo": 1 - r["hi"], "hi": 1 - r["lo"]}
+
+
+def adaptive_table(curves: dict) -> Table:
+    header = ["model", "ε", "attack", "fooled and not flagged", "misclassified", "flagged",
+              "combined accuracy"]
+    rows = []
+    for m, c in curves.items():
+        for i, e in enumerate(c["plain"]["eps"]):
+            for kind, label in (("plain", "PGD"), ("adaptive", "adaptive")):
+                k = c[kind]
+                rows.append([m, f"{e:g}", label, str(k["success"][i]), str(k["misclassified"][i]),
+                             str(k["flagged"][i]), str(k["combined"][i])])
+    return Table(header, rows)
+
+
+def lsb_figure(summary: dict):
+    """Top: WS estimates (median and quartiles, 4-neighbour variance; mean with sealwatch's
+    3 x 3 window) against the measured change rate. Bottom: AUC of covers against stego
+    images for the pixel predictor and WS."""
+    ds = list(summary)
+    fig, axes = plt.subplots(2, len(ds), figsize=(5 * len(ds), 7), squeeze=False)
+    styles = {"replacement": dict(color="tab:red"), "matching": dict(color="tab:blue")}
+    for j, d in enumerate(ds):
+        ax = axes[0, j]
+        for m, s in summary[d].items():
+            q = s["ws_q"]
+            ax.plot(s["change_rate"], q[1], marker="o", label=f"LSB {m}: WS median", **styles[m])
+            ax.fill_between(s["change_rate"], q[0], q[2], alpha=0.2, **styles[m])
+            ax.plot(s["change_rate"], s["ws_window9_mean"], ls="--", marker="x",
+                    label=f"LSB {m}: WS (3×3 window) mean", **styles[m])
+        lim = max(float(np.max(s["change_rate"])) for s in summary[d].values())
+        ax.plot([0, lim], [0, lim], ":", color="grey", lw=0.8, label="estimate = change rate")
+        ax.set(title=d, xlabel="change rate (share of pixels changed)", ylabel="WS estimate")
+        ax.legend(fontsize=7)
+        ax = axes[1, j]
+        for m, s in summary[d].items():
+            for det, ls in (("predictor", "-"), ("ws", "--")):
+                ax.plot(s["rate"], s[f"{det}_auc"], ls=ls, marker="o",
+                        label=f"LSB {m}, {DET_LABELS[det]}", **styles[m])
+        ax.axhline(0.5, ls=":", color="grey", lw=0.8)
+        ax.set(xlabel="embedding rate (bits per pixel)", ylabel="AUC, covers vs stego images",
+               ylim=(0.4, 1.02))
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return finish(fig)
+
+
+def lsb_table(summary: dict) -> Table:
+    header = ["data", "LSB", "rate (bpp)", "change rate", "WS median", "WS (3×3) mean",
+              "predictor flagged", "predictor AUC", "WS flagged", "WS AUC"]
+    rows = []
+    for d, per in summary.items():
+        for m, s in per.items():
+            for i, r in enumerate(s["rate"]):
+                rows.append([d, m, f"{r:g}", f"{s['change_rate'][i]:.3f}",
+                             f"{s['ws_q'][1, i]:.3f}", f"{s['ws_window9_mean'][i]:.3f}",
+                             str(s["predictor_flagged"][i]), f"{s['predictor_auc'][i]:.3f}",
+                             str(s["ws_flagged"][i]), f"{s['ws_auc'][i]:.3f}"])
+    return Table(header, rows)
+
+
+def auc_pivot(rows: list[dict], caption: str = "") -> Table:
+    """One line per cell: the AUC of each detector side by side, and the attack's success."""
+    cells: dict = {}
+    for r in rows:
+        key = (r["dataset"], r["model"], r["attack"], _bound(r))
+        cells.setdefault(key, {"success": r["attack_success"]})[r["detector"]] = r["auc"]
+    dets = [d for d in DET_LABELS if any(d in v for v in cells.values())]
+    header = ["data", "model", "attack", "bound"] + [f"AUC, {DET_LABELS[d]}" for d in dets] + \
+        ["attack success"]
+    body = [list(k) + [f"{v[d]:.3f}" if d in v else "–" for d in dets] + [str(v["success"])]
+            for k, v in cells.items()]
+    return Table(header, body, caption=caption)

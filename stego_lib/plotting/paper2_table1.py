@@ -1,0 +1,104 @@
+"""Table 1 of Laidlaw & Feizi (2019) as tables and heat maps, drawn from the summaries of
+:mod:`stego_lib.experiments.paper2` (``cells``, ``grids``, ``headlines``). Nothing here computes
+a result; pending cells show as an en dash (tables) or stay blank (heat maps)."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ._figure import finish
+from .table import Table
+
+__all__ = ["comparison_table", "error_table", "headline_table", "heatmaps"]
+
+
+def _pct(v, fmt="{:.1f}") -> str:
+    return "–" if v is None or (isinstance(v, float) and np.isnan(v)) else fmt.format(v)
+
+
+def comparison_table(cells: list[dict], *, with_ours: bool = True) -> Table:
+    """Table 1 with, per defence, the paper's row, ours and ours − paper (percentage points);
+    ``with_ours=False`` gives the paper's rows alone."""
+    attacks = list(dict.fromkeys(c["attack"] for c in cells))
+    by = {}
+    for c in cells:
+        by.setdefault(c["label"], {})[c["attack"]] = c
+    rows = []
+    for label, row in by.items():
+        rows.append([label, "paper"] + [_pct(row[a]["paper"]) for a in attacks])
+        if with_ours:
+            rows.append(["", "ours"] + [_pct(row[a]["ours"]) for a in attacks])
+            rows.append(["", "ours − paper"] + [_pct(row[a]["diff"], "{:+.1f}") for a in attacks])
+    return Table(["defence", ""] + attacks, rows,
+                 caption="Accuracy (%) under each attack" + (
+                     "; ours on the same test images in every cell" if with_ours else ""))
+
+
+def error_table(cells: list[dict]) -> Table:
+    """Per computed cell: N and the binomial standard error of our accuracy, and the accuracy
+    after rounding the attacked images to 8-bit pixels."""
+    attacks = list(dict.fromkeys(c["attack"] for c in cells))
+    by = {}
+    for c in cells:
+        by.setdefault(c["label"], {})[c["attack"]] = c
+    rows = []
+    for label, row in by.items():
+        if all(row[a]["ours"] is None for a in attacks):
+            continue
+        rows.append([label, "N"] + [row[a]["n"] or "–" for a in attacks])
+        rows.append(["", "standard error"] + [_pct(row[a]["se"]) for a in attacks])
+        rows.append(["", "8-bit images"] + [_pct(row[a]["ours_uint8"]) for a in attacks])
+    return Table(["defence", ""] + attacks, rows,
+                 caption="Our cells: images N, binomial standard error (percentage points), and "
+                         "accuracy (%) when the attacked images are rounded to 8-bit pixels")
+
+
+def headline_table(heads: list[dict]) -> Table:
+    rows = [[h["what"], _pct(h["paper"]), _pct(h["ours"]),
+             "–" if h["ours"] is None else f"{h['ours'] - h['paper']:+.1f}",
+             _pct(h["se"]), h["n"] or "–"] for h in heads]
+    return Table(["claim", "paper (%)", "ours (%)", "ours − paper", "standard error", "N"], rows,
+                 caption="The numbers the paper's text singles out")
+
+
+def _panel(ax, values, rows, attacks, title, *, cmap, vmin, vmax, fmt, white):
+    im = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+    ax.set_xticks(range(len(attacks)), attacks, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    ax.set_title(title, fontsize=9)
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            v = values[i, j]
+            if np.isfinite(v):
+                ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=6.5,
+                        color="white" if white(v) else "black")
+    return im
+
+
+def heatmaps(grids: dict):
+    """Heat maps of the paper's accuracies and, when ``grids`` holds them, ours and the
+    difference ours − paper (from ``paper2.grids``); blank squares are pending cells."""
+    rows, attacks = grids["rows"], grids["attacks"]
+    ours = "ours" in grids and np.isfinite(grids["ours"]).any()
+    n = 3 if ours else 1
+    fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 0.36 * len(rows) + 1.6), squeeze=False)
+    axes = axes[0]
+
+    def dark(v):   # viridis is dark below about 60 %: white digits there
+        return v < 60
+
+    im = _panel(axes[0], grids["paper"], rows, attacks, "paper: accuracy (%)", cmap="viridis",
+                vmin=0, vmax=100, fmt="{:.0f}", white=dark)
+    if ours:
+        _panel(axes[1], grids["ours"], rows, attacks, "ours: accuracy (%)", cmap="viridis",
+               vmin=0, vmax=100, fmt="{:.0f}", white=dark)
+        lim = max(10.0, float(np.nanmax(np.abs(grids["diff"]))))
+        im2 = _panel(axes[2], grids["diff"], rows, attacks, "ours − paper (points)",
+                     cmap="RdBu", vmin=-lim, vmax=lim, fmt="{:+.0f}",
+                     white=lambda v: abs(v) > 0.6 * lim)
+        for ax in axes[1:]:
+            ax.set_yticks(range(len(rows)), [""] * len(rows))
+        fig.colorbar(im2, ax=axes[2], fraction=0.05, pad=0.02)
+    fig.colorbar(im, ax=axes[1] if ours else axes[0], fraction=0.05, pad=0.02)
+    fig.tight_layout()
+    return finish(fig)

@@ -1,0 +1,47 @@
+"""Fig 6 of Laidlaw & Feizi (2019): perceptual distance against error rate, drawn from
+``experiments.perceptual.summarize``."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+
+from ._figure import finish
+from .table import Table
+
+_STYLE = {"C": ("tab:blue", "o"), "D": ("tab:orange", "s"), "C+D": ("tab:green", "^")}
+
+
+def distance_vs_error(summary: dict, *, metrics=None):
+    """One panel per metric: mean distance (x) against error rate in % (y), a line per attack
+    through its bounds; the bounds used by every other experiment are ringed and named."""
+    metrics = list(summary["metrics"] if metrics is None else metrics)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4), squeeze=False)
+    for ax, m in zip(axes[0], metrics):
+        for name, row in summary["attacks"].items():
+            colour, marker = _STYLE.get(name, ("k", "x"))
+            err = 100 * row["error_rate"]
+            ax.plot(row[m], err, marker=marker, color=colour, label=name, ms=5)
+            i = row["default_index"]
+            if i is not None:
+                ax.plot(row[m][i], err[i], "o", ms=12, mfc="none", mec=colour)
+                ax.annotate(name, (row[m][i], err[i]), textcoords="offset points",
+                            xytext=(6, -12), fontsize=8, color=colour)
+        ax.set_xlabel(f"perceptual distance: {summary['labels'][m]}")
+        ax.set_ylabel("error rate (%)")
+        ax.set_ylim(-3, 103)
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return finish(fig)
+
+
+def sweep_table(summary: dict) -> Table:
+    """Every (attack, bound): error rate, success rate and the mean of each metric."""
+    metrics = summary["metrics"]
+    rows = []
+    for name, row in summary["attacks"].items():
+        for i, bound in enumerate(row["bound"]):
+            rows.append([name, bound, f"{100 * row['error_rate'][i]:.1f}",
+                         f"{100 * row['success_rate'][i]:.1f}"]
+                        + [f"{row[m][i]:.4f}" for m in metrics])
+    return Table(["attack", "bound", "error rate (%)", "success rate (%)"]
+                 + [summary["labels"][m] for m in metrics], rows)

@@ -1,0 +1,172 @@
+"""A minimal headless-Chromium driver over the DevTools protocol, and a local web server.
+
+Only the system's Chromium is used (Debian's ``chromium``); nothing is downloaded. The
+protocol is spoken over a websocket with ``websocket-client``.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import websocket
+
+CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def find_chromium() -> str | None:
+    """The browser named by ``$CHROMIUM``, else the first of :data:`CANDIDATES` on the PATH."""
+    env = os.environ.get("CHROMIUM")
+    if env:
+        return env if shutil.which(env) or Path(env).exists() else None
+    for name in CANDIDATES:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+
+class Server:
+    """Serve ``root`` on 127.0.0.1 at a free port, in a thread."""
+
+    def __init__(self, root: Path):
+        handler = functools.partial(_QuietHandler, directory=str(root))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> "Server":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class Browser:
+    """One headless Chromium with one page, driven over the DevTools protocol."""
+
+    def __init__(self, executable: str, *, width: int = 1300, height: int = 900,
+                 timeout: float = 60.0):
+        self.width, self.height, self.timeout = width, height, timeout
+        self.profile = tempfile.TemporaryDirectory(prefix="chromium-profile-",
+                                                   ignore_cleanup_errors=True)
+        self.log = open(Path(self.profile.name) / "stderr.log", "wb")
+        self.proc = subprocess.Popen(
+            [executable, "--headless=new", "--no-sandbox", "--disable-gpu",
+             "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
+             "--disable-extensions", "--disable-background-networking", "--disable-sync",
+             "--disable-component-update", "--disable-default-apps", "--mute-audio",
+             "--hide-scrollbars", f"--window-size={width},{height}",
+             "--remote-debugging-port=0", f"--user-data-dir={self.profile.name}",
+             "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=self.log)
+        port = self._port()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
+                page = next(t for t in targets if t["type"] == "page")
+                break
+            except (OSError, StopIteration):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("Chromium started but shows no page target")
+                time.sleep(0.2)
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=timeout,
+                                              suppress_origin=True)
+        self._id = 0
+        self.events: list[dict] = []
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.call(f"{domain}.enable")
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height,
+                  deviceScaleFactor=1, mobile=False)
+
+    def _port(self) -> int:
+        marker = Path(self.profile.name) / "DevToolsActivePort"
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"Chromium exited with code {self.proc.returncode}: "
+                                   + (Path(self.profile.name) / "stderr.log").read_text()[-2000:])
+            if marker.exists() and marker.read_text().strip():
+                return int(marker.read_text().split()[0])
+            time.sleep(0.1)
+        raise RuntimeError("Chromium did not open its DevTools port")
+
+    def call(self, method: str, **params):
+        self._id += 1
+        msg_id = self._id
+        self.ws.send(json.dumps({"id": msg_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == msg_id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+            if "method" in msg:
+                self.events.append(msg)
+
+    def wait_event(self, method: str, timeout: float | None = None) -> dict:
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            for i, ev in enumerate(self.events):
+                if ev["method"] == method:
+                    return self.events.pop(i)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no {method} within {timeout or self.timeout} s")
+            self.ws.settimeout(remaining)
+            msg = json.loads(self.ws.recv())
+            if "method" in msg:
+                self.events.append(msg)
+
+    def evaluate(self, expression: str):
+        res = self.call("Runtime.evaluate", expression=expression, awaitPromise=True,
+                        returnByValue=True, timeout=int(self.timeout * 1000))
+        if "exceptionDetails" in res:
+            raise RuntimeError(f"evaluation failed: {res['exceptionDetails']}")
+        return res["result"].get("value")
+
+    def open(self, url: str) -> list[dict]:
+        """Load ``url`` and wait for its load event; returns the events seen while loading."""
+        self.events.clear()
+        self.call("Page.navigate", url=url)
+        self.wait_event("Page.loadEventFired")
+        return self.events
+
+    def screenshot(self, path: Path, *, full_page: bool = False, max_height: int = 6000) -> None:
+        params = {"format": "png"}
+        if full_page:
+            h = min(int(self.evaluate("document.documentElement.scrollHeight")), max_height)
+            params.update(captureBeyondViewport=True,
+                          clip={"x": 0, "y": 0, "width": self.width, "height": h, "scale": 1})
+        data = self.call("Page.captureScreenshot", **params)["data"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(data))
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        finally:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            self.log.close()
+            self.profile.cleanup()

@@ -1,0 +1,212 @@
+"""The built book, opened page by page in headless Chromium as a reader would see it.
+
+Serves ``_build/html`` (or ``$BOOK_HTML``) on 127.0.0.1 and opens every page at a window
+1,300 pixels wide, with no network beyond that server. A page fails when it throws a
+JavaScript error, leaves a formula unrendered (raw ``\\(``, ``$$`` or ``\\begin`` in its text,
+a math element MathJax did not typeset, or a MathJax error node), links to a page or anchor
+of the book that does not exist, shows an image that does not load, scrolls sideways, or
+fetches anything from outside the local server. Screenshots of four pages are saved under
+``_build/screenshots/``.
+
+Run after building the book: ``make browser-check`` (``make test`` does both).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from chromium import Browser, Server, find_chromium
+
+REPO = Path(__file__).resolve().parents[2]
+HTML = Path(os.environ.get("BOOK_HTML", REPO / "_build" / "html"))
+SCREENSHOTS = HTML.parent / "screenshots"
+SKIP_DIRS = {"_static", "_sources", "_images", "reports"}
+# name of the screenshot -> page
+SHOTS = {"index": "book/intro.html", "paper1_detection": "notebooks/paper1_detection.html",
+         "theorem1": "book/theorem1.html", "paper2_figures": "notebooks/paper2_figures.html"}
+
+CHECK_PAGE = r"""
+(async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await MathJax.startup.promise;
+  }
+  const imgs = [...document.images];
+  imgs.forEach(i => { i.loading = "eager"; });
+  await Promise.all(imgs.map(i => i.complete ? null : new Promise(r => {
+    i.addEventListener("load", r); i.addEventListener("error", r); setTimeout(r, 15000);
+  })));
+  const skip = "pre, code, script, style, textarea, mjx-container, .highlight";
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
+    acceptNode(n) {
+      const p = n.parentElement;
+      return (!p || p.closest(skip)) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
+    }});
+  const raw = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (/\\\(|\$\$|\\begin/.test(n.textContent)) raw.push(n.textContent.trim().slice(0, 100));
+  }
+  const visible = e => !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length);
+  const describe = e => e.tagName.toLowerCase() + [...e.classList].map(c => "." + c).join("")
+                        + ": " + e.textContent.trim().replace(/\s+/g, " ").slice(0, 80);
+  const scrollers = [...document.querySelectorAll("main *")].filter(e => {
+    if (!visible(e)) return false;
+    const ox = getComputedStyle(e).overflowX;
+    return (ox === "auto" || ox === "scroll") && e.scrollWidth > e.clientWidth + 1;
+  });
+  return {
+    title: document.title,
+    badImages: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.currentSrc || i.src),
+    raw: raw,
+    untypeset: [...document.querySelectorAll("span.math, div.math")]
+      .filter(e => !e.querySelector("mjx-container")).map(e => e.textContent.slice(0, 100)),
+    mathErrors: [...document.querySelectorAll("mjx-merror, [data-mjx-error]")]
+      .map(e => (e.getAttribute("data-mjx-error") || e.textContent).slice(0, 100)),
+    links: [...document.querySelectorAll("a[href]")].map(a => a.href),
+    ids: [...document.querySelectorAll("[id]")].map(e => e.id),
+    pageWidth: document.documentElement.scrollWidth,
+    viewWidth: document.documentElement.clientWidth,
+    scrollers: scrollers.map(describe),
+  };
+})()
+"""
+
+
+def _pages() -> list[str]:
+    if not HTML.is_dir():
+        return []
+    out = []
+    for p in sorted(HTML.rglob("*.html")):
+        rel = p.relative_to(HTML)
+        if rel.parts[0] in SKIP_DIRS:
+            continue
+        out.append(rel.as_posix())
+    return out
+
+
+def _is_redirect(page: str) -> bool:
+    return 'http-equiv="Refresh"' in (HTML / page).read_text(errors="replace")[:2000]
+
+
+@pytest.fixture(scope="module")
+def report():
+    """Open every page once; return ``{page: findings}`` plus the server's base URL."""
+    if not (HTML / "index.html").exists():
+        pytest.skip(f"no built book at {HTML}: run `make book` first")
+    exe = find_chromium()
+    if exe is None:
+        msg = "no Chromium found: install Debian's `chromium` (apt-get install -y chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    findings = {}
+    with Server(HTML) as server:
+        browser = Browser(exe)
+        try:
+            for page in _pages():
+                if _is_redirect(page):
+                    continue
+                events = browser.open(server.base + page)
+                info = browser.evaluate(CHECK_PAGE)
+                events = events + browser.events
+                info["js_errors"] = (
+                    [e["params"]["exceptionDetails"].get("exception", {}).get("description")
+                     or e["params"]["exceptionDetails"].get("text")
+                     for e in events if e["method"] == "Runtime.exceptionThrown"]
+                    + [e["params"]["entry"]["text"] for e in events
+                       if e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] == "error"
+                       and not e["params"]["entry"].get("url", "").endswith("/favicon.ico")]
+                    + [" ".join(str(a.get("value", a.get("description", "")))
+                                for a in e["params"]["args"])
+                       for e in events if e["method"] == "Runtime.consoleAPICalled"
+                       and e["params"]["type"] == "error"])
+                info["requests"] = [e["params"]["request"]["url"] for e in events
+                                    if e["method"] == "Network.requestWillBeSent"]
+                info["failed"] = (
+                    [e["params"].get("errorText") for e in events
+                     if e["method"] == "Network.loadingFailed"
+                     and e["params"].get("errorText") != "net::ERR_ABORTED"]
+                    + [f"HTTP {e['params']['response']['status']}: {e['params']['response']['url']}"
+                       for e in events if e["method"] == "Network.responseReceived"
+                       and e["params"]["response"]["status"] >= 400
+                       and not e["params"]["response"]["url"].endswith("/favicon.ico")])
+                findings[page] = info
+                for shot, target in SHOTS.items():
+                    if target == page:
+                        browser.screenshot(SCREENSHOTS / f"{shot}.png")
+                        browser.screenshot(SCREENSHOTS / f"{shot}-full.png", full_page=True)
+        finally:
+            browser.close()
+        yield {"base": server.base, "pages": findings}
+
+
+def _fail_if(problems: dict, what: str) -> None:
+    problems = {k: v for k, v in problems.items() if v}
+    if problems:
+        lines = [f"{page}: {items}" for page, items in problems.items()]
+        pytest.fail(f"{what} on {len(problems)} page(s):\n" + "\n".join(lines))
+
+
+def test_every_page_was_opened(report):
+    assert report["pages"], "no pages found"
+    for page in SHOTS.values():
+        assert page in report["pages"], f"{page} is not in the built book"
+
+
+def test_no_javascript_errors(report):
+    _fail_if({p: r["js_errors"] + r["failed"] for p, r in report["pages"].items()},
+             "JavaScript errors or failed loads")
+
+
+def test_no_request_leaves_the_local_server(report):
+    base = report["base"]
+    _fail_if({p: [u for u in r["requests"]
+                  if not u.startswith((base, "data:", "blob:", "about:"))]
+              for p, r in report["pages"].items()}, "requests to other hosts")
+
+
+def test_every_formula_is_rendered(report):
+    _fail_if({p: r["raw"] + r["untypeset"] + r["mathErrors"] for p, r in report["pages"].items()},
+             "unrendered formulas")
+
+
+def test_every_image_loads(report):
+    _fail_if({p: r["badImages"] for p, r in report["pages"].items()}, "missing images")
+
+
+def test_internal_links_resolve(report):
+    base, pages = report["base"], report["pages"]
+    problems = {}
+    for page, r in pages.items():
+        bad = []
+        for url in r["links"]:
+            if not url.startswith(base):
+                continue
+            parts = urlsplit(url)
+            path = unquote(parts.path.lstrip("/"))
+            target = HTML / path
+            if target.is_dir():
+                path, target = path.rstrip("/") + "/index.html", target / "index.html"
+            if not target.exists():
+                bad.append(url[len(base):])
+                continue
+            frag = unquote(parts.fragment)
+            if frag and path in pages and frag not in pages[path]["ids"]:
+                bad.append(url[len(base):])
+        problems[page] = sorted(set(bad))
+    _fail_if(problems, "broken internal links")
+
+
+def test_nothing_scrolls_sideways(report):
+    _fail_if({p: r["scrollers"] + ([f"page {r['pageWidth']} px wide in a {r['viewWidth']} px "
+                                    "window"] if r["pageWidth"] > r["viewWidth"] + 1 else [])
+              for p, r in report["pages"].items()}, "sideways scrolling")
+
+
+def test_screenshots_saved(report):
+    for shot in SHOTS:
+        path = SCREENSHOTS / f"{shot}.png"
+        assert path.exists() and path.stat().st_size > 10_000, f"{path} missing or empty"
+

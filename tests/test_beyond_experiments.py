@@ -1,0 +1,70 @@
+"""The beyond experiments end to end at a tiny scale, their configs and campaign items."""
+import numpy as np
+import pytest
+
+from stego_lib.experiments.beyond import adaptive, detection, lsb, make_config
+
+TINY = dict(mnist_eps=[0.3], cifar_attacks=[], mnist_n=dict(test=12, train=12, cal=30),
+            lsb_n=dict(mnist=20, cifar10=10), lsb_rates=[0.2, 1.0], learners=5, d_sub=40,
+            adaptive_steps=3)
+
+
+@pytest.fixture
+def tmp_state(tmp_path, monkeypatch):
+    monkeypatch.setenv("STEGO_STATE", str(tmp_path / "state"))
+    monkeypatch.setenv("STEGO_RESULTS", str(tmp_path / "results"))
+    return tmp_path
+
+
+def test_config_checks():
+    cfg = make_config("paper")
+    assert len(detection.cells(cfg)) == 2 * 6 + 9 * 4
+    with pytest.raises(ValueError, match="unknown parameter"):
+        make_config("smoke", epsilon=0.1)
+    with pytest.raises(ValueError, match="unknown CIFAR-10 attack"):
+        make_config("smoke", cifar_attacks=["X"])
+    with pytest.raises(ValueError, match="unknown MNIST model"):
+        make_config("smoke", mnist_models="robust")
+    with pytest.raises(ValueError, match="LSB rates"):
+        make_config("smoke", lsb_rates=[0.0])
+
+
+def test_detection_and_adaptive_smoke(tmp_state, one_thread):
+    cfg = make_config("smoke", **TINY)
+    res = detection.run(cfg)
+    rows = detection.matrix(res)
+    assert [r["detector"] for r in rows] == ["predictor", "ws", "spam_fld"]
+    for r in rows:
+        assert r["n_pos"] == r["n_neg"] == 12 and 0 <= r["auc"] <= 1
+        assert r["tpr"]["n"] == 12 and r["tpr_successful"]["n"] == r["attack_success"]["k"]
+    assert res.cells[0].arrays["linf"].max() <= round(0.3 * 255)   # 8-bit, inside the ball
+    assert not (tmp_state / "results").exists()                       # smoke never stores
+    res2 = adaptive.run(cfg)
+    cur = adaptive.curves(res2)["natural"]
+    for kind in ("plain", "adaptive"):
+        comb, succ = cur[kind]["combined"][0], cur[kind]["success"][0]
+        assert comb["k"] + succ["k"] == comb["n"] == 12
+    # the plain attack is the detection cell's attack on the same images
+    np.testing.assert_array_equal(res2.models["natural"][0.3]["plain_pred"],
+                                  res.cells[0].arrays["pred"])
+
+
+def test_lsb_smoke(tmp_state):
+    res = lsb.run(make_config("smoke", **TINY))
+    s = lsb.summary(res)
+    rep = s["cifar10"]["replacement"]
+    assert rep["change_rate"][0] == 0 and abs(rep["change_rate"][-1] - 0.5) < 0.05
+    assert rep["ws_q"][1, -1] > rep["ws_q"][1, 0]
+    assert len(rep["predictor_flagged"]) == 3
+
+
+def test_items_register_with_their_needs():
+    from stego_lib.campaign.core import registry
+    reg = registry()
+    names = [n for n in reg if n.startswith("beyond-")]
+    assert "beyond-detect-cifar10" in names and "beyond-adaptive-adversarial" in names
+    assert "paper1-train-adversarial" in reg["beyond-detect-mnist-adversarial"].needs
+    for n in names:
+        assert reg[n].rate.get("cpu")
+    chunks = reg["beyond-detect-cifar10"].chunks("cpu")
+    assert len(chunks) == 36 and all(c.units == 400 for c in chunks)
