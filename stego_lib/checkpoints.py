@@ -21,8 +21,8 @@ from torch import nn
 from . import models
 from ._io import atomic_write_bytes, atomic_write_json, default_dir, sha256_file
 
-__all__ = ["CheckpointNotFoundError", "ChecksumError", "available", "checkpoints_dir", "sha256_file",
-           "entry", "load", "save"]
+__all__ = ["CheckpointNotFoundError", "ChecksumError", "LazyModel", "available", "checkpoints_dir",
+           "sha256_file", "entry", "load", "save"]
 
 MANIFEST = "manifest.json"
 
@@ -127,3 +127,17 @@ def load(name: str, *, root=None, device: str | torch.device = "cpu") -> nn.Modu
     model = models.build(rec["arch"], **rec.get("arch_kwargs", {}))
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     return model.to(device).eval()
+
+
+class LazyModel:
+    """Loads checkpoint ``name`` on the first ``get()`` (on the GPU when there is one), so an
+    experiment that reads only committed results never loads a model."""
+
+    def __init__(self, name: str):
+        self.name, self.model = name, None
+
+    def get(self) -> nn.Module:
+        if self.model is None:
+            dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+            self.model = load(self.name, device=dev)
+        return self.model

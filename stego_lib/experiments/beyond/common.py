@@ -17,6 +17,7 @@ from ... import checkpoints, data
 from ...attacks import PGD, attack, functional_attack
 from ...attacks.adaptive import quantize_in_ball
 from ...cache import ResultsCache
+from ...checkpoints import LazyModel  # noqa: F401 - re-exported for the other beyond modules
 from ...campaign.core import state_dir
 from ...detectors import score as predictor_score, ws_estimate
 from .config import CIFAR_BOUNDS, ModelMissingError, checkpoint_name
@@ -98,16 +99,6 @@ def checkpoint_sha(cfg: dict, dataset: str, model: str) -> str:
 
 
 CAMPAIGN_HINT = "python -m stego_lib.campaign run --items beyond"
-
-
-class LazyModel:
-    def __init__(self, name: str):
-        self.name, self.model = name, None
-
-    def get(self):
-        if self.model is None:
-            self.model = checkpoints.load(self.name, device=device())
-        return self.model
 
 
 def attack_spec(cfg: dict, dataset: str, name: str, bound: float) -> dict:

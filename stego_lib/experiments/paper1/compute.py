@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ... import checkpoints, data
+from ...checkpoints import LazyModel
 from ...cache import CacheMiss, cached
 from .config import (CAMPAIGN_COMMAND, CHECKPOINTS, DETECTORS, EXPERIMENT, VERSION,
                      ModelMissingError, images_for)
@@ -48,18 +49,6 @@ def checkpoint_sha(model: str) -> str | None:
         return checkpoints.entry(CHECKPOINTS[model])["sha256"]
     except checkpoints.CheckpointNotFoundError:
         return None
-
-
-class LazyModel:
-    """Loads a checkpoint at most once, and only when some chunk has to be computed."""
-
-    def __init__(self, name: str):
-        self.name, self.model = name, None
-
-    def get(self):
-        if self.model is None:
-            self.model = checkpoints.load(self.name, device=device())
-        return self.model
 
 
 class LazyTest:
