@@ -16,13 +16,19 @@ def _pct(v, fmt="{:.1f}") -> str:
     return "–" if v is None or (isinstance(v, float) and np.isnan(v)) else fmt.format(v)
 
 
+def _grid(cells: list[dict]) -> tuple[list[str], dict]:
+    """The attacks in order of appearance, and the cells as ``{label: {attack: cell}}``."""
+    attacks = list(dict.fromkeys(c["attack"] for c in cells))
+    by: dict = {}
+    for c in cells:
+        by.setdefault(c["label"], {})[c["attack"]] = c
+    return attacks, by
+
+
 def comparison_table(cells: list[dict], *, with_ours: bool = True) -> Table:
     """Table 1 with, per defence, the paper's row, ours and ours − paper (percentage points);
     ``with_ours=False`` gives the paper's rows alone."""
-    attacks = list(dict.fromkeys(c["attack"] for c in cells))
-    by = {}
-    for c in cells:
-        by.setdefault(c["label"], {})[c["attack"]] = c
+    attacks, by = _grid(cells)
     rows = []
     for label, row in by.items():
         rows.append([label, "paper"] + [_pct(row[a]["paper"]) for a in attacks])
@@ -37,10 +43,7 @@ def comparison_table(cells: list[dict], *, with_ours: bool = True) -> Table:
 def error_table(cells: list[dict]) -> Table:
     """Per computed cell: N and the binomial standard error of our accuracy, and the accuracy
     after rounding the attacked images to 8-bit pixels."""
-    attacks = list(dict.fromkeys(c["attack"] for c in cells))
-    by = {}
-    for c in cells:
-        by.setdefault(c["label"], {})[c["attack"]] = c
+    attacks, by = _grid(cells)
     rows = []
     for label, row in by.items():
         if all(row[a]["ours"] is None for a in attacks):
