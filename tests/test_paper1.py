@@ -138,3 +138,51 @@ def test_campaign_computes_a_gpu_scale_sweep_chunk_on_a_cpu(tmp_path, monkeypatc
     done = []
     chunk.run(done.append)
     assert chunk.done() and sum(done) == 20
+
+
+def test_robustness_metrics_need_every_restart_and_count_an_image_robust_only_if_all_fail(
+        tmp_path, monkeypatch):
+    """The secret model's robustness runs are separate campaign chunks; the manifest gets the
+    CW figure only when all 5 restarts are committed, as the AND over restarts."""
+    import json
+    import shutil
+
+    from stego_lib import checkpoints
+    from stego_lib.cache import ResultsCache
+    from stego_lib.experiments.paper1 import items
+    from stego_lib.experiments.paper1.config import EXPERIMENT
+
+    repo = __import__("pathlib").Path(__file__).resolve().parents[1]
+    ck = tmp_path / "checkpoints"
+    ck.mkdir()
+    manifest = json.loads((repo / "checkpoints" / "manifest.json").read_text())
+    rec = dict(manifest["checkpoints"]["mnist_natural_pytorch_init"], file="adv.pt", metrics={})
+    shutil.copy(repo / "checkpoints" / "mnist_natural_pytorch_init.pt", ck / "adv.pt")
+    (ck / "manifest.json").write_text(json.dumps({"format": 1,
+                                                  "checkpoints": {"mnist_adversarial": rec}}))
+    monkeypatch.setenv("STEGO_CHECKPOINTS", str(ck))
+    monkeypatch.setenv("STEGO_RESULTS", str(tmp_path / "results"))
+
+    chunks = items._robustness_chunks("mnist_adversarial", 0)
+    assert [c.name for c in chunks][:2] == ["PGD-40 × 10,000", "PGD-100 CW, start 1 × 10,000"]
+    assert len(chunks) == 6 and not any(c.done() for c in chunks)
+
+    rng = np.random.default_rng(0)
+    runs = {run: rng.random(10_000) < 0.95 for run in training.ROBUST_RUNS}
+    cache = ResultsCache()
+    for (attack, k), correct in list(runs.items())[:5]:
+        cache.put(EXPERIMENT + "_robustness", training.robustness_config(
+            "mnist_adversarial", attack, k), "1", {"correct": correct}, {})
+    assert [c.done() for c in chunks] == [True] * 5 + [False]
+    m = training.record_robustness("mnist_adversarial")["metrics"]
+    assert m["pgd40_eps0.3_accuracy_test10k"] == pytest.approx(runs["pgd40", 0].mean())
+    assert "pgd100_cw_5restarts_eps0.3_accuracy_test10k" not in m
+
+    attack, k = training.ROBUST_RUNS[-1]
+    cache.put(EXPERIMENT + "_robustness", training.robustness_config(
+        "mnist_adversarial", attack, k), "1", {"correct": runs[attack, k]}, {})
+    m = training.record_robustness("mnist_adversarial")["metrics"]
+    every = np.logical_and.reduce([v for (a, _), v in runs.items() if a == "pgd100_cw"])
+    assert m["pgd100_cw_5restarts_eps0.3_accuracy_test10k"] == pytest.approx(every.mean())
+    assert every.mean() < min(v.mean() for v in runs.values())
+    assert checkpoints.entry("mnist_adversarial")["metrics"] == m

@@ -43,8 +43,36 @@ def _train_chunks(which_for_device):
                 progress(end - start)
             out.append(Chunk(f"steps {prev:,}-{end:,}", done, run, units=end - prev))
             prev = end
+        if training.RECIPES[which]["adversary"] is not None:
+            out += _robustness_chunks(training.RECIPES[which]["checkpoint"], prev)
         return out
     return chunks
+
+
+def _robustness_chunks(name: str, step_units: int) -> list[Chunk]:
+    """The robustness runs of an adversarially trained checkpoint, one chunk each. Units are
+    expressed in training steps of equal CPU cost so the item's ETA stays one rate."""
+    out = []
+    for attack, k in training.ROBUST_RUNS:
+        # Gradient evaluations: PGD-40 on 10,000 images ~ 1,000 PGD-7 training steps of 50
+        units = 1_000 if attack == "pgd40" else 2_500
+
+        def done(attack=attack, k=k):
+            from ... import checkpoints
+            from ...cache import CacheMiss
+            try:
+                training.robustness_run(name, attack, k, mode="cache-only")
+            except (CacheMiss, checkpoints.CheckpointNotFoundError):
+                return False
+            return True
+
+        def run(progress, attack=attack, k=k, units=units):
+            training.robustness_run(name, attack, k)
+            training.record_robustness(name)
+            progress(units)
+        label = "PGD-40 × 10,000" if attack == "pgd40" else f"PGD-100 CW, start {k + 1} × 10,000"
+        out.append(Chunk(label, done, run, units=units))
+    return out
 
 
 def _snapshot_pytorch_chunks(device: str) -> list[Chunk]:
