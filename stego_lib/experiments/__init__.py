@@ -14,7 +14,7 @@ from typing import Any, Callable
 from ..cache import CacheMiss, GPURequiredError
 from ..profiles import check_profile, fallbacks
 
-__all__ = ["Shown", "best_available", "check_overrides"]
+__all__ = ["Shown", "best_available", "check_overrides", "merged_config"]
 
 
 @dataclass
@@ -33,6 +33,19 @@ def check_overrides(overrides: dict, allowed) -> None:
     if unknown:
         raise ValueError(f"unknown parameter(s) {', '.join(map(repr, unknown))}; "
                          f"expected some of {', '.join(map(repr, sorted(allowed)))}")
+
+
+def merged_config(profile: str, overrides: dict, allowed, *layers: dict) -> dict:
+    """The config of ``profile``: ``layers`` merged in order, then the ``overrides`` that are
+    not None, and ``"profile"``. Unknown profiles and parameter names raise ValueError."""
+    check_profile(profile)
+    check_overrides(overrides, allowed)
+    cfg = {}
+    for layer in layers:
+        cfg.update(layer)
+    cfg.update({k: v for k, v in overrides.items() if v is not None})
+    cfg["profile"] = profile
+    return cfg
 
 
 def _why(err: Exception) -> str:

@@ -12,8 +12,7 @@ import torch
 
 from .. import data
 from ..cache import cached
-from ..profiles import check_profile
-from . import check_overrides
+from . import merged_config
 
 EXPERIMENT = "data_overview"
 COMMAND = f"python -m stego_lib.experiments.{EXPERIMENT} --profile paper"  # seconds on a CPU
@@ -29,10 +28,7 @@ _DEFAULTS = {
 
 def make_config(profile: str, **overrides) -> dict:
     """Config for ``profile``; ``overrides`` replace any of ``PARAMS`` (None keeps the default)."""
-    check_profile(profile)
-    check_overrides(overrides, PARAMS)
-    cfg = {"profile": profile, **_DEFAULTS[profile]}
-    cfg.update({k: v for k, v in overrides.items() if v is not None})
+    cfg = merged_config(profile, overrides, PARAMS, _DEFAULTS[profile])
     for name in cfg["datasets"]:
         if name not in data.DATASETS:
             raise ValueError(f"unknown dataset {name!r}; expected one of {data.DATASETS}")

@@ -25,8 +25,7 @@ from .. import data, hub
 from .._checks import check_choice, check_images
 from ..attacks import FUNCTIONAL_ATTACKS, attack, functional_attack
 from ..cache import cached
-from ..profiles import check_profile
-from . import check_overrides
+from . import merged_config
 
 __all__ = ["EXPERIMENT", "IMAGE_SUFFIXES", "Normalized", "availability", "classifier",
            "default_image_dir", "find_images", "load_images", "make_config", "run",
@@ -203,10 +202,7 @@ def run_examples(model: nn.Module, images: torch.Tensor, *, attacks=("C", "C+S+D
 
 def make_config(profile: str, **overrides) -> dict:
     """Config for ``profile``; ``overrides`` replace any of ``PARAMS`` (None keeps the default)."""
-    check_profile(profile)
-    check_overrides(overrides, PARAMS)
-    cfg = {"profile": profile, **_COMMON, **_DEFAULTS[profile]}
-    cfg.update({k: v for k, v in overrides.items() if v is not None})
+    cfg = merged_config(profile, overrides, PARAMS, _COMMON, _DEFAULTS[profile])
     cfg["attacks"] = list(cfg["attacks"])
     for name in cfg["attacks"]:
         check_choice(name, FUNCTIONAL_ATTACKS, name="functional attack")

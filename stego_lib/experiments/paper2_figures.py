@@ -13,8 +13,7 @@ import torch
 from .. import checkpoints, data
 from ..attacks import FUNCTIONAL_ATTACKS, attack, functional_attack
 from ..cache import cached
-from ..profiles import check_profile
-from . import check_overrides
+from . import merged_config
 
 EXPERIMENT = "paper2_figures"
 # Computes every missing attack chunk of the paper profile, one cached chunk per attack, on
@@ -33,10 +32,7 @@ _DEFAULTS = {
 
 def make_config(profile: str, **overrides) -> dict:
     """Config for ``profile``; ``overrides`` replace any of ``PARAMS`` (None keeps the default)."""
-    check_profile(profile)
-    check_overrides(overrides, PARAMS)
-    cfg = {"profile": profile, **_COMMON, **_DEFAULTS[profile]}
-    cfg.update({k: v for k, v in overrides.items() if v is not None})
+    cfg = merged_config(profile, overrides, PARAMS, _COMMON, _DEFAULTS[profile])
     for name in cfg["attacks"]:
         if name not in FUNCTIONAL_ATTACKS:
             raise ValueError(f"unknown attack {name!r}; expected one of {FUNCTIONAL_ATTACKS}")

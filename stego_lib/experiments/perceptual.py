@@ -26,8 +26,7 @@ from .. import checkpoints, data, perceptual
 from .._checks import check_choice
 from ..attacks import attack, functional_attack
 from ..cache import GPURequiredError, cached, can_compute
-from ..profiles import check_profile
-from . import check_overrides
+from . import merged_config
 
 EXPERIMENT = "perceptual"
 VERSION = "1"
@@ -61,10 +60,7 @@ def make_config(profile: str, **overrides) -> dict:
     ``metrics`` None means every metric this machine can compute
     (:func:`stego_lib.perceptual.available_metrics`).
     """
-    check_profile(profile)
-    check_overrides(overrides, PARAMS)
-    cfg = {"profile": profile, **_COMMON, **_DEFAULTS[profile]}
-    cfg.update({k: v for k, v in overrides.items() if v is not None})
+    cfg = merged_config(profile, overrides, PARAMS, _COMMON, _DEFAULTS[profile])
     cfg["attacks"] = list(cfg["attacks"])
     for name in cfg["attacks"]:
         check_choice(name, ATTACKS, name="attack")

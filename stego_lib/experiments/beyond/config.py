@@ -16,8 +16,7 @@ threshold of every detector is the largest score over them).
 from __future__ import annotations
 
 from ...cache import GPURequiredError
-from ...profiles import check_profile
-from .. import check_overrides
+from .. import merged_config
 
 EXPERIMENT = "beyond"
 VERSION = "1"   # bump when the stored arrays change meaning
@@ -85,10 +84,7 @@ def make_config(profile: str, **overrides) -> dict:
     Raises:
         ValueError: unknown profile or parameter, or a value out of range.
     """
-    check_profile(profile)
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    check_overrides(overrides, PARAMS)
-    cfg = {**_DEFAULTS[profile], **_COMMON, **overrides, "profile": profile}
+    cfg = merged_config(profile, overrides, PARAMS, _DEFAULTS[profile], _COMMON)
     for key in ("mnist_models", "mnist_eps", "cifar_attacks", "cifar_scales", "lsb_rates",
                 "c_grid"):
         v = cfg[key]

@@ -4,8 +4,7 @@ from __future__ import annotations
 from ..._checks import check_choice
 from ...cache import GPURequiredError
 from ...papers import PAPER1_TABLE2_EPS
-from ...profiles import check_profile
-from .. import check_overrides
+from .. import merged_config
 
 EXPERIMENT = "paper1"
 VERSION = "1"  # bump when the stored arrays change meaning
@@ -68,10 +67,7 @@ def make_config(profile: str, **overrides) -> dict:
     Table II; None: n_images), data ('sample' | 'root'), seed, clip_start, loss,
     quantize (None | 'floor' | 'round'), threshold_n, batch_size, profile.
     """
-    check_profile(profile)
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    check_overrides(overrides, _ALLOWED)
-    cfg = {**_DEFAULTS[profile], **_COMMON, **overrides}
+    cfg = merged_config(profile, overrides, _ALLOWED, _DEFAULTS[profile], _COMMON)
     models = cfg["models"]
     if isinstance(models, str):
         models = tuple(m.strip() for m in models.split(",") if m.strip())
@@ -96,7 +92,6 @@ def make_config(profile: str, **overrides) -> dict:
     check_choice(cfg["quantize"], (None, "floor", "round"), name="quantize")
     if cfg["data"] == "sample" and cfg["n_images"] > 1000:
         raise ValueError(f"the package sample holds 1,000 images, got n_images={cfg['n_images']}")
-    cfg["profile"] = profile
     return cfg
 
 

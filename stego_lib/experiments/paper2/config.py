@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from ..._checks import check_choice
 from ...papers import PAPER2_TABLE1_ATTACKS
-from ...profiles import check_profile
-from .. import check_overrides
+from .. import merged_config
 
 EXPERIMENT = "paper2_table1"
 VERSION = "1"  # bump when a cell's stored arrays change meaning
@@ -82,10 +81,7 @@ def make_config(profile: str, **overrides) -> dict:
         >>> cfg["rows"], cfg["n_images"], cfg["attacks"][:3]
         (['natural'], 4, ['None', 'C-RGB', 'C'])
     """
-    check_profile(profile)
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    check_overrides(overrides, PARAMS)
-    cfg = {**_DEFAULTS[profile], **_COMMON, **overrides}
+    cfg = merged_config(profile, overrides, PARAMS, _DEFAULTS[profile], _COMMON)
     rows = cfg["rows"]
     if isinstance(rows, str):
         rows = [r.strip() for r in rows.split(",") if r.strip()]
@@ -112,7 +108,6 @@ def make_config(profile: str, **overrides) -> dict:
     if unknown:
         raise ValueError(f"checkpoints: unknown row(s) {unknown}; expected some of {list(ROWS)}")
     cfg["checkpoints"] = {**CHECKPOINTS, **cfg["checkpoints"]}
-    cfg["profile"] = profile
     return cfg
 
 
