@@ -163,7 +163,7 @@ def test_robustness_metrics_need_every_restart_and_count_an_image_robust_only_if
     monkeypatch.setenv("STEGO_CHECKPOINTS", str(ck))
     monkeypatch.setenv("STEGO_RESULTS", str(tmp_path / "results"))
 
-    chunks = items._robustness_chunks("mnist_adversarial", 0)
+    chunks = items._robustness_chunks("mnist_adversarial")
     assert [c.name for c in chunks][:2] == ["PGD-40 × 10,000", "PGD-100 CW, start 1 × 10,000"]
     assert len(chunks) == 6 and not any(c.done() for c in chunks)
 

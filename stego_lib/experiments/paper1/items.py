@@ -7,7 +7,8 @@ exact recipe on a GPU (see :mod:`.training`).
 """
 from __future__ import annotations
 
-from ...cache import ResultsCache, config_key
+from ... import checkpoints
+from ...cache import CacheMiss, ResultsCache, config_key
 from ...campaign.core import Chunk, Item
 from . import training
 from .compute import (LazyModel, LazyTest, attack_chunk, attack_config, checkpoint_sha,
@@ -44,12 +45,12 @@ def _train_chunks(which_for_device):
             out.append(Chunk(f"steps {prev:,}-{end:,}", done, run, units=end - prev))
             prev = end
         if training.RECIPES[which]["adversary"] is not None:
-            out += _robustness_chunks(training.RECIPES[which]["checkpoint"], prev)
+            out += _robustness_chunks(training.RECIPES[which]["checkpoint"])
         return out
     return chunks
 
 
-def _robustness_chunks(name: str, step_units: int) -> list[Chunk]:
+def _robustness_chunks(name: str) -> list[Chunk]:
     """The robustness runs of an adversarially trained checkpoint, one chunk each. Units are
     expressed in training steps of equal CPU cost so the item's ETA stays one rate."""
     out = []
@@ -58,8 +59,6 @@ def _robustness_chunks(name: str, step_units: int) -> list[Chunk]:
         units = 1_000 if attack == "pgd40" else 2_500
 
         def done(attack=attack, k=k):
-            from ... import checkpoints
-            from ...cache import CacheMiss
             try:
                 training.robustness_run(name, attack, k, mode="cache-only")
             except (CacheMiss, checkpoints.CheckpointNotFoundError):
@@ -79,7 +78,6 @@ def _snapshot_pytorch_chunks(device: str) -> list[Chunk]:
     name = "mnist_natural_pytorch_init"
 
     def done():
-        from ... import checkpoints
         try:
             sha = checkpoints.entry(name)["sha256"]
         except checkpoints.CheckpointNotFoundError:

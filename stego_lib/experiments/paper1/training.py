@@ -277,9 +277,9 @@ def snapshot_checkpoint(name: str):
     return snapshot(model, name, -1, config=cfg)
 
 
-__all__ = ["CHECKPOINTS", "RECIPES", "RampedPGD", "SLICE_STEPS", "SNAPSHOT_STEPS", "is_trained",
-           "ROBUST_RUNS", "record_robustness", "robustness", "robustness_run", "slices", "snapshot", "snapshot_checkpoint", "snapshots", "steps_done",
-           "train_slice"]
+__all__ = ["CHECKPOINTS", "RECIPES", "ROBUST_RUNS", "RampedPGD", "SLICE_STEPS", "SNAPSHOT_STEPS",
+           "is_trained", "record_robustness", "robustness", "robustness_run", "slices", "snapshot",
+           "snapshot_checkpoint", "snapshots", "steps_done", "train_slice"]
 
 
 def snapshots() -> list[dict]:
