@@ -20,6 +20,7 @@ from torch import nn
 
 from . import models
 from ._io import atomic_write_bytes, atomic_write_json, default_dir, sha256_file
+from ._locks import exclusive_dir
 
 __all__ = ["CheckpointNotFoundError", "ChecksumError", "LazyModel", "available", "checkpoints_dir",
            "sha256_file", "entry", "load", "save"]
@@ -87,20 +88,22 @@ def save(model: nn.Module, name: str, *, arch: str, config: dict, data: dict, me
         "config": config, "data": data, "metrics": metrics, "torch": torch.__version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    manifest = _manifest(root)
-    manifest["checkpoints"][name] = record
-    atomic_write_json(root / MANIFEST, manifest)
+    with exclusive_dir(root):  # parallel workers may save or update other entries meanwhile
+        manifest = _manifest(root)
+        manifest["checkpoints"][name] = record
+        atomic_write_json(root / MANIFEST, manifest)
     return record
 
 
 def update_metrics(name: str, metrics: dict, root=None) -> dict:
     """Merge ``metrics`` into the manifest entry of ``name``."""
     root = checkpoints_dir(root)
-    manifest = _manifest(root)
-    if name not in manifest["checkpoints"]:
-        raise CheckpointNotFoundError(f"unknown checkpoint {name!r}")
-    manifest["checkpoints"][name]["metrics"].update(metrics)
-    atomic_write_json(root / MANIFEST, manifest)
+    with exclusive_dir(root):
+        manifest = _manifest(root)
+        if name not in manifest["checkpoints"]:
+            raise CheckpointNotFoundError(f"unknown checkpoint {name!r}")
+        manifest["checkpoints"][name]["metrics"].update(metrics)
+        atomic_write_json(root / MANIFEST, manifest)
     return manifest["checkpoints"][name]
 
 

@@ -59,10 +59,12 @@ def _train_chunks(device):
                                   adversary=lambda m, x, y: PGD(eps=0.1, steps=2, alpha=0.05)(m, x, y),
                                   augment=augment, state_path=_state(), progress=False)
             if hist["finished"]:
+                _pause("save")  # the state file is at the last step, the checkpoint not stored
                 checkpoints.save(model, "toy_cnn", arch="mnist_cnn", config={}, data={},
                                  metrics={}, half=False)
             progress(end - start)
-        out.append(Chunk(f"steps to {end}", lambda end=end: _trained() or _steps() >= end,
+        out.append(Chunk(f"steps to {end}", lambda end=end: _trained() or (
+            end < SLICES[-1] and _steps() >= end),
                          run, units=end - prev))
         prev = end
     return out

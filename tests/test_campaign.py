@@ -60,7 +60,7 @@ def _final(tmp: Path):
     return arrays(tmp / "results"), ckpt
 
 
-@pytest.mark.parametrize("pause_at", ["train 12", "results 0.2"])
+@pytest.mark.parametrize("pause_at", ["train 12", "save", "results 0.2"])
 def test_sigkill_mid_chunk_then_resume_matches_uninterrupted(tmp_path, pause_at):
     clean, broken = tmp_path / "clean", tmp_path / "broken"
     out = _campaign(clean, "run", "--items", "toy")
@@ -71,6 +71,8 @@ def test_sigkill_mid_chunk_then_resume_matches_uninterrupted(tmp_path, pause_at)
     status = _campaign(broken, "status", "--items", "toy")
     assert status.returncode == 0, status.stderr
     assert "done" not in status.stdout.splitlines()[3]  # toy-results is pending
+    if pause_at == "save":  # killed before the checkpoint was stored: training is not done
+        assert "done" not in status.stdout.splitlines()[2]
     out = _campaign(broken, "run", "--items", "toy")
     assert out.returncode == 0, out.stderr
     arrays_a, ckpt_a = _final(clean)
@@ -128,3 +130,53 @@ def test_select_adds_what_an_item_needs_in_dependency_order():
     assert select("paper1-sweep-natural", reg) == ["paper1-threshold", "paper1-train-natural",
                                                    "paper1-sweep-natural"]
     assert set(select("paper1", reg)) == {k for k in reg if k.startswith("paper1-")}
+
+
+def test_two_workers_compute_each_chunk_once_and_match_one_run(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    out = _campaign(one, "run", "--items", "toy")
+    assert out.returncode == 0, out.stderr
+    out = _campaign(two, "run", "--items", "toy", "--workers", "2", STEGO_CAMPAIGN_POLL="0.2")
+    assert out.returncode == 0, out.stderr
+    done = [line.split("] ", 1)[1].split(" done in")[0] for line in out.stdout.splitlines()
+            if " done in " in line]
+    assert sorted(done) == sorted(set(done)) and len(done) == 6, out.stdout
+    workers = {line.split("]")[0].split()[-1] for line in out.stdout.splitlines()
+               if " done in " in line}
+    assert workers <= {"1", "2"}, out.stdout
+    # The worker that found nothing it could start waited for the other instead of exiting.
+    assert "another worker is computing it" in out.stdout, out.stdout
+    arrays_a, ckpt_a = _final(one)
+    arrays_b, ckpt_b = _final(two)
+    assert sorted(arrays_a) == sorted(arrays_b) and len(arrays_a) == 6
+    for k in arrays_a:
+        np.testing.assert_array_equal(arrays_a[k], arrays_b[k], err_msg=k)
+    for k in ckpt_a:
+        assert torch.equal(ckpt_a[k], ckpt_b[k]), k
+
+
+def test_bad_worker_counts_fail_with_a_usage_error(tmp_path):
+    for args in (("--workers", "0"), ("--workers", "2", "--threads", "0")):
+        out = _campaign(tmp_path, "run", "--items", "toy", *args)
+        assert out.returncode == 2 and "must be at least 1" in out.stderr, out.stderr
+
+
+def test_parallel_manifest_updates_are_all_kept(tmp_path):
+    """Workers finishing at the same moment must not overwrite each other's manifest entries."""
+    import threading
+
+    from stego_lib import checkpoints, models
+    for name in ("a", "b"):
+        checkpoints.save(models.build("mnist_cnn"), name, arch="mnist_cnn", config={}, data={},
+                         metrics={}, root=tmp_path)
+
+    def write(name):
+        for i in range(30):
+            checkpoints.update_metrics(name, {f"m{i}": i}, root=tmp_path)
+    threads = [threading.Thread(target=write, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for name in ("a", "b"):
+        assert checkpoints.entry(name, root=tmp_path)["metrics"] == {f"m{i}": i for i in range(30)}

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from .._io import atomic_write_json
+from .._locks import exclusive_dir
 
 # The one place where experiment modules register their items (each module has ``items()``).
 MODULES = (
@@ -142,7 +143,12 @@ class Throughput:
         return None, "unknown"
 
     def add(self, item: Item, device: str, units: float, seconds: float) -> None:
-        rec = self.data.setdefault(f"{item.name}@{device}", {"units": 0.0, "seconds": 0.0})
-        rec["units"] += units
-        rec["seconds"] += seconds
-        atomic_write_json(self.path, self.data)
+        with exclusive_dir(self.path.parent):  # re-read: another worker may have added since
+            try:
+                self.data = json.loads(self.path.read_text())
+            except (OSError, ValueError):
+                pass
+            rec = self.data.setdefault(f"{item.name}@{device}", {"units": 0.0, "seconds": 0.0})
+            rec["units"] += units
+            rec["seconds"] += seconds
+            atomic_write_json(self.path, self.data)

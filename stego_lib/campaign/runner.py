@@ -1,11 +1,13 @@
 """Work through the campaign queue, chunk by chunk; and the status table."""
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
 
-from .core import Item, Throughput, registry, select
+from .._locks import is_locked, try_lock
+from .core import Item, Throughput, registry, select, state_dir
 
 
 def _fmt_seconds(s: float | None) -> str:
@@ -93,55 +95,77 @@ def _order(names: list[str], reg: dict, device: str, tp: Throughput) -> list[str
     return out
 
 
+def _lock_path(name: str):
+    return state_dir() / "locks" / f"{name}.lock"
+
+
+def _poll_seconds() -> float:
+    return float(os.environ.get("STEGO_CAMPAIGN_POLL", "30"))
+
+
 def run(items: str | None = None, *, max_minutes: float | None = None, device: str = "cpu",
         progress: bool = True, log=None) -> dict:
     """Compute every missing chunk of the selected items (and the items they need).
 
+    Several runs may work on one queue at once (``--workers``, or runs started by hand): each
+    item is locked while a run computes it, so no two runs compute the same item; a run
+    whose remaining items wait for one that another run is computing waits for it.
     Stops after ``max_minutes`` (no new chunk starts later), or cleanly on SIGINT/SIGTERM.
     Never commits anything. Returns ``{"chunks": n_done_now, "stopped": reason | None}``.
     """
-    log = log or (lambda msg: print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True))
+    who = f" worker {os.environ['STEGO_CAMPAIGN_WORKER']}" if os.environ.get(
+        "STEGO_CAMPAIGN_WORKER") else ""
+    log = log or (lambda msg: print(f"[{time.strftime('%H:%M:%S')}{who}] {msg}", flush=True))
     reg = registry()
     names = select(items, reg)
     tp = Throughput()
     stop = _Stop(log)
     old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     start, n_done, stopped = time.monotonic(), 0, None
+    said, ran = set(), set()  # log each wait once; run each item at most once per call
+
+    def out_of_time():
+        return max_minutes is not None and time.monotonic() - start > max_minutes * 60
+
     try:
-        for name in _order(names, reg, device, tp):
-            item = reg[name]
-            blocked = [d for d in item.needs if not _complete(reg[d], device)]
-            if blocked:
-                log(f"{name}: skipped, waits for {', '.join(blocked)}")
+        while True:
+            busy, worked = False, False
+            for name in _order(names, reg, device, tp):
+                item = reg[name]
+                if name in ran or _complete(item, device):
+                    continue
+                # A need that another worker still holds may look complete on disk a moment
+                # before its run has finished writing (a checkpoint's metrics, say).
+                blocked = [d for d in item.needs
+                           if not _complete(reg[d], device) or is_locked(_lock_path(d))]
+                if blocked:
+                    if (name, "needs") not in said:
+                        log(f"{name}: skipped, waits for {', '.join(blocked)}")
+                        said.add((name, "needs"))
+                    continue
+                with try_lock(_lock_path(name)) as mine:
+                    if not mine:
+                        busy = True
+                        if (name, "lock") not in said:
+                            log(f"{name}: another worker is computing it")
+                            said.add((name, "lock"))
+                        continue
+                    ran.add(name)
+                    worked = True
+                    n, stopped = _run_item(item, device, tp, stop, out_of_time, progress, log)
+                    n_done += n
+                if stopped:
+                    return {"chunks": n_done, "stopped": stopped}
+                break  # rescan from the top: what this item unblocked comes first
+            if worked:
                 continue
-            chunks = [c for c in item.chunks(device) if not c.done()]
-            if not chunks:
-                continue
-            total_units = sum(c.units for c in chunks)
-            bar = None
-            if progress:
-                from tqdm import tqdm
-                bar = tqdm(total=total_units, desc=name, unit=item.unit, disable=None,
-                           file=sys.stderr, dynamic_ncols=True)
-            try:
-                for i, chunk in enumerate(chunks, 1):
-                    if stop.requested:
-                        stopped = "signal"
-                        return {"chunks": n_done, "stopped": stopped}
-                    if max_minutes is not None and time.monotonic() - start > max_minutes * 60:
-                        stopped = "time limit"
-                        log(f"time limit of {max_minutes:g} min reached; run again to continue")
-                        return {"chunks": n_done, "stopped": stopped}
-                    t0 = time.monotonic()
-                    chunk.run(bar.update if bar is not None else (lambda n: None))
-                    dt = time.monotonic() - t0
-                    tp.add(item, device, chunk.units, dt)
-                    n_done += 1
-                    log(f"{name}: {chunk.name} done in {dt:.1f} s "
-                        f"({chunk.units / dt:.1f} {item.unit}/s; {i}/{len(chunks)} of this run)")
-            finally:
-                if bar is not None:
-                    bar.close()
+            # Nothing to do here now; wait only if another worker can still unblock something.
+            busy = busy or any(is_locked(_lock_path(n)) for n in names)
+            if not busy:
+                return {"chunks": n_done, "stopped": None}
+            if stop.requested or out_of_time():
+                return {"chunks": n_done, "stopped": "signal" if stop.requested else "time limit"}
+            time.sleep(_poll_seconds())
     except KeyboardInterrupt:
         stopped = "abandoned"
         log("abandoned the current chunk; finished chunks are kept")
@@ -149,3 +173,35 @@ def run(items: str | None = None, *, max_minutes: float | None = None, device: s
         for s, h in old.items():
             signal.signal(s, h)
     return {"chunks": n_done, "stopped": stopped}
+
+
+def _run_item(item: Item, device: str, tp: Throughput, stop: _Stop, out_of_time, progress: bool,
+              log) -> tuple[int, str | None]:
+    """The missing chunks of one item, in order; returns (chunks computed, stop reason)."""
+    chunks = [c for c in item.chunks(device) if not c.done()]
+    bar = None
+    if progress and chunks:
+        from tqdm import tqdm
+        bar = tqdm(total=sum(c.units for c in chunks), desc=item.name, unit=item.unit,
+                   disable=None, file=sys.stderr, dynamic_ncols=True)
+    n = 0
+    try:
+        for i, chunk in enumerate(chunks, 1):
+            if stop.requested:
+                return n, "signal"
+            if out_of_time():
+                log("time limit reached; run again to continue")
+                return n, "time limit"
+            if chunk.done():  # a run that held the lock before us may have written it
+                continue
+            t0 = time.monotonic()
+            chunk.run(bar.update if bar is not None else (lambda k: None))
+            dt = time.monotonic() - t0
+            tp.add(item, device, chunk.units, dt)
+            n += 1
+            log(f"{item.name}: {chunk.name} done in {dt:.1f} s "
+                f"({chunk.units / dt:.1f} {item.unit}/s; {i}/{len(chunks)} of this run)")
+    finally:
+        if bar is not None:
+            bar.close()
+    return n, None

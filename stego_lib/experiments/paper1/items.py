@@ -35,9 +35,12 @@ def _train_chunks(which_for_device):
         done_any = training.is_trained(which) or (
             which == "adversarial" and training.is_trained("adversarial-reference"))
         out, prev = [], 0
+        total = training.slices(which)[-1]
         for end in training.slices(which):
+            # The last slice is done only once the checkpoint is stored: the state file reaches
+            # the final step before the checkpoint is written and measured.
             def done(end=end):
-                return done_any or training.steps_done(which) >= end
+                return done_any or (end < total and training.steps_done(which) >= end)
 
             def run(progress, end=end, start=prev):
                 training.train_slice(which, end, progress=False)

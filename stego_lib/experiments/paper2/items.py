@@ -37,9 +37,13 @@ CLEAN_UNITS = 0.01
 def _train_chunks(row: str):
     def chunks(device: str) -> list[Chunk]:
         out, prev = [], 0
+        total = training.slices(row, device)[-1]
         for end in training.slices(row, device):
+            # The last slice is done only once the checkpoint is stored: the state file reaches
+            # the final step before the checkpoint is written and measured.
             def done(end=end):
-                return training.is_trained(row, device) or training.steps_done(row, device) >= end
+                return training.is_trained(row, device) or (
+                    end < total and training.steps_done(row, device) >= end)
 
             def run(progress, end=end, start=prev):
                 training.train_slice(row, end, device=device)
