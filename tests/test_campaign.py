@@ -180,3 +180,18 @@ def test_parallel_manifest_updates_are_all_kept(tmp_path):
         t.join()
     for name in ("a", "b"):
         assert checkpoints.entry(name, root=tmp_path)["metrics"] == {f"m{i}": i for i in range(30)}
+
+
+def test_a_stop_signal_repeated_at_once_is_one_request_and_a_later_one_abandons(monkeypatch):
+    from stego_lib.campaign import runner
+    now = [100.0]
+    monkeypatch.setattr(runner.time, "monotonic", lambda: now[0])
+    logged = []
+    stop = runner._Stop(logged.append)
+    stop(signal.SIGTERM, None)
+    now[0] += 0.5
+    stop(signal.SIGTERM, None)  # the same Ctrl-C or pkill, forwarded by the parent
+    assert stop.requested and len(logged) == 1
+    now[0] += 5
+    with pytest.raises(KeyboardInterrupt):
+        stop(signal.SIGTERM, None)

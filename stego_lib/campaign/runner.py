@@ -62,15 +62,23 @@ def format_status(rows: list[dict], device: str) -> str:
 
 class _Stop:
     """First SIGINT/SIGTERM: finish the current chunk, then stop. Second: abandon it (its
-    output is written atomically, so nothing half-written is left)."""
+    output is written atomically, so nothing half-written is left).
+
+    A repeat within ``same_request_s`` counts as the same request: with ``--workers``, a
+    Ctrl-C or a ``pkill`` reaches a worker both directly and through the parent, which
+    forwards it."""
+
+    same_request_s = 2.0
 
     def __init__(self, log):
-        self.requested, self.log = False, log
+        self.requested, self.log, self.first = False, log, None
 
     def __call__(self, signum, frame):
         if self.requested:
+            if time.monotonic() - self.first < self.same_request_s:
+                return
             raise KeyboardInterrupt
-        self.requested = True
+        self.requested, self.first = True, time.monotonic()
         self.log(f"signal {signal.Signals(signum).name}: stopping after the current chunk "
                  f"(send it again to abandon the chunk)")
 
