@@ -92,6 +92,14 @@ def test_status_lists_exactly_what_is_not_on_disk(tmp_path, monkeypatch):
     rows = {r["item"]: r for r in campaign.status("toy")}
     assert [r["done"] for r in rows.values()] == [0, 0]
     assert rows["toy-results"]["waits_for"] == ["toy-train"]
+    assert not any(r["running"] for r in rows.values())
+    from stego_lib._locks import try_lock
+    from stego_lib.campaign.runner import _lock_path
+    with try_lock(_lock_path("toy-train")) as mine:  # as a worker holds it while computing
+        assert mine
+        rows = {r["item"]: r for r in campaign.status("toy")}
+        assert rows["toy-train"]["running"] and not rows["toy-results"]["running"]
+        assert "running now" in campaign.format_status(list(rows.values()), "cpu")
     campaign.run("toy-train", progress=False, log=lambda m: None)
     rows = {r["item"]: r for r in campaign.status("toy")}
     assert (rows["toy-train"]["done"], rows["toy-train"]["total"]) == (3, 3)

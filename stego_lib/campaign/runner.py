@@ -26,7 +26,8 @@ def _complete(item: Item, device: str) -> bool:
 
 def status(items: str | None = None, device: str = "cpu") -> list[dict]:
     """One row per selected item: ``item``, ``produces``, ``done``/``total`` chunks, ``left_s``
-    (estimated seconds on ``device``; None if unknown), ``rate_source`` and ``waits_for``."""
+    (estimated seconds on ``device``; None if unknown), ``rate_source``, ``running`` (a run
+    on this machine is computing it now) and ``waits_for``."""
     reg = registry()
     tp = Throughput()
     rows, complete = [], {}
@@ -39,7 +40,7 @@ def status(items: str | None = None, device: str = "cpu") -> list[dict]:
         left_units = sum(c.units for c, f in zip(chunks, flags) if not f)
         rows.append({"item": name, "produces": item.produces, "done": sum(flags),
                      "total": len(chunks), "left_s": (left_units / rate) if rate else None,
-                     "rate_source": source,
+                     "rate_source": source, "running": is_locked(_lock_path(name)),
                      "waits_for": [d for d in item.needs if not complete.get(d, True)]})
     return rows
 
@@ -52,6 +53,8 @@ def format_status(rows: list[dict], device: str) -> str:
         if r["done"] != r["total"] and r["rate_source"] == "prior":
             left += "*"
         what = ("waits for " + ", ".join(r["waits_for"])) if r["waits_for"] else r["produces"]
+        if r.get("running"):
+            what = "running now: " + what
         lines.append(f"{r['item']:<30} {r['done']:>4}/{r['total']:<4} {left:>12}  {what}")
     pending = [r for r in rows if r["done"] != r["total"]]
     total = sum(r["left_s"] or 0 for r in pending)
