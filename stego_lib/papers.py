@@ -7,7 +7,8 @@ published papers.
 """
 from __future__ import annotations
 
-__all__ = ["PAPER1_TABLE2_EPS", "PAPER1_TABLE2_TPR", "PAPER1_HEADLINES", "PAPER2_TABLE1",
+__all__ = ["PAPER1_TABLE2_EPS", "PAPER1_TABLE2_TPR", "PAPER1_HEADLINES", "PAPER1_AUTHORS_THRESHOLD",
+           "PAPER1_SECRET_PGD40_ACCURACY", "PAPER2_TABLE1",
            "PAPER2_TABLE1_ATTACKS", "paper2_accuracy"]
 
 # Table II: detector true positive rate over the 10,000 MNIST test images.
@@ -30,6 +31,12 @@ PAPER1_HEADLINES = {
     # false positives on benign images claimed (Sec. IV-A)
     "false_positive_rate": 0.0,
 }
+# The threshold hard-coded in the authors' evaluation script (09_detection_evaluation.py of
+# alxshine/stego4secureML); the text describes it as the maximum score over the training set.
+PAPER1_AUTHORS_THRESHOLD = 0.014321956650606307
+# Madry et al. (ICLR 2018), Table 1: the adversarially trained MNIST network under PGD with 40
+# steps and one random start at eps 0.3 (white box).
+PAPER1_SECRET_PGD40_ACCURACY = 0.932
 
 # Laidlaw & Feizi (NeurIPS 2019), Table 1: accuracy (%) of ResNet-32 on CIFAR-10 (the TRADES
 # row: the TRADES authors' model). Rows are defences, columns attacks; "None" is clean accuracy.

@@ -54,6 +54,17 @@ def test_curves_count_only_the_images_each_row_holds():
     assert c["fpr"] == 0.25 and list(c["n"]) == [4, 2]
 
 
+def test_curves_at_another_threshold_recount_the_flags():
+    # threshold 0.95: nothing flagged; row 0 combined = accuracy 1/4, row 1 = 1/2
+    c = paper1.curves(_result(), threshold=0.95)["natural"]
+    np.testing.assert_allclose(c["tpr"], [0.0, 0.0])
+    np.testing.assert_allclose(c["combined"], [0.25, 0.5])
+    assert c["fpr"] == 0.0
+    for bad in (float("nan"), "0.5", True):
+        with pytest.raises(ValueError, match="threshold"):
+            paper1.curves(_result(), threshold=bad)
+
+
 def test_table2_always_shows_both_paper_rows_and_marks_missing_models():
     rows = dict(paper1.table2(_result())["rows"])
     assert any(k.startswith("adversarial (paper") for k in rows)

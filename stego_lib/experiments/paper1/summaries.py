@@ -22,14 +22,19 @@ def _mean(a: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return (a & valid).sum(1) / valid.sum(1)
 
 
-def curves(res: Paper1Result, detector: str = "abs") -> dict:
+def curves(res: Paper1Result, detector: str = "abs", threshold: float | None = None) -> dict:
     """Per model: ``eps``, ``n`` (images at each ε), ``tpr`` ((success and flagged) / N, the
     paper's code), ``accuracy`` (model accuracy on the adversarial images, Fig 3), ``combined``
     ((correct or flagged) / N, Fig 4), ``flagged`` (share of adversarial images flagged,
-    successful or not), ``fpr`` (clean test images flagged), ``clean_accuracy``."""
+    successful or not), ``fpr`` (clean test images flagged), ``clean_accuracy``.
+
+    ``threshold`` replaces the training-set threshold, e.g. to ask what the authors' hard-coded
+    value would have given."""
     check_choice(detector, DETECTORS, name="detector")
     out = {}
-    thr = res.thresholds[detector]
+    thr = res.thresholds[detector] if threshold is None else threshold
+    if isinstance(thr, bool) or not isinstance(thr, (int, float)) or not np.isfinite(thr):
+        raise ValueError(f"threshold must be a finite number, got {thr!r}")
     for m, mr in res.models.items():
         valid = _valid(mr)
         with np.errstate(invalid="ignore"):
