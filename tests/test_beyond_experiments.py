@@ -68,3 +68,27 @@ def test_items_register_with_their_needs():
         assert reg[n].rate.get("cpu")
     chunks = reg["beyond-detect-cifar10"].chunks("cpu")
     assert len(chunks) == 36 and all(c.units == 400 for c in chunks)
+
+
+def test_page_shows_the_committed_mnist_half_at_full_scale_before_the_smaller_profile(monkeypatch):
+    from stego_lib.cache import GPURequiredError
+    from stego_lib.experiments.beyond import detection
+
+    calls = []
+
+    def fake_run(cfg, mode="auto"):
+        calls.append((cfg["profile"], tuple(cfg["cifar_attacks"]), mode))
+        if cfg["profile"] == "smoke":
+            return "smoke result"
+        if cfg["cifar_attacks"] or not mnist_half[0]:
+            raise GPURequiredError("not committed")
+        return "mnist half"
+    monkeypatch.setattr(detection, "run", fake_run)
+    mnist_half = [True]
+    shown = detection.page_result("paper")
+    assert (shown.result, shown.profile) == ("mnist half", "paper")
+    assert "MNIST cells only" in shown.note and "campaign" in shown.note
+    assert ("paper", (), "cache-only") in calls
+    mnist_half[0] = False   # nothing at paper scale: the smaller profile, as before
+    shown = detection.page_result("paper")
+    assert (shown.result, shown.profile) == ("smoke result", "smoke")

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...cache import cached
+from ...cache import CacheMiss, GPURequiredError, cached
 from ...detectors.learned import SpamEnsemble, extract_features
 from .common import (LazyModel, LazyPools, attack_spec, checkpoint_sha, fixed_scores, predict,
                      run_attack, seed_of, state_cache)
-from .config import CAMPAIGN_COMMAND, EXPERIMENT, VERSION, checkpoint_name, store
+from .. import Shown, best_available
+from .config import CAMPAIGN_COMMAND, EXPERIMENT, VERSION, checkpoint_name, make_config, store
 from .stats import auc, auc_se, rate, roc_curve
 
 
@@ -162,6 +163,23 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> Detectio
         ent = cell_entry(cfg, d, m, shas[(d, m)], a, b, lazies[d], models[(d, m)], mode)
         res.cells.append(Cell(d, m, a, b, attack_spec(cfg, d, a, b), ent.arrays))
     return res
+
+
+def page_result(profile: str) -> Shown:
+    """What the page shows for ``profile``: the whole matrix at the largest profile whose
+    results are committed; but when only its MNIST half is committed (the CIFAR-10 model or
+    its cells are still being computed), that half at the requested scale, with a note,
+    rather than the whole matrix at a smaller scale."""
+    full = best_available(make_config, run, profile)
+    if full.profile == profile:
+        return full
+    try:
+        half = run(make_config(profile, cifar_attacks=[]), mode="cache-only")
+    except (GPURequiredError, CacheMiss):
+        return full
+    return Shown(half, profile, profile,
+                 f"Profile '{profile}', MNIST cells only: the CIFAR-10 cells are not committed "
+                 f"yet (`{CAMPAIGN_COMMAND}` computes them).")
 
 
 def _scores(res: DetectionResult, cell: Cell, det: str):
