@@ -164,7 +164,7 @@ def variants_table(t2_by_detector: dict, headlines_by_detector: dict) -> Table:
     # short labels: the table has 15 ε columns and must fit the page without scrolling
     names = {"abs": "absolute", "signed": "signed", "ws": "WS"}
     first = next(iter(t2_by_detector.values()))
-    header = ["detector", "model", "FPR"] + [f"{e:.2f}" for e in first["eps"]]
+    header = ["detector, model (FPR)"] + [f"{e:.2f}" for e in first["eps"]]
     rows = []
     for det, t2 in t2_by_detector.items():
         for label, vals in t2["rows"]:
@@ -173,13 +173,14 @@ def variants_table(t2_by_detector: dict, headlines_by_detector: dict) -> Table:
             model = label.split(" ")[0]
             if not headlines_by_detector[det][model].get("computed", True):
                 continue
-            rows.append([names.get(det, det), model, headlines_by_detector[det][model]["fpr"]]
-                        + [_cell(v) for v in vals])
+            fpr = headlines_by_detector[det][model]["fpr"]
+            rows.append([f"{names.get(det, det)}, {model} ({fpr:.4f})"] + [_cell(v) for v in vals])
     return Table(header, rows, caption="TPR of each detector variant (absolute: the absolute "
                                        "residual of the authors' code; signed: the signed residual "
-                                       "of the paper's Eq. 3; WS: the full WS estimate), "
-                                       "threshold = maximum over the training images for that "
-                                       "variant")
+                                       "of the paper's Eq. 3; WS: the full WS estimate) per ε, "
+                                       "and in brackets its false-positive rate on the clean test "
+                                       "images; threshold = maximum over the training images for "
+                                       "that variant")
 
 
 def dependence_table(rows: list[dict]) -> Table:
