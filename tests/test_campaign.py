@@ -60,6 +60,17 @@ def _final(tmp: Path):
     return arrays(tmp / "results"), ckpt
 
 
+def _assert_same_outputs(a: Path, b: Path) -> None:
+    """The toy campaigns under ``a`` and ``b`` stored identical arrays and weights."""
+    arrays_a, ckpt_a = _final(a)
+    arrays_b, ckpt_b = _final(b)
+    assert sorted(arrays_a) == sorted(arrays_b) and len(arrays_a) == 6
+    for k in arrays_a:
+        np.testing.assert_array_equal(arrays_a[k], arrays_b[k], err_msg=k)
+    for k in ckpt_a:
+        assert torch.equal(ckpt_a[k], ckpt_b[k]), k
+
+
 @pytest.mark.parametrize("pause_at", ["train 12", "save", "results 0.2"])
 def test_sigkill_mid_chunk_then_resume_matches_uninterrupted(tmp_path, pause_at):
     clean, broken = tmp_path / "clean", tmp_path / "broken"
@@ -75,13 +86,7 @@ def test_sigkill_mid_chunk_then_resume_matches_uninterrupted(tmp_path, pause_at)
         assert "done" not in status.stdout.splitlines()[2]
     out = _campaign(broken, "run", "--items", "toy")
     assert out.returncode == 0, out.stderr
-    arrays_a, ckpt_a = _final(clean)
-    arrays_b, ckpt_b = _final(broken)
-    assert sorted(arrays_a) == sorted(arrays_b) and len(arrays_a) == 6
-    for k in arrays_a:
-        np.testing.assert_array_equal(arrays_a[k], arrays_b[k], err_msg=k)
-    for k in ckpt_a:
-        assert torch.equal(ckpt_a[k], ckpt_b[k]), k
+    _assert_same_outputs(clean, broken)
 
 
 def test_status_lists_exactly_what_is_not_on_disk(tmp_path, monkeypatch):
@@ -154,13 +159,7 @@ def test_two_workers_compute_each_chunk_once_and_match_one_run(tmp_path):
     assert workers <= {"1", "2"}, out.stdout
     # The worker that found nothing it could start waited for the other instead of exiting.
     assert "another worker is computing it" in out.stdout, out.stdout
-    arrays_a, ckpt_a = _final(one)
-    arrays_b, ckpt_b = _final(two)
-    assert sorted(arrays_a) == sorted(arrays_b) and len(arrays_a) == 6
-    for k in arrays_a:
-        np.testing.assert_array_equal(arrays_a[k], arrays_b[k], err_msg=k)
-    for k in ckpt_a:
-        assert torch.equal(ckpt_a[k], ckpt_b[k]), k
+    _assert_same_outputs(one, two)
 
 
 def test_bad_worker_counts_fail_with_a_usage_error(tmp_path):
