@@ -70,25 +70,57 @@ def test_items_register_with_their_needs():
     assert len(chunks) == 36 and all(c.units == 400 for c in chunks)
 
 
-def test_page_shows_the_committed_mnist_half_at_full_scale_before_the_smaller_profile(monkeypatch):
+def test_page_shows_the_committed_part_at_full_scale_before_the_smaller_profile(monkeypatch):
     from stego_lib.cache import GPURequiredError
     from stego_lib.experiments.beyond import detection
 
-    calls = []
+    calls, committed = [], []
 
     def fake_run(cfg, mode="auto"):
         calls.append((cfg["profile"], tuple(cfg["cifar_attacks"]), mode))
         if cfg["profile"] == "smoke":
             return "smoke result"
-        if cfg["cifar_attacks"] or not mnist_half[0]:
+        if list(cfg["cifar_attacks"]) != committed or not mnist_half[0]:
             raise GPURequiredError("not committed")
-        return "mnist half"
+        return f"paper part {committed}"
     monkeypatch.setattr(detection, "run", fake_run)
+    monkeypatch.setattr(detection, "committed_cifar_attacks", lambda cfg: list(committed))
     mnist_half = [True]
     shown = detection.page_result("paper")
-    assert (shown.result, shown.profile) == ("mnist half", "paper")
+    assert (shown.result, shown.profile) == ("paper part []", "paper")
     assert "MNIST cells only" in shown.note and "campaign" in shown.note
     assert ("paper", (), "cache-only") in calls
+    committed[:] = ["PGD", "D"]   # two CIFAR-10 attacks done at every bound
+    shown = detection.page_result("paper")
+    assert (shown.result, shown.profile) == ("paper part ['PGD', 'D']", "paper")
+    assert "CIFAR-10 cells of PGD, D" in shown.note
     mnist_half[0] = False   # nothing at paper scale: the smaller profile, as before
     shown = detection.page_result("paper")
     assert (shown.result, shown.profile) == ("smoke result", "smoke")
+
+
+def test_committed_cifar_attacks_needs_every_bound(tmp_state, monkeypatch):
+    from stego_lib.cache import ResultsCache, config_key
+    from stego_lib.experiments.beyond import config as bcfg
+
+    cfg = make_config("paper")
+    monkeypatch.setattr(detection, "checkpoint_sha", lambda *a: "f" * 64)
+    cache = ResultsCache()
+
+    def touch(a, b):
+        key = config_key(detection.cell_config(cfg, "cifar10", "natural", "f" * 64, a, b),
+                         bcfg.VERSION)
+        for path in cache.paths(bcfg.EXPERIMENT, key):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("x")
+    assert detection.committed_cifar_attacks(cfg) == []
+    for b in cfg["cifar_scales"]:
+        touch("PGD", b)
+    for b in cfg["cifar_scales"][:-1]:   # C lacks its largest bound
+        touch("C", b)
+    assert detection.committed_cifar_attacks(cfg) == ["PGD"]
+
+    def missing(*a):
+        raise bcfg.ModelMissingError("no model")
+    monkeypatch.setattr(detection, "checkpoint_sha", missing)
+    assert detection.committed_cifar_attacks(cfg) == []

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...cache import CacheMiss, GPURequiredError, cached
+from ...cache import CacheMiss, GPURequiredError, ResultsCache, cached, config_key
 from ...detectors.learned import SpamEnsemble, extract_features
 from .common import (LazyModel, LazyPools, attack_spec, checkpoint_sha, fixed_scores, predict,
                      run_attack, seed_of, state_cache)
 from .. import Shown, best_available
-from .config import CAMPAIGN_COMMAND, EXPERIMENT, VERSION, checkpoint_name, make_config, store
+from .config import (CAMPAIGN_COMMAND, EXPERIMENT, VERSION, ModelMissingError, checkpoint_name,
+                     make_config, store)
 from .stats import auc, auc_se, rate, roc_curve
 
 
@@ -165,20 +166,39 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> Detectio
     return res
 
 
+def committed_cifar_attacks(cfg: dict) -> list[str]:
+    """The CIFAR-10 attacks of ``cfg`` whose cells are cached at every bound (the campaign
+    computes a whole attack, bound after bound, before the next one)."""
+    try:
+        sha = checkpoint_sha(cfg, "cifar10", "natural")
+    except ModelMissingError:
+        return []
+    cache = ResultsCache()
+
+    def has(a, b):
+        npz, meta = cache.paths(EXPERIMENT, config_key(
+            cell_config(cfg, "cifar10", "natural", sha, a, b), VERSION))
+        return npz.exists() and meta.exists()
+    return [a for a in cfg["cifar_attacks"] if all(has(a, b) for b in cfg["cifar_scales"])]
+
+
 def page_result(profile: str) -> Shown:
     """What the page shows for ``profile``: the whole matrix at the largest profile whose
-    results are committed; but when only its MNIST half is committed (the CIFAR-10 model or
-    its cells are still being computed), that half at the requested scale, with a note,
-    rather than the whole matrix at a smaller scale."""
+    results are committed; but when only part of it is committed (the MNIST half, and the
+    CIFAR-10 attacks whose cells are all done), that part at the requested scale, with a
+    note, rather than the whole matrix at a smaller scale."""
     full = best_available(make_config, run, profile)
     if full.profile == profile:
         return full
+    done = committed_cifar_attacks(make_config(profile))
     try:
-        half = run(make_config(profile, cifar_attacks=[]), mode="cache-only")
+        part = run(make_config(profile, cifar_attacks=done), mode="cache-only")
     except (GPURequiredError, CacheMiss):
         return full
-    return Shown(half, profile, profile,
-                 f"Profile '{profile}', MNIST cells only: the CIFAR-10 cells are not committed "
+    what = (f"MNIST cells and the CIFAR-10 cells of {', '.join(done)}" if done
+            else "MNIST cells only")
+    return Shown(part, profile, profile,
+                 f"Profile '{profile}', {what}: the other CIFAR-10 cells are not committed "
                  f"yet (`{CAMPAIGN_COMMAND}` computes them).")
 
 
