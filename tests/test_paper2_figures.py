@@ -23,3 +23,26 @@ def test_smoke_run_keeps_attacks_in_bounds():
     assert res["C"]["arrays"]["lattice"].shape == (2, 3, 16, 32, 32)
     with pytest.raises(ValueError, match="n_images must be in"):
         paper2_figures.make_config("smoke", n_images=5000)
+
+
+@pytest.mark.skipif("cifar_resnet32_natural" not in checkpoints.available(),
+                    reason="needs the committed undefended CIFAR-10 checkpoint")
+def test_campaign_item_one_chunk_per_attack(tmp_path, monkeypatch):
+    from stego_lib.cache import ResultsCache, config_key
+    from stego_lib.campaign import core
+    from stego_lib.experiments import paper2_figures_items as figure_items
+
+    monkeypatch.setenv("STEGO_RESULTS", str(tmp_path))
+    (item,) = figure_items.items()
+    assert item.name == "paper2-figures" and item.needs == ("paper2-train-natural",)
+    assert "paper2-figures" in core.registry()
+    chunks = item.chunks("cpu")
+    assert [c.name for c in chunks] == list(paper2_figures.ATTACKS)
+    assert not any(c.done() for c in chunks)
+    cfg = figure_items.config()
+    assert cfg["model"] == "cifar_resnet32_natural" and cfg["n_images"] == 846
+    for path in ResultsCache().paths(paper2_figures.EXPERIMENT, config_key(
+            paper2_figures.chunk_config(cfg, "D"), paper2_figures.VERSION)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+    assert [c.done() for c in chunks] == [a == "D" for a in paper2_figures.ATTACKS]

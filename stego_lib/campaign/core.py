@@ -23,6 +23,7 @@ MODULES = (
     "stego_lib.experiments.paper1.items",
     "stego_lib.experiments.paper2.items",
     "stego_lib.experiments.perceptual_items",
+    "stego_lib.experiments.paper2_figures_items",
     "stego_lib.experiments.beyond.items",
 )
 # Extra modules, e.g. for tests: a comma-separated list of importable module names.

@@ -21,7 +21,8 @@ EXPERIMENT = "paper2_figures"
 COMMAND = f"python -m stego_lib.experiments.{EXPERIMENT} --profile paper"
 VERSION = "3"  # 3: C keeps colours in gamut by shrinking the displacement (gamut="shrink")
 PARAMS = ("model", "attacks", "n_images", "n_show", "iterations", "seed", "batch_size")
-_COMMON = {"model": "cifar_resnet32_brief", "attacks": ["C", "C-RGB", "D", "C+D", "C+S+D"],
+ATTACKS = ("C", "C-RGB", "D", "C+D", "C+S+D")
+_COMMON = {"model": "cifar_resnet32_brief", "attacks": list(ATTACKS),
            "seed": 0, "batch_size": 128, "n_show": 4}
 _DEFAULTS = {
     "smoke": {"n_images": 4, "iterations": 10},
@@ -82,20 +83,32 @@ def _attack_chunk(config: dict, name: str, progress: bool):
     if lattice is not None:
         arrays["lattice"] = lattice.astype(np.float16)  # bounded by 0.06: float16 is ample
     meta = {"provenance": split.provenance.to_dict(), "threat": repr(threat),
-            "model_metrics": checkpoints.entry(config["model"])["metrics"], "device": str(device)}
+            "model_metrics": checkpoints.entry(config["model"])["metrics"],
+            "model_sha256": checkpoints.entry(config["model"])["sha256"], "device": str(device)}
     return arrays, meta
+
+
+def chunk_config(config: dict, name: str) -> dict:
+    """The cache key of attack ``name`` under ``config``."""
+    return {k: config[k] for k in PARAMS if k != "attacks"} | {"attack": name}
+
+
+def chunk_entry(config: dict, name: str, *, mode: str = "auto", needs_gpu: bool | None = None,
+                progress: bool = False):
+    """The cache entry of one attack; at profile ``paper`` computed only where a GPU is, unless
+    ``needs_gpu=False`` (the campaign, or the command line)."""
+    if needs_gpu is None:
+        needs_gpu = config["profile"] == "paper"
+    return cached(EXPERIMENT, chunk_config(config, name), VERSION,
+                  lambda: _attack_chunk(config, name, progress), needs_gpu=needs_gpu,
+                  command=COMMAND, mode=mode, store=config["profile"] != "smoke")
 
 
 def run(config: dict, *, mode: str = "auto", progress: bool = True) -> dict:
     """``{attack_name: {"arrays": ..., "meta": ...}}`` for every attack in the config."""
     out = {}
     for name in config["attacks"]:
-        chunk = {k: config[k] for k in PARAMS if k != "attacks"} | {"attack": name}
-        entry = cached(EXPERIMENT, chunk, VERSION,
-                       lambda name=name: _attack_chunk(config, name, progress),
-                       needs_gpu=config["profile"] == "paper",
-                       command=COMMAND,
-                       mode=mode, store=config["profile"] != "smoke")
+        entry = chunk_entry(config, name, mode=mode, progress=progress)
         out[name] = {"arrays": entry.arrays, "meta": entry.meta}
     return out
 
