@@ -5,7 +5,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NBDIR  := _build/nbval
-export STEGO_DATA ?= data
+# Notebooks execute in their own folders, so a relative data root is made absolute here.
+override export STEGO_DATA := $(abspath $(if $(STEGO_DATA),$(STEGO_DATA),data))
 # Notebooks under test use one thread per process: CI has two cores.
 export OMP_NUM_THREADS ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION = 1

@@ -158,3 +158,24 @@ def test_campaign_items_needs_and_cpu_budgets():
         assert max(c.units for c in chunks) / item.rate["cpu"] <= 11 * 60   # chunks <= ~10 min
     assert len(reg["paper2-table1-c"].chunks("cpu")) == 9            # one chunk per cell
     assert p2items.CPU_STEP_SECONDS["natural"] < p2items.CPU_STEP_SECONDS["c+s+d"]
+
+
+@pytest.mark.skipif("cifar_resnet32_natural" not in checkpoints.available(),
+                    reason="needs the committed undefended CIFAR-10 checkpoint")
+def test_clean_accuracies_and_the_cost_of_jpeg(one_thread):
+    from stego_lib.data import DataNotFoundError
+
+    (nat,) = [m for m in paper2.model_rows() if m["row"] == "natural"]
+    assert nat["label"] == "Undefended" and nat["paper"] == 92.2
+    assert 0 < nat["jpeg_10000"] <= 100 and 0 < nat["exact_846"] <= 100
+    for bad in (0, 847, 2.5):
+        with pytest.raises(ValueError, match="n must be an int in"):
+            paper2.jpeg_cost("cifar_resnet32_natural", n=bad)
+    try:
+        jc = paper2.jpeg_cost("cifar_resnet32_natural", n=40)
+    except DataNotFoundError:
+        pytest.skip("the JPEG test set is not under the data root")
+    assert jc["n"] == 40 and jc["mean_abs_pixel_diff"] > 0
+    # the two accuracies differ by exactly the images only one version gets right
+    assert jc["exact"] - jc["jpeg"] == pytest.approx(
+        100 * (jc["only_exact"] - jc["only_jpeg"]) / 40, abs=1e-4)

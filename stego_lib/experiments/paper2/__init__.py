@@ -14,10 +14,12 @@ computed by ``python -m stego_lib.campaign run --items paper2``.
 """
 from .config import (ATTACKS, CAMPAIGN_COMMAND, CHECKPOINTS, EXPERIMENT, LABELS, PAPER_IMAGES, ROWS, THREATS,
                      VERSION, image_ranges, make_config)
+from .clean import jpeg_cost, model_rows
 from .recipes import RECIPES, recipe
 from .summaries import binomial_se, cells, grids, headlines
 from .table1 import Table1Result, adversarial_images, run
 
-__all__ = ["ATTACKS", "CAMPAIGN_COMMAND", "CHECKPOINTS", "EXPERIMENT", "LABELS", "PAPER_IMAGES", "RECIPES", "ROWS",
-           "THREATS", "Table1Result", "VERSION", "adversarial_images", "binomial_se", "cells",
-           "grids", "headlines", "image_ranges", "make_config", "recipe", "run"]
+__all__ = ["ATTACKS", "CAMPAIGN_COMMAND", "CHECKPOINTS", "EXPERIMENT", "LABELS", "PAPER_IMAGES",
+           "RECIPES", "ROWS", "THREATS", "Table1Result", "VERSION", "adversarial_images",
+           "binomial_se", "cells", "grids", "headlines", "image_ranges", "jpeg_cost",
+           "make_config", "model_rows", "recipe", "run"]
