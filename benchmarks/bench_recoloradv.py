@@ -19,7 +19,7 @@ silencing its deprecation warnings. It also builds its identity lattice with a
 Python triple loop, cached per batch size; that one-off cost is measured
 separately ("reference warm-up") and kept out of the timed runs.
 
-Model: the trained ResNet-32 checkpoint ``cifar_resnet32_brief`` if present
+Model: ``--model NAME``; by default the trained ResNet-32 checkpoint ``cifar_resnet32_brief`` if present
 (``stego_lib.checkpoints``), else any checkpoint with architecture
 ``resnet32``; else, with ``--train-fallback``, a ResNet-32 trained here for a
 few epochs on part of the CIFAR-10 training split (cached in the temp dir);
@@ -79,7 +79,13 @@ def reference_threat(name: str):
     return reference_attack(name, model).adv_attack_obj.threat_model
 
 
-def load_model(untrained: bool = False, train_fallback: bool = False) -> tuple[torch.nn.Module, str]:
+def load_model(untrained: bool = False, train_fallback: bool = False,
+               name: str | None = None) -> tuple[torch.nn.Module, str]:
+    if name is not None:   # asked for by name: that checkpoint or a clear error
+        if name not in checkpoints.available():
+            sys.exit(f"no checkpoint {name!r}; available: {checkpoints.available()}")
+        e = checkpoints.entry(name)
+        return checkpoints.load(name).eval(), f"{name} ({e.get('arch')}; metrics {e.get('metrics')})"
     if untrained:
         from stego_lib.models import build
         torch.manual_seed(0)
@@ -147,6 +153,8 @@ def main() -> None:
     ap.add_argument("--attacks", nargs="+", default=["C", "C+D"], choices=list(REFERENCE_NAMES))
     ap.add_argument("--train-fallback", action="store_true",
                     help="train a quick ResNet-32 when no checkpoint exists")
+    ap.add_argument("--model", default=None,
+                    help="checkpoint to attack (default: cifar_resnet32_brief, else any ResNet-32)")
     ap.add_argument("--untrained", action="store_true", help="smoke-test the script with an untrained model")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: leave as is)")
     ap.add_argument("--json", default=None,
@@ -156,7 +164,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
-    model, model_desc = load_model(args.untrained, args.train_fallback)
+    model, model_desc = load_model(args.untrained, args.train_fallback, args.model)
     data = load_sample("cifar10", limit=args.n)
     x, y = data.images, data.labels
     clean = predict(model, x) == y

@@ -124,3 +124,30 @@ def test_committed_cifar_attacks_needs_every_bound(tmp_state, monkeypatch):
         raise bcfg.ModelMissingError("no model")
     monkeypatch.setattr(detection, "checkpoint_sha", missing)
     assert detection.committed_cifar_attacks(cfg) == []
+
+
+def test_compare_auc_and_the_operating_table():
+    from stego_lib.experiments.beyond.stats import rate
+    from stego_lib.plotting import beyond as plots
+
+    a, b = {"auc": 0.90, "auc_se": 0.01}, {"auc": 0.95, "auc_se": 0.01}
+    assert detection.compare_auc(a, b) == "lower than"   # 0.05 > 2 x 0.0141
+    assert detection.compare_auc(b, a) == "higher than"
+    assert detection.compare_auc(a, {"auc": 0.92, "auc_se": 0.01}) == "indistinguishable from"
+
+    def row(ds, attack, bound, det, auc, k):
+        return {"dataset": ds, "model": "natural", "attack": attack, "bound": bound,
+                "detector": det, "auc": auc, "auc_se": 0.01, "tpr": rate([1] * k + [0] * (10 - k)),
+                "tpr_at_5pct_fpr": auc / 2, "attack_success": rate([1] * 9 + [0])}
+    rows = [row("cifar10", a, s, d, 0.5 + 0.1 * i, i)
+            for a in ("C", "D") for s in (0.5, 1.0)
+            for i, d in enumerate(("predictor", "ws", "spam_fld"))]
+    rows.append(row("mnist", "PGD", 1.0, "predictor", 1.0, 10))
+    at = detection.at_bound(rows, "cifar10", 1.0)
+    assert list(at) == ["C", "D"] and set(at["C"]) == {"predictor", "ws", "spam_fld"}
+    assert all(r["bound"] == 1.0 and r["dataset"] == "cifar10" for per in at.values()
+               for r in per.values())
+    table = plots.operating_table([r for per in at.values() for r in per.values()])
+    assert len(table.header) == 9
+    assert table.rows[0] == ["C", "0.900", "0.500", "0/10", "0.250", "0.700", "2/10", "0.350",
+                             "0.600"]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from stego_lib.experiments.beyond.stats import auc, auc_se, rate, roc_curve, wilson
+from stego_lib.experiments.beyond.stats import auc, auc_se, rate, roc_curve, tpr_at_fpr, wilson
 
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
 
@@ -26,6 +26,23 @@ def test_auc_and_roc_match_sklearn(seed, levels):
     r_fpr, r_tpr, _ = sklearn_metrics.roc_curve(y, s, drop_intermediate=False)
     np.testing.assert_allclose(fpr, r_fpr, atol=1e-12)
     np.testing.assert_allclose(tpr, r_tpr, atol=1e-12)
+
+
+@pytest.mark.parametrize("levels", [None, 5])
+@pytest.mark.parametrize("max_fpr", [0.0, 0.01, 0.05, 0.5])
+def test_tpr_at_fpr_reads_the_sklearn_roc(levels, max_fpr):
+    rng = np.random.default_rng(3)
+    neg, pos = rng.normal(0, 1, 400), rng.normal(1.5, 1, 300)
+    if levels:
+        neg, pos = np.round(neg * levels / 3), np.round(pos * levels / 3)
+    r_fpr, r_tpr, _ = sklearn_metrics.roc_curve(np.r_[np.zeros(400), np.ones(300)], np.r_[neg, pos],
+                                                drop_intermediate=False)
+    assert tpr_at_fpr(neg, pos, max_fpr) == pytest.approx(r_tpr[r_fpr <= max_fpr + 1e-12].max())
+    # counted directly: the lowest threshold that flags at most max_fpr of the clean scores
+    best = max((pos >= t).mean() for t in np.r_[neg, pos, np.inf] if (neg >= t).mean() <= max_fpr)
+    assert tpr_at_fpr(neg, pos, max_fpr) == pytest.approx(best)
+    with pytest.raises(ValueError, match="max_fpr"):
+        tpr_at_fpr(neg, pos, 1.5)
 
 
 def test_all_tied_scores_give_half():

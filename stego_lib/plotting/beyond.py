@@ -9,7 +9,7 @@ from ._figure import finish
 from .table import Table
 
 __all__ = ["adaptive_figure", "adaptive_table", "auc_figure", "auc_pivot", "lsb_figure",
-           "lsb_table", "matrix_table", "roc_figure"]
+           "lsb_table", "matrix_table", "operating_table", "roc_figure"]
 
 DET_LABELS = {"predictor": "pixel predictor", "ws": "WS", "spam_fld": "SPAM + FLD ensemble"}
 DET_COLORS = {"predictor": "tab:blue", "ws": "tab:orange", "spam_fld": "tab:green"}
@@ -27,6 +27,30 @@ def matrix_table(rows: list[dict], caption: str = "") -> Table:
     body = [[r["dataset"], r["model"], r["attack"], _bound(r), DET_LABELS[r["detector"]],
              f"{r['auc']:.3f} ± {r['auc_se']:.3f}", str(r["tpr"]), str(r["tpr_successful"]),
              str(r["fpr"]), str(r["attack_success"])] for r in rows]
+    return Table(header, body, caption=caption)
+
+
+def operating_table(rows: list[dict], caption: str = "") -> Table:
+    """One line per attack of ``rows`` (one data set and bound): the attack's success, and for
+    the pixel predictor and the learned detector the AUC, the attacked images flagged at the
+    zero-false-positive threshold (k/n) and the ROC's TPR at 5 % FPR; WS's AUC last."""
+    per: dict = {}
+    for r in rows:
+        per.setdefault(r["attack"], {})[r["detector"]] = r
+    header = ["attack", "attack success"]
+    for d in ("predictor", "spam_fld"):
+        header += [f"{DET_LABELS[d]}: AUC", "flagged, zero FP", "TPR at 5 % FPR"]
+    header.append("WS: AUC")
+    body = []
+    for attack, dets in per.items():
+        any_r = next(iter(dets.values()))
+        line = [attack, f"{any_r['attack_success']['rate']:.3f}"]
+        for d in ("predictor", "spam_fld"):
+            r = dets.get(d)
+            line += ["–"] * 3 if r is None else [
+                f"{r['auc']:.3f}", f"{r['tpr']['k']}/{r['tpr']['n']}", f"{r['tpr_at_5pct_fpr']:.3f}"]
+        line.append(f"{dets['ws']['auc']:.3f}" if "ws" in dets else "–")
+        body.append(line)
     return Table(header, body, caption=caption)
 
 

@@ -19,7 +19,7 @@ from .common import (LazyModel, LazyPools, attack_spec, checkpoint_sha, fixed_sc
 from .. import Shown, best_available
 from .config import (CAMPAIGN_COMMAND, EXPERIMENT, VERSION, ModelMissingError, checkpoint_name,
                      make_config, store)
-from .stats import auc, auc_se, rate, roc_curve
+from .stats import auc, auc_se, rate, roc_curve, tpr_at_fpr
 
 
 def _sizes(cfg, dataset):
@@ -212,8 +212,9 @@ def _scores(res: DetectionResult, cell: Cell, det: str):
 
 
 def summary(res: DetectionResult, cell: Cell, det: str) -> dict:
-    """The report of one detector on one cell: AUC (with Hanley-McNeil SE), ROC, and the
-    rates at the zero-false-positive threshold, each a :class:`~.stats.Rate`."""
+    """The report of one detector on one cell: AUC (with Hanley-McNeil SE), ROC, the rates
+    at the zero-false-positive threshold, each a :class:`~.stats.Rate`, and the ROC's true-
+    positive rate where 5 % of the clean test images are flagged."""
     neg, pos, thr = _scores(res, cell, det)
     ok = np.isfinite(neg).all() and np.isfinite(pos).all()
     a = auc(neg, pos) if ok else float("nan")
@@ -224,6 +225,7 @@ def summary(res: DetectionResult, cell: Cell, det: str) -> dict:
             "auc": a, "auc_se": auc_se(a, len(neg), len(pos)), "n_neg": len(neg), "n_pos": len(pos),
             "roc": (fpr, tpr),
             "tpr": rate(pos > thr), "fpr": rate(neg > thr),
+            "tpr_at_5pct_fpr": tpr_at_fpr(neg, pos, 0.05) if ok else float("nan"),
             "tpr_successful": rate(pos[success] > thr),
             "attack_success": rate(success),
             "clean_accuracy": rate(res.clean_pred[(cell.dataset, cell.model)]
@@ -287,4 +289,25 @@ def headlines(rows: list[dict]) -> dict:
                    "worst": {d: min((r for r in sel if r["detector"] == d), key=lambda r: r["auc"])
                              for d in wins},
                    "max_fpr": max(sel, key=lambda r: r["fpr"]["rate"])}
+    return out
+
+
+def compare_auc(a: dict, b: dict) -> str:
+    """``"higher than"``, ``"lower than"`` or ``"indistinguishable from"``: how the AUC of
+    summary ``a`` compares with that of ``b``, where indistinguishable means within two
+    standard errors of the difference (the two taken as independent)."""
+    diff = a["auc"] - b["auc"]
+    se = (a["auc_se"] ** 2 + b["auc_se"] ** 2) ** 0.5
+    if abs(diff) <= 2 * se:
+        return "indistinguishable from"
+    return "higher than" if diff > 0 else "lower than"
+
+
+def at_bound(rows: list[dict], dataset: str = "cifar10", bound: float = 1.0) -> dict:
+    """``{attack: {detector: summary}}`` of the cells of ``dataset`` at ``bound`` (for
+    CIFAR-10 a multiple of the papers' bounds), in the order of ``rows``."""
+    out: dict = {}
+    for r in rows:
+        if r["dataset"] == dataset and abs(r["bound"] - bound) < 1e-9:
+            out.setdefault(r["attack"], {})[r["detector"]] = r
     return out

@@ -79,3 +79,18 @@ def roc_curve(neg, pos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     tpr = 1 - np.searchsorted(np.sort(pos), thr, side="left") / len(pos)
     return (np.concatenate([[0.0], fpr]), np.concatenate([[0.0], tpr]),
             np.concatenate([[np.inf], thr]))
+
+
+def tpr_at_fpr(neg, pos, max_fpr: float) -> float:
+    """The highest true-positive rate on the ROC curve of ``neg`` against ``pos`` among the
+    points whose false-positive rate is at most ``max_fpr``: a point read off the curve (the
+    threshold is chosen on these very clean scores), not a calibrated operating point.
+
+    Example:
+        >>> tpr_at_fpr([0, 1, 2, 3], [2.5, 3.5, 0.5, 4], 0.25)   # flag scores >= 2.5
+        0.75
+    """
+    if not 0.0 <= max_fpr <= 1.0:
+        raise ValueError(f"max_fpr must be in [0, 1], got {max_fpr!r}")
+    fpr, tpr, _ = roc_curve(neg, pos)
+    return float(tpr[fpr <= max_fpr + 1e-12].max())
