@@ -175,3 +175,13 @@ def test_campaign_item(monkeypatch):
     assert "paper2-perceptual" in reg
     assert set(core.select("paper2-perceptual", reg)) == {"paper2-perceptual",
                                                           "paper2-train-natural"}
+
+
+def test_distance_at_error_interpolates_and_refuses_to_extrapolate():
+    row = {"error_rate": np.array([0.5, 0.7, 0.9]), "ssim": np.array([0.1, 0.2, 0.4])}
+    assert sweep.distance_at_error(row, "ssim", 0.6) == pytest.approx(0.15)
+    assert sweep.distance_at_error(row, "ssim", 0.9) == pytest.approx(0.4)
+    assert sweep.distance_at_error(row, "ssim", 0.3) == pytest.approx(0.1)   # upper bound
+    assert sweep.distance_at_error(row, "ssim", 0.95) is None
+    with pytest.raises(ValueError, match="target"):
+        sweep.distance_at_error(row, "ssim", 90)

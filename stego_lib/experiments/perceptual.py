@@ -214,6 +214,31 @@ def summarize(result: dict) -> dict:
     return out
 
 
+def distance_at_error(row: dict, metric: str, target: float) -> float | None:
+    """The mean ``metric`` distance at which the error rate of one attack's sweep (a row of
+    :func:`summarize`) first reaches ``target``, interpolated linearly between the two
+    swept bounds around it; ``None`` if the sweep never reaches it. Below the smallest bound
+    nothing is extrapolated: if the smallest already reaches ``target``, its distance is an
+    upper bound and is returned as it is.
+
+    Example:
+        >>> row = {"error_rate": np.array([0.5, 0.7, 0.9]), "ssim": np.array([0.1, 0.2, 0.4])}
+        >>> round(distance_at_error(row, "ssim", 0.8), 6)
+        0.3
+    """
+    if not 0.0 <= target <= 1.0:
+        raise ValueError(f"target must be an error rate in [0, 1], got {target!r}")
+    err, dist = np.asarray(row["error_rate"], float), np.asarray(row[metric], float)
+    hit = np.nonzero(err >= target)[0]
+    if len(hit) == 0:
+        return None
+    i = int(hit[0])
+    if i == 0:
+        return float(dist[0])
+    t = (target - err[i - 1]) / (err[i] - err[i - 1])
+    return float(dist[i - 1] + t * (dist[i] - dist[i - 1]))
+
+
 def _bound_text(name: str, scale: float) -> str:
     parts = []
     if "C" in name:
@@ -224,7 +249,8 @@ def _bound_text(name: str, scale: float) -> str:
 
 
 __all__ = ["ATTACKS", "BASE_BOUNDS", "COMMAND", "EXPERIMENT", "ModelMissingError", "VERSION",
-           "chunk_config", "make_config", "run", "run_chunk", "summarize", "threat_for"]
+           "chunk_config", "distance_at_error", "make_config", "run", "run_chunk", "summarize",
+           "threat_for"]
 
 if __name__ == "__main__":
     import argparse
