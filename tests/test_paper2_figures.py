@@ -13,7 +13,7 @@ def test_config_rejects_bad_values():
         paper2_figures.make_config("smoke", eps=0.1)
 
 
-@pytest.mark.skipif("cifar_resnet32_brief" not in checkpoints.available(),
+@pytest.mark.skipif("cifar_resnet32_natural" not in checkpoints.available(),
                     reason="needs the committed CIFAR-10 checkpoint")
 def test_smoke_run_keeps_attacks_in_bounds():
     cfg = paper2_figures.make_config("smoke", attacks=["D", "C"], n_images=2, iterations=3)

@@ -22,7 +22,7 @@ COMMAND = f"python -m stego_lib.experiments.{EXPERIMENT} --profile paper"
 VERSION = "3"  # 3: C keeps colours in gamut by shrinking the displacement (gamut="shrink")
 PARAMS = ("model", "attacks", "n_images", "n_show", "iterations", "seed", "batch_size")
 ATTACKS = ("C", "C-RGB", "D", "C+D", "C+S+D")
-_COMMON = {"model": "cifar_resnet32_brief", "attacks": list(ATTACKS),
+_COMMON = {"model": "cifar_resnet32_natural", "attacks": list(ATTACKS),
            "seed": 0, "batch_size": 128, "n_show": 4}
 _DEFAULTS = {
     "smoke": {"n_images": 4, "iterations": 10},
