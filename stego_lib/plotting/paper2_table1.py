@@ -49,8 +49,8 @@ def error_table(cells: list[dict]) -> Table:
         if all(row[a]["ours"] is None for a in attacks):
             continue
         rows.append([label, "N"] + [row[a]["n"] or "–" for a in attacks])
-        rows.append(["", "standard error"] + [_pct(row[a]["se"]) for a in attacks])
-        rows.append(["", "8-bit images"] + [_pct(row[a]["ours_uint8"]) for a in attacks])
+        rows.append(["", "SE"] + [_pct(row[a]["se"]) for a in attacks])
+        rows.append(["", "8-bit"] + [_pct(row[a]["ours_uint8"]) for a in attacks])
     return Table(["defence", ""] + attacks, rows,
                  caption="Our cells: images N, binomial standard error (percentage points), and "
                          "accuracy (%) when the attacked images are rounded to 8-bit pixels")
