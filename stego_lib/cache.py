@@ -78,6 +78,11 @@ class ResultsCache:
         folder = self.root / experiment
         return folder / f"{key}.npz", folder / f"{key}.json"
 
+    def has(self, experiment: str, config: Mapping, version: str) -> bool:
+        """Whether both files of the entry of ``config`` are on disk (not verified)."""
+        npz, meta = self.paths(experiment, config_key(config, version))
+        return npz.exists() and meta.exists()
+
     def get(self, experiment: str, config: Mapping, version: str) -> Entry | None:
         key = config_key(config, version)
         npz, meta_path = self.paths(experiment, key)

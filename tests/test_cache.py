@@ -60,3 +60,12 @@ def test_bad_mode(tmp_path):
     with pytest.raises(ValueError, match="'auto', 'cache-only', 'recompute'"):
         cached("exp", {}, "1", _compute, needs_gpu=False, command="", mode="maybe",
                cache=ResultsCache(tmp_path))
+
+
+def test_has_needs_both_files(tmp_path):
+    rc = ResultsCache(tmp_path)
+    assert not rc.has("exp", {"a": 1}, "1")
+    cached("exp", {"a": 1}, "1", _compute, needs_gpu=False, command="", cache=rc)
+    assert rc.has("exp", {"a": 1}, "1") and not rc.has("exp", {"a": 1}, "2")
+    rc.paths("exp", cache.config_key({"a": 1}, "1"))[1].unlink()
+    assert not rc.has("exp", {"a": 1}, "1")

@@ -5,7 +5,7 @@ One chunk per attack of :mod:`.paper2_figures`' paper profile (846 exact-pixel t
 """
 from __future__ import annotations
 
-from ..cache import ResultsCache, config_key
+from ..cache import ResultsCache
 from ..campaign.core import Chunk, Item
 from . import paper2_figures as figures
 
@@ -31,9 +31,8 @@ def _chunks(device: str) -> list[Chunk]:
         def done(name=name) -> bool:
             if cfg is None:
                 return False
-            npz, meta = ResultsCache().paths(figures.EXPERIMENT, config_key(
-                figures.chunk_config(cfg, name), figures.VERSION))
-            return npz.exists() and meta.exists()
+            return ResultsCache().has(figures.EXPERIMENT, figures.chunk_config(cfg, name),
+                                      figures.VERSION)
 
         def run(progress, name=name) -> None:
             c = config()

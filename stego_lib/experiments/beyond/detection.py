@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...cache import CacheMiss, GPURequiredError, ResultsCache, cached, config_key
+from ...cache import CacheMiss, GPURequiredError, ResultsCache, cached
 from ...detectors.learned import SpamEnsemble, extract_features
 from .common import (LazyModel, LazyPools, attack_spec, checkpoint_sha, fixed_scores, predict,
                      run_attack, seed_of, state_cache)
@@ -174,12 +174,9 @@ def committed_cifar_attacks(cfg: dict) -> list[str]:
     except ModelMissingError:
         return []
     cache = ResultsCache()
-
-    def has(a, b):
-        npz, meta = cache.paths(EXPERIMENT, config_key(
-            cell_config(cfg, "cifar10", "natural", sha, a, b), VERSION))
-        return npz.exists() and meta.exists()
-    return [a for a in cfg["cifar_attacks"] if all(has(a, b) for b in cfg["cifar_scales"])]
+    return [a for a in cfg["cifar_attacks"] if all(
+        cache.has(EXPERIMENT, cell_config(cfg, "cifar10", "natural", sha, a, b), VERSION)
+        for b in cfg["cifar_scales"])]
 
 
 def page_result(profile: str) -> Shown:
