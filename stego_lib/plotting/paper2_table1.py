@@ -9,7 +9,8 @@ import numpy as np
 from ._figure import finish
 from .table import Table
 
-__all__ = ["comparison_table", "error_table", "headline_table", "heatmaps"]
+__all__ = ["claims_summary", "claims_table", "comparison_table", "error_table", "headline_table",
+           "heatmaps"]
 
 
 def _pct(v, fmt="{:.1f}") -> str:
@@ -62,6 +63,33 @@ def headline_table(heads: list[dict]) -> Table:
              _pct(h["se"]), h["n"] or "–"] for h in heads]
     return Table(["claim", "paper (%)", "ours (%)", "ours − paper", "standard error", "N"], rows,
                  caption="The numbers the paper's text singles out")
+
+
+def claims_table(claims: list[dict]) -> Table:
+    """The paper's conclusions (from ``paper2.claims``), the test each is turned into, and its
+    verdict on the paper's table and on ours, with the numbers behind each verdict."""
+    def verdict(v, detail):
+        return v if not detail else f"{v} ({detail})"
+    rows = [[c["claim"], c["test"], verdict(c["paper"], c["paper_detail"]),
+             verdict(c["ours"], c["ours_detail"])] for c in claims]
+    return Table(["the paper concludes", "tested as", "on the paper's table", "on ours"], rows,
+                 caption="The paper's conclusions from Table 1, tested on its table and on ours")
+
+
+def claims_summary(claims: list[dict]) -> str:
+    """One paragraph: how many conclusions could be tested on ours, and how they came out."""
+    done = [c for c in claims if c["ours"] != "pending"]
+    if not done:
+        return ("None of these tests can run on our table yet: each needs cells that are still "
+                "being computed.")
+    count = lambda v: sum(c["ours"] == v for c in done)
+    text = (f"{len(done)} of the {len(claims)} tests can run on our table so far: "
+            f"{count('holds')} hold, {count('does not hold')} do not, and "
+            f"{count('within noise')} are within the noise of our N.")
+    failed = [c["claim"] for c in done if c["ours"] == "does not hold"]
+    if failed:
+        text += " Our models contradict: " + "; ".join(failed) + "."
+    return text
 
 
 def _panel(ax, values, rows, attacks, title, *, cmap, vmin, vmax, fmt, white):

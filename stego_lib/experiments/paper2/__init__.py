@@ -9,11 +9,13 @@ Modules: :mod:`.config` (rows, columns, profiles), :mod:`.recipes` (how each mod
 on a CPU and on a GPU), :mod:`.objectives` (the training attacks and losses, TRADES included),
 :mod:`.training` (resumable training slices, checkpoints with manifest), :mod:`.table1` (one
 cache entry per cell, :func:`run`), :mod:`.summaries` (accuracy, standard error, the paper
-beside ours, headlines), :mod:`.items` (the campaign items). The models and the table are
-computed by ``python -m stego_lib.campaign run --items paper2``.
+beside ours, headlines), :mod:`.claims` (the paper's conclusions as tests on a table),
+:mod:`.items` (the campaign items). The models and the table are computed by
+``python -m stego_lib.campaign run --items paper2``.
 """
 from .config import (ATTACKS, CAMPAIGN_COMMAND, CHECKPOINTS, EXPERIMENT, LABELS, PAPER_IMAGES, ROWS, THREATS,
                      VERSION, image_ranges, make_config)
+from .claims import claims
 from .clean import jpeg_cost, model_rows
 from .recipes import RECIPES, recipe
 from .summaries import binomial_se, cells, grids, headlines
@@ -21,5 +23,5 @@ from .table1 import Table1Result, adversarial_images, run
 
 __all__ = ["ATTACKS", "CAMPAIGN_COMMAND", "CHECKPOINTS", "EXPERIMENT", "LABELS", "PAPER_IMAGES",
            "RECIPES", "ROWS", "THREATS", "Table1Result", "VERSION", "adversarial_images",
-           "binomial_se", "cells", "grids", "headlines", "image_ranges", "jpeg_cost",
+           "binomial_se", "cells", "claims", "grids", "headlines", "image_ranges", "jpeg_cost",
            "make_config", "model_rows", "recipe", "run"]
