@@ -94,3 +94,14 @@ def test_the_claims_table_and_summary():
     text = plots.claims_summary(claims(_table(200, {("s", "C"): 40.0})))
     assert text.startswith("8 of the 8 tests can run") and "1 do not" in text
     assert "contradict: Models trained against S stay very vulnerable to C and to D." in text
+
+
+def test_the_list_of_differences():
+    from stego_lib.plotting import paper2_table1 as plots
+    diffs = [{"label": "C", "computed": 9, "cells": [
+                {"attack": "C-RGB", "diff": 30.5, "z": 8.7}, {"attack": "S", "diff": -3.1, "z": -2.4}]},
+             {"label": "Undefended", "computed": 9, "cells": []}]
+    assert plots.differences_list(diffs).splitlines() == [
+        "- **C** (9 cells): C-RGB +30.5 (8.7 SE), S -3.1 (2.4 SE).",
+        "- **Undefended** (9 cells): no cell differs beyond two standard errors."]
+    assert plots.differences_list([]) == "No row of ours is computed yet."

@@ -179,3 +179,39 @@ def test_clean_accuracies_and_the_cost_of_jpeg(one_thread):
     # the two accuracies differ by exactly the images only one version gets right
     assert jc["exact"] - jc["jpeg"] == pytest.approx(
         100 * (jc["only_exact"] - jc["only_jpeg"]) / 40, abs=1e-4)
+
+
+def test_differences_beyond_two_standard_errors():
+    n = 200
+    hits = lambda k: np.arange(n) < k
+    res = _result({"natural": {"None": hits(180), "C": hits(20), "C+S+D": hits(1)}}, n)
+    (row,) = paper2.differences(res)
+    assert row["label"] == "Undefended" and row["computed"] == 3
+    # None: 90.0 vs 92.2 is 1.1 SE; C+S+D: one image (0.5 %) against 0.0 is 1 SE at ours.
+    (c,) = row["cells"]
+    assert c["attack"] == "C" and c["diff"] == pytest.approx(7.0)
+    assert c["z"] == pytest.approx(7.0 / (100 * math.sqrt(0.1 * 0.9 / n)))
+    assert paper2.differences(None) == []
+
+
+def test_reference_runs_read_the_stored_comparisons(tmp_path):
+    import json
+
+    from stego_lib.experiments.paper2.reference import reference_runs
+
+    def run(name, model, rows):
+        (tmp_path / name).write_text(json.dumps(
+            {"model": model, "images": 200, "iterations": 100, "rows": rows}))
+    c = {"attack": "C", "accuracy_reference": 3.5, "accuracy_ours": 6.5}
+    run("recoloradv_gray.json", "cifar_resnet32_gray (resnet32_gray; ...)", [c])
+    run("recoloradv_natural.json", "cifar_resnet32_natural (resnet32; ...)",
+        [{**c, "attack": "C+D"}, c])
+    run("recoloradv.json", "cifar_resnet32_brief (resnet32; ...)", [c])   # not a Table 1 model
+    got = reference_runs("C", tmp_path)
+    assert [g["row"] for g in got] == ["natural", "gray"]            # Table 1's order
+    assert got[0] == {"row": "natural", "label": "Undefended", "images": 200, "iterations": 100,
+                      "reference": 3.5, "ours": 6.5}
+    assert reference_runs("S", tmp_path) == []
+    (tmp_path / "recoloradv_bad.json").write_text("{")
+    with pytest.raises(ValueError, match="recoloradv_bad.json is not valid JSON"):
+        reference_runs("C", tmp_path)

@@ -22,6 +22,7 @@ from .._locks import exclusive_dir
 MODULES = (
     "stego_lib.experiments.paper1.items",
     "stego_lib.experiments.paper2.items",
+    "stego_lib.experiments.paper2.rgb_bound",
     "stego_lib.experiments.perceptual_items",
     "stego_lib.experiments.paper2_figures_items",
     "stego_lib.experiments.beyond.items",

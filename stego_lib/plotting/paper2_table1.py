@@ -9,7 +9,7 @@ import numpy as np
 from ._figure import finish
 from .table import Table
 
-__all__ = ["claims_summary", "claims_table", "comparison_table", "error_table", "headline_table",
+__all__ = ["claims_summary", "claims_table", "differences_list", "comparison_table", "error_table", "headline_table",
            "heatmaps"]
 
 
@@ -90,6 +90,20 @@ def claims_summary(claims: list[dict]) -> str:
     if failed:
         text += " Our models contradict: " + "; ".join(failed) + "."
     return text
+
+
+def differences_list(diffs: list[dict]) -> str:
+    """Markdown bullets, one per computed row (from ``paper2.differences``): the cells where
+    ours differs from the paper's beyond two standard errors, largest first."""
+    if not diffs:
+        return "No row of ours is computed yet."
+    lines = []
+    for d in diffs:
+        found = ", ".join(f"{c['attack']} {c['diff']:+.1f} ({abs(c['z']):.1f} SE)"
+                          for c in d["cells"])
+        lines.append(f"- **{d['label']}** ({d['computed']} cells): " +
+                     (found if found else "no cell differs beyond two standard errors") + ".")
+    return "\n".join(lines)
 
 
 def _panel(ax, values, rows, attacks, title, *, cmap, vmin, vmax, fmt, white):

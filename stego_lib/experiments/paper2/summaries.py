@@ -14,7 +14,7 @@ from ...papers import PAPER2_TABLE1, PAPER2_TABLE1_ATTACKS, paper2_accuracy
 from .config import LABELS, ROWS
 from .table1 import Table1Result
 
-__all__ = ["HEADLINES", "binomial_se", "cells", "grids", "headlines"]
+__all__ = ["HEADLINES", "binomial_se", "cells", "differences", "grids", "headlines"]
 
 
 def binomial_se(p: float, n: int) -> float:
@@ -121,3 +121,27 @@ def headlines(res: Table1Result | None) -> list[dict]:
             h.update(ours=d, se=100 * se, n=g[1])
         out.append(h)
     return out
+
+
+def differences(res: Table1Result | None) -> list[dict]:
+    """Per computed row of ``res``: the cells where ours differs from the paper's by more than
+    two standard errors, largest first.
+
+    The standard error is the larger of the binomial ones at the paper's value and at ours, for
+    our N (the paper's own sampling error is unknown and ignored): at 0 % either one alone would
+    be 0, and a single image would count as a difference. Each entry: ``row``, ``label``,
+    ``computed`` (cells), ``cells`` (the differing cells of :func:`cells`, each with ``z``, the
+    difference in standard errors)."""
+    out: dict = {}
+    for c in cells(res):
+        if c["ours"] is None:
+            continue
+        entry = out.setdefault(c["row"], {"row": c["row"], "label": c["label"], "computed": 0,
+                                          "cells": []})
+        entry["computed"] += 1
+        se = 100 * max(binomial_se(c["paper"] / 100, c["n"]), binomial_se(c["ours"] / 100, c["n"]))
+        if se > 0 and abs(c["diff"]) > 2 * se:
+            entry["cells"].append({**c, "z": c["diff"] / se})
+    for entry in out.values():
+        entry["cells"].sort(key=lambda c: -abs(c["diff"]))
+    return list(out.values())
