@@ -23,5 +23,5 @@ from .table1 import Table1Result, adversarial_images, run
 
 __all__ = ["ATTACKS", "CAMPAIGN_COMMAND", "CHECKPOINTS", "EXPERIMENT", "LABELS", "PAPER_IMAGES",
            "RECIPES", "ROWS", "THREATS", "Table1Result", "VERSION", "adversarial_images",
-           "binomial_se", "cells", "claims", "differences", "grids", "headlines", "image_ranges", "jpeg_cost",
-           "make_config", "model_rows", "recipe", "run"]
+           "binomial_se", "cells", "claims", "differences", "grids", "headlines", "image_ranges",
+           "jpeg_cost", "make_config", "model_rows", "recipe", "run"]
