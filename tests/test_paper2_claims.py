@@ -105,3 +105,17 @@ def test_the_list_of_differences():
         "- **C** (9 cells): C-RGB +30.5 (8.7 SE), S -3.1 (2.4 SE).",
         "- **Undefended** (9 cells): no cell differs beyond two standard errors."]
     assert plots.differences_list([]) == "No row of ours is computed yet."
+
+
+def test_tradeoff_of_clean_accuracy_against_robustness():
+    res = _table(200, {("c+s+d", "None"): 68.0, ("c+s+d", "S"): 53.0, ("c+s+d", "C-RGB"): 99.0})
+    res.config = {"rows": list(paper2.ROWS), "attacks": list(paper2.ATTACKS)}
+    by = {t["row"]: t for t in paper2.tradeoff(res)}
+    assert by["c+s+d"]["clean"] == pytest.approx(68.0 - 88.9)
+    # one attack moved; C-RGB (bound unknown) does not count
+    assert by["c+s+d"]["attacked"] == pytest.approx((53.0 - 3.5) / 7, abs=0.1)
+    assert by["c+s+d"]["shifted"] and not by["c"]["shifted"]
+    assert abs(by["natural"]["attacked"]) < 0.5                # rounding to 200 images only
+    del res.correct["trades"]["S"]
+    assert "trades" not in {t["row"] for t in paper2.tradeoff(res)}
+    assert paper2.tradeoff(None) == []

@@ -14,7 +14,8 @@ from ...papers import PAPER2_TABLE1, PAPER2_TABLE1_ATTACKS, paper2_accuracy
 from .config import LABELS, ROWS
 from .table1 import Table1Result
 
-__all__ = ["HEADLINES", "binomial_se", "cells", "differences", "grids", "headlines"]
+__all__ = ["HEADLINES", "binomial_se", "cells", "differences", "grids", "headlines",
+           "tradeoff"]
 
 
 def binomial_se(p: float, n: int) -> float:
@@ -139,9 +140,41 @@ def differences(res: Table1Result | None) -> list[dict]:
         entry = out.setdefault(c["row"], {"row": c["row"], "label": c["label"], "computed": 0,
                                           "cells": []})
         entry["computed"] += 1
-        se = 100 * max(binomial_se(c["paper"] / 100, c["n"]), binomial_se(c["ours"] / 100, c["n"]))
+        se = _diff_se(c)
         if se > 0 and abs(c["diff"]) > 2 * se:
             entry["cells"].append({**c, "z": c["diff"] / se})
     for entry in out.values():
         entry["cells"].sort(key=lambda c: -abs(c["diff"]))
     return list(out.values())
+
+
+def _diff_se(c: dict) -> float:
+    """Standard error (points) of a cell's difference from the paper: the larger binomial one,
+    at the paper's value or at ours, for our N (the paper's own error is unknown)."""
+    return 100 * max(binomial_se(c["paper"] / 100, c["n"]), binomial_se(c["ours"] / 100, c["n"]))
+
+
+def tradeoff(res: Table1Result | None) -> list[dict]:
+    """Per row of ``res`` whose nine cells are all computed: ``row``, ``label``, ``clean`` (our
+    clean accuracy minus the paper's) and ``attacked`` (the mean over the seven attacks with
+    the paper's bounds of ours minus the paper's; C-RGB is left out, its bound is unknown), in
+    percentage points, with their standard errors ``clean_se`` and ``attacked_se`` (cells
+    treated as independent). ``shifted`` is True when ours is less accurate on clean images and
+    more accurate under attack, both beyond two standard errors: a model that sits at another
+    point of the trade-off between the two."""
+    by: dict = {}
+    for c in cells(res):
+        by.setdefault((c["row"], c["label"]), []).append(c)
+    out = []
+    for (row, label), cs in by.items():
+        if len(cs) != len(PAPER2_TABLE1_ATTACKS) or any(c["ours"] is None for c in cs):
+            continue
+        clean = next(c for c in cs if c["attack"] == "None")
+        hit = [c for c in cs if c["attack"] not in ("None", "C-RGB")]
+        attacked = float(np.mean([c["diff"] for c in hit]))
+        attacked_se = math.sqrt(sum(_diff_se(c) ** 2 for c in hit)) / len(hit)
+        out.append({"row": row, "label": label, "clean": clean["diff"],
+                    "clean_se": _diff_se(clean), "attacked": attacked,
+                    "attacked_se": attacked_se,
+                    "shifted": clean["diff"] < -2 * _diff_se(clean) and attacked > 2 * attacked_se})
+    return out
