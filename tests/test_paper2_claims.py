@@ -114,7 +114,11 @@ def test_tradeoff_of_clean_accuracy_against_robustness():
     assert by["c+s+d"]["clean"] == pytest.approx(68.0 - 88.9)
     # one attack moved; C-RGB (bound unknown) does not count
     assert by["c+s+d"]["attacked"] == pytest.approx((53.0 - 3.5) / 7, abs=0.1)
-    assert by["c+s+d"]["shifted"] and not by["c"]["shifted"]
+    assert by["c+s+d"]["shifted"] and not by["c"]["shifted"] and not by["c+s+d"]["behind"]
+    weaker = _table(200, {("trades", "None"): 52.5, ("trades", "D"): 12.0, ("trades", "C"): 44.0})
+    weaker.config = res.config
+    (t,) = [t for t in paper2.tradeoff(weaker) if t["row"] == "trades"]
+    assert t["behind"] and not t["shifted"]
     assert abs(by["natural"]["attacked"]) < 0.5                # rounding to 200 images only
     del res.correct["trades"]["S"]
     assert "trades" not in {t["row"] for t in paper2.tradeoff(res)}

@@ -161,7 +161,8 @@ def tradeoff(res: Table1Result | None) -> list[dict]:
     percentage points, with their standard errors ``clean_se`` and ``attacked_se`` (cells
     treated as independent). ``shifted`` is True when ours is less accurate on clean images and
     more accurate under attack, both beyond two standard errors: a model that sits at another
-    point of the trade-off between the two."""
+    point of the trade-off between the two. ``behind`` is True when ours is less accurate on
+    both, beyond two standard errors: a model that is simply weaker than the paper's."""
     by: dict = {}
     for c in cells(res):
         by.setdefault((c["row"], c["label"]), []).append(c)
@@ -176,5 +177,6 @@ def tradeoff(res: Table1Result | None) -> list[dict]:
         out.append({"row": row, "label": label, "clean": clean["diff"],
                     "clean_se": _diff_se(clean), "attacked": attacked,
                     "attacked_se": attacked_se,
-                    "shifted": clean["diff"] < -2 * _diff_se(clean) and attacked > 2 * attacked_se})
+                    "shifted": clean["diff"] < -2 * _diff_se(clean) and attacked > 2 * attacked_se,
+                    "behind": clean["diff"] < -2 * _diff_se(clean) and attacked < -2 * attacked_se})
     return out
