@@ -15,20 +15,18 @@ from .recipes import recipe
 from .config import CHECKPOINTS, PAPER_IMAGES, ROWS, image_ranges, make_config
 from .table1 import cell_chunk, checkpoint_sha, has_cell, lazy_images, lazy_model
 
-# CPU priors (2 cores), until the campaign has measured this machine. A natural training step
-# (batch 128, 2 threads) takes 0.614 s (a 4-minute epoch). Every other step was timed against
-# it in the same process, interleaved, on one thread with channels-last weights
-# (benchmarks/bench_cpu_resnet.py for the settings): adversarial steps with the 5-step training
-# attack cost 9.1 (C), 6.5 (D), 5.5 (S) and 8.2 (C+S+D) natural steps; C+S, C+D and S+D were
-# not timed and are estimated as 2 + 6.4 x (their attack's cost per image and iteration, from
-# the evaluation timings), which reproduces the timed ones within 15 % and is taken where it
-# is larger; TRADES (5 KL steps, two training passes) 5.7-6.5. Seconds per step:
-CPU_STEP_SECONDS = {"natural": 0.614, "gray": 0.614, "c": 5.6, "d": 4.0, "s": 3.75, "c+s": 5.35,
-                    "c+d": 5.45, "s+d": 4.0, "c+s+d": 5.7, "trades": 4.0, "gray-c": 5.6}
-# Table 1: ReColorAdv C at 100 iterations runs at 2.8 images/s (2 threads); relative to C an
-# image costs 1.16 (C-RGB), 0.66 (D), 0.66 (S), 1.1 (C+D), 1.17 (C+S+D) (timed), about 1.05
-# (C+S) and 0.7 (S+D) (estimated): 0.94 on average over the eight attack columns.
-CPU_TABLE1_IMAGES_PER_S = 2.8 / 0.94
+# CPU priors (2 cores, 2 threads), until the campaign has measured this machine; seconds per
+# training step (batch 128). Measured by the campaign on a 2-core CPU, in chunks that ran
+# alone: natural 0.25, gray 0.43 (one thread, beside another worker), c 1.8, c+s+d 1.8 and
+# trades 1.25 (5 KL steps, two training passes). The others were not measured when this was
+# written and are their earlier interleaved one-thread estimates (9.1 (C), 6.5 (D), 5.5 (S),
+# 8.2 (C+S+D) natural steps; C+S, C+D and S+D from their attack's cost per iteration) scaled
+# by 0.32, the ratio of the measured C step to its estimate.
+CPU_STEP_SECONDS = {"natural": 0.25, "gray": 0.43, "c": 1.8, "d": 1.3, "s": 1.2, "c+s": 1.7,
+                    "c+d": 1.75, "s+d": 1.3, "c+s+d": 1.8, "trades": 1.25, "gray-c": 1.8}
+# Table 1: a row's eight attacks on 200 images took 316 s when it ran alone (the C-trained
+# row), 5.0 images/s over the eight attack columns.
+CPU_TABLE1_IMAGES_PER_S = 5.0
 # The clean column costs one forward pass per image, against 100 forward-backward passes and
 # the threat model's own work for an attack: it counts as this fraction of an image.
 CLEAN_UNITS = 0.01

@@ -28,9 +28,10 @@ __all__ = ["SLICE_STEPS", "build_model", "is_trained", "slices", "state_path", "
            "total_steps", "train_slice"]
 
 TRAIN_IMAGES = 50_000
-# Steps per campaign chunk, so that a chunk takes at most about ten minutes. Measured on the
-# 2-core CPU (items.CPU_STEP_SECONDS): a natural step (batch 128) ~0.61 s, an adversarial one
-# (5-step attack, 256 images trained on) 4-5.7 s, a TRADES one ~4 s; a GPU is far faster.
+# Steps per campaign chunk, sized from early one-thread estimates (a natural step 0.61 s, an
+# adversarial one 4-5.7 s, a TRADES one ~4 s) so that a chunk stays under ten minutes. With
+# two threads the campaign measured 0.25 s, ~1.8 s and 1.25 s (items.CPU_STEP_SECONDS), so a
+# CPU chunk takes 3-4 minutes; the sizes stay, since they name the chunks of running items.
 SLICE_STEPS = {
     "cpu": {"ce": 782, "concat": 100, "trades": 120},
     "cuda": {"ce": 7820, "concat": 1000, "trades": 1500},
