@@ -70,6 +70,7 @@ def test_a_missing_cell_leaves_only_its_claims_pending():
 @pytest.mark.parametrize("c", claims(None), ids=lambda c: c["key"])
 def test_every_claim_states_its_test(c):
     assert c["claim"] and c["test"] and c["paper_detail"]
+    assert set(c["rows"]) <= set(paper2.ROWS)
 
 
 def test_cells_are_compared_image_by_image():
@@ -92,7 +93,7 @@ def test_the_claims_table_and_summary():
     assert t.rows[0][3] == "pending"
     assert plots.claims_summary(pending).startswith("None of these tests")
     text = plots.claims_summary(claims(_table(200, {("s", "C"): 40.0})))
-    assert text.startswith("8 of the 8 tests can run") and "1 do not" in text
+    assert text.startswith("8 of the 8 tests can run") and "1 does not" in text
     assert "contradict: Models trained against S stay very vulnerable to C and to D." in text
 
 
@@ -123,3 +124,12 @@ def test_tradeoff_of_clean_accuracy_against_robustness():
     del res.correct["trades"]["S"]
     assert "trades" not in {t["row"] for t in paper2.tradeoff(res)}
     assert paper2.tradeoff(None) == []
+
+
+@pytest.mark.parametrize("c", [c for c in CLAIMS if c.rows], ids=lambda c: c.key)
+def test_a_claim_reads_only_the_rows_it_names(c):
+    full = _table(200)
+    only = _table(200)
+    only.correct = {r: v for r, v in only.correct.items() if r in c.rows}
+    by = lambda res: {x["key"]: x["ours"] for x in claims(res)}[c.key]
+    assert by(only) == by(full) != "pending"

@@ -83,9 +83,11 @@ def claims_summary(claims: list[dict]) -> str:
         return ("None of these tests can run on our table yet: each needs cells that are still "
                 "being computed.")
     count = lambda v: sum(c["ours"] == v for c in done)
+    n_hold, n_fail, n_noise = count("holds"), count("does not hold"), count("within noise")
     text = (f"{len(done)} of the {len(claims)} tests can run on our table so far: "
-            f"{count('holds')} hold, {count('does not hold')} do not, and "
-            f"{count('within noise')} are within the noise of our N.")
+            f"{n_hold} {'holds' if n_hold == 1 else 'hold'}, "
+            f"{n_fail} {'does' if n_fail == 1 else 'do'} not, and {n_noise} "
+            f"{'is' if n_noise == 1 else 'are'} within the noise of our N.")
     failed = [c["claim"] for c in done if c["ours"] == "does not hold"]
     if failed:
         text += " Our models contradict: " + "; ".join(failed) + "."

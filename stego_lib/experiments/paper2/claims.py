@@ -113,6 +113,7 @@ class Claim:
     claim: str                    # what the paper concludes, in words
     test: str                     # the test run on a table
     check: Callable               # acc(row, attack) -> _Cell  =>  (verdict, detail)
+    rows: tuple = ()              # the rows the test reads (empty: every row)
 
 
 CLAIMS = (
@@ -121,22 +122,23 @@ CLAIMS = (
           _csd_strongest),
     Claim("csd_trained", "Training against C+S+D does not protect against C+S+D",
           "the C+S+D-trained model under C+S+D is below chance (10 %)",
-          lambda acc: _below_chance(acc, [("c+s+d", "C+S+D")])),
+          lambda acc: _below_chance(acc, [("c+s+d", "C+S+D")]), ("c+s+d",)),
     Claim("trades_best", "TRADES is the best defence against almost all attacks",
           "under at least 6 of the 8 attacks no model is more accurate than TRADES",
           _trades_best),
     Claim("trades_csd", "C+S+D still defeats TRADES",
           "TRADES under C+S+D is below chance (10 %)",
-          lambda acc: _below_chance(acc, [("trades", "C+S+D")])),
+          lambda acc: _below_chance(acc, [("trades", "C+S+D")]), ("trades",)),
     Claim("s_separate", "Models trained against S stay very vulnerable to C and to D",
           "the S-trained model under C and under D is below chance (10 %)",
-          lambda acc: _below_chance(acc, [("s", "C"), ("s", "D")])),
+          lambda acc: _below_chance(acc, [("s", "C"), ("s", "D")]), ("s",)),
     Claim("c_d_transfer", "Robustness to C and to D carries over to each other",
           "the C-trained model under D, and the D-trained model under C, are more accurate "
-          "than the undefended model", _c_d_transfer),
+          "than the undefended model", _c_d_transfer, ("natural", "c", "d")),
     Claim("bw_no_defence", "Grayscale conversion is no defence",
           "each B&W model is less accurate on clean images than its colour counterpart, and "
-          "more accurate under at most 1 of the 8 attacks", _bw_no_defence),
+          "more accurate under at most 1 of the 8 attacks", _bw_no_defence,
+          ("natural", "c", "gray", "gray-c")),
     Claim("luv_stronger", "ReColorAdv in CIELUV is stronger than in RGB",
           "in more than half of the rows C leaves a lower accuracy than C-RGB", _luv_stronger),
 )
@@ -157,7 +159,7 @@ def _ours_acc(res: Table1Result) -> Callable:
 
 def claims(res: Table1Result | None) -> list[dict]:
     """Each of :data:`CLAIMS` run on the paper's table and on ours: ``key``, ``claim``,
-    ``test``, ``paper`` and ``ours`` (``"holds"``, ``"does not hold"``, ``"within noise"``, or
+    ``test``, ``rows`` (the rows it reads; empty: every row), ``paper`` and ``ours`` (``"holds"``, ``"does not hold"``, ``"within noise"``, or
     for ours ``"pending"``), ``paper_detail`` and ``ours_detail`` (the numbers behind the
     verdict; empty while pending)."""
     out = []
@@ -169,6 +171,6 @@ def claims(res: Table1Result | None) -> list[dict]:
                 ours, ours_detail = c.check(_ours_acc(res))
             except _Missing:
                 pass
-        out.append({"key": c.key, "claim": c.claim, "test": c.test, "paper": paper,
+        out.append({"key": c.key, "claim": c.claim, "test": c.test, "rows": c.rows, "paper": paper,
                     "paper_detail": paper_detail, "ours": ours, "ours_detail": ours_detail})
     return out
