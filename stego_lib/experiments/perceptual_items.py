@@ -6,7 +6,7 @@ A chunk is done when its cache entry for the committed checkpoint is on disk.
 """
 from __future__ import annotations
 
-from ..cache import ResultsCache, config_key
+from ..cache import ResultsCache
 from ..campaign.core import Chunk, Item
 from . import perceptual
 
@@ -25,10 +25,9 @@ def _chunks(device: str) -> list[Chunk]:
                 sha = perceptual.checkpoint_sha(cfg["model"])
                 if sha is None:
                     return False
-                key = perceptual.chunk_config(cfg, name, scale, sha)
-                npz, meta = ResultsCache().paths(perceptual.EXPERIMENT,
-                                                 config_key(key, perceptual.VERSION))
-                return npz.exists() and meta.exists()
+                return ResultsCache().has(perceptual.EXPERIMENT,
+                                          perceptual.chunk_config(cfg, name, scale, sha),
+                                          perceptual.VERSION)
 
             def run(progress, name=name, scale=scale) -> None:
                 perceptual.run_chunk(cfg, name, scale, mode="auto", allow_cpu=True)

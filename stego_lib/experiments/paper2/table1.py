@@ -18,7 +18,7 @@ import torch
 
 from ... import checkpoints, data
 from ...attacks import attack, functional_attack
-from ...cache import CacheMiss, GPURequiredError, ResultsCache, cached, config_key
+from ...cache import CacheMiss, GPURequiredError, ResultsCache, cached
 from .config import (CAMPAIGN_COMMAND, EXPERIMENT, PAPER_IMAGES, VERSION, image_ranges)
 
 __all__ = ["Table1Result", "adversarial_images", "cell_chunk", "cell_config", "checkpoint_sha",
@@ -46,9 +46,8 @@ def cell_config(cfg: dict, row: str, sha: str, attack_name: str, start: int, sto
 
 
 def has_cell(cfg: dict, row: str, sha: str, attack_name: str, start: int, stop: int) -> bool:
-    npz, meta = ResultsCache().paths(EXPERIMENT, config_key(
-        cell_config(cfg, row, sha, attack_name, start, stop), VERSION))
-    return npz.exists() and meta.exists()
+    return ResultsCache().has(EXPERIMENT, cell_config(cfg, row, sha, attack_name, start, stop),
+                              VERSION)
 
 
 class Lazy:
