@@ -1,9 +1,17 @@
 """Helpers for the book's notebooks."""
 from __future__ import annotations
 
+import ast
+import io
+import re
+import tokenize
 import types
+from pathlib import Path
 
-__all__ = ["Markdown", "check_parameters", "rerun_box"]
+__all__ = ["Markdown", "check_parameters", "parameters", "rerun_box"]
+
+_PARAMETERS_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n:tags: \[parameters\]\n(.*?)^```",
+                              re.M | re.S)
 
 # Names IPython itself puts into a fresh namespace.
 _IPYTHON_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
@@ -25,6 +33,41 @@ def check_parameters(namespace: dict, declared) -> None:
     if unknown:
         raise ValueError(f"unknown parameter(s) {', '.join(map(repr, unknown))}; "
                          f"expected some of {', '.join(map(repr, sorted(declared)))}")
+
+
+def parameters(path) -> list[tuple[str, str, str]]:
+    """The parameters of a MyST notebook, read from its ``parameters``-tagged cell: one
+    ``(name, default, comment)`` per assignment, in order, the default as written.
+
+    Raises ValueError when the notebook has no parameters cell, or when that cell holds
+    anything but ``name = literal  # comment`` lines (papermill can only override those).
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False) as f:
+        ...     _ = f.write('```{code-cell} ipython3\\n:tags: [parameters]\\n\\n'
+        ...                 'profile = "paper"  # smoke | quick | paper\\nseed = 0\\n```\\n')
+        >>> parameters(f.name)
+        [('profile', '"paper"', 'smoke | quick | paper'), ('seed', '0', '')]
+    """
+    text = Path(path).read_text(encoding="utf-8")
+    cell = _PARAMETERS_CELL.search(text)
+    if cell is None:
+        raise ValueError(f"{Path(path).name} has no cell tagged 'parameters'")
+    comments = {}
+    for tok in tokenize.generate_tokens(io.StringIO(cell.group(1)).readline):
+        if tok.type == tokenize.COMMENT:
+            comments[tok.start[0]] = tok.string.lstrip("#").strip()
+    out = []
+    for node in ast.parse(cell.group(1)).body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)):
+            raise ValueError(f"{Path(path).name}: the parameters cell may only assign names "
+                             f"(line {node.lineno})")
+        ast.literal_eval(node.value)   # papermill passes literals; anything else is a bug
+        out.append((node.targets[0].id, ast.get_source_segment(cell.group(1), node.value),
+                    comments.get(node.lineno, "")))
+    return out
 
 
 class Markdown(str):

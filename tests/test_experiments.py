@@ -1,3 +1,7 @@
+import ast
+import re
+from pathlib import Path
+
 import pytest
 
 from stego_lib import cache
@@ -55,3 +59,29 @@ def test_notebook_parameter_check():
     ns["colour"] = 1
     with pytest.raises(ValueError, match="unknown parameter.*'colour'.*expected some of"):
         check_parameters(ns, ["profile", "seed", "limit"])
+
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.md"))
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_a_notebook_checks_exactly_the_parameters_it_declares(nb):
+    # The parameters table of the book is read from the parameters cell; check_parameters
+    # must name the same list, or a declared parameter would be refused (or a stray accepted).
+    from stego_lib.notebook import parameters
+    declared = [name for name, _, _ in parameters(nb)]
+    call = re.search(r"check_parameters\(globals\(\), (\[.*?\])\)", nb.read_text(), re.S)
+    assert call is not None, f"{nb.name} never calls check_parameters"
+    assert ast.literal_eval(call.group(1)) == declared
+    assert declared[0] == "profile"
+
+
+def test_parameters_refuses_a_cell_papermill_cannot_override(tmp_path):
+    from stego_lib.notebook import parameters
+    nb = tmp_path / "x.md"
+    nb.write_text("```{code-cell} ipython3\n:tags: [parameters]\n\nimport os\n```\n")
+    with pytest.raises(ValueError, match="may only assign names"):
+        parameters(nb)
+    nb.write_text("```{code-cell} ipython3\nprofile = 'paper'\n```\n")
+    with pytest.raises(ValueError, match="no cell tagged 'parameters'"):
+        parameters(nb)
