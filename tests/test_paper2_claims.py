@@ -71,6 +71,15 @@ def test_a_missing_cell_leaves_only_its_claims_pending():
 def test_every_claim_states_its_test(c):
     assert c["claim"] and c["test"] and c["paper_detail"]
     assert set(c["rows"]) <= set(paper2.ROWS)
+    # A conclusion is about models the test reads (a test that reads every row reads them all).
+    assert set(c["about"]) <= set(c["rows"] or paper2.ROWS)
+
+
+def test_what_a_claim_is_about():
+    by = {c["key"]: c for c in claims(None)}
+    assert by["trades_best"]["about"] == ("trades",) and by["trades_best"]["rows"] == ()
+    assert by["s_separate"]["about"] == ("s",)          # by default, the rows it reads
+    assert by["csd_strongest"]["about"] == ()            # about an attack, not a model
 
 
 def test_cells_are_compared_image_by_image():

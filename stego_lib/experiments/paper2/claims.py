@@ -114,6 +114,7 @@ class Claim:
     test: str                     # the test run on a table
     check: Callable               # acc(row, attack) -> _Cell  =>  (verdict, detail)
     rows: tuple = ()              # the rows the test reads (empty: every row)
+    about: tuple | None = None    # the models the conclusion is about (None: ``rows``)
 
 
 CLAIMS = (
@@ -125,7 +126,7 @@ CLAIMS = (
           lambda acc: _below_chance(acc, [("c+s+d", "C+S+D")]), ("c+s+d",)),
     Claim("trades_best", "TRADES is the best defence against almost all attacks",
           "under at least 6 of the 8 attacks no model is more accurate than TRADES",
-          _trades_best),
+          _trades_best, about=("trades",)),
     Claim("trades_csd", "C+S+D still defeats TRADES",
           "TRADES under C+S+D is below chance (10 %)",
           lambda acc: _below_chance(acc, [("trades", "C+S+D")]), ("trades",)),
@@ -159,8 +160,10 @@ def _ours_acc(res: Table1Result) -> Callable:
 
 def claims(res: Table1Result | None) -> list[dict]:
     """Each of :data:`CLAIMS` run on the paper's table and on ours: ``key``, ``claim``,
-    ``test``, ``rows`` (the rows it reads; empty: every row), ``paper`` and ``ours`` (``"holds"``, ``"does not hold"``, ``"within noise"``, or
-    for ours ``"pending"``), ``paper_detail`` and ``ours_detail`` (the numbers behind the
+    ``test``, ``rows`` (the rows it reads; empty: every row), ``about`` (the models the
+    conclusion is about: a test that reads every row can still be about one model; empty: it is
+    about attacks, not models), ``paper`` and ``ours`` (``"holds"``, ``"does not hold"``,
+    ``"within noise"``, or for ours ``"pending"``), ``paper_detail`` and ``ours_detail`` (the numbers behind the
     verdict; empty while pending)."""
     out = []
     for c in CLAIMS:
@@ -171,6 +174,7 @@ def claims(res: Table1Result | None) -> list[dict]:
                 ours, ours_detail = c.check(_ours_acc(res))
             except _Missing:
                 pass
-        out.append({"key": c.key, "claim": c.claim, "test": c.test, "rows": c.rows, "paper": paper,
+        out.append({"key": c.key, "claim": c.claim, "test": c.test, "rows": c.rows,
+                    "about": c.rows if c.about is None else c.about, "paper": paper,
                     "paper_detail": paper_detail, "ours": ours, "ours_detail": ours_detail})
     return out
