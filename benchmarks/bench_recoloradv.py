@@ -42,9 +42,11 @@ from stego_lib import checkpoints  # noqa: E402
 from stego_lib.attacks import StAdv, attack, functional_attack  # noqa: E402
 from stego_lib.data import load_sample  # noqa: E402
 
-# Table 1 name -> name understood by recoloradv.utils.get_attack_from_name
-REFERENCE_NAMES = {"C": "recoloradv", "D": "delta", "S": "stadv", "C+S": "recoloradv+stadv",
-                   "C+D": "recoloradv+delta", "S+D": "stadv+delta", "C+S+D": "recoloradv+stadv+delta"}
+# Table 1 name -> name understood by recoloradv.utils.get_attack_from_name; C-RGB is not
+# among them (the reference has no RGB attack by name) and is built by reference_rgb_attack.
+REFERENCE_NAMES = {"C": "recoloradv", "C-RGB": None, "D": "delta", "S": "stadv",
+                   "C+S": "recoloradv+stadv", "C+D": "recoloradv+delta", "S+D": "stadv+delta",
+                   "C+S+D": "recoloradv+stadv+delta"}
 
 
 def _shim() -> None:
@@ -65,8 +67,40 @@ def _reference():
     return ru, pu
 
 
-def reference_attack(name: str, model: torch.nn.Module, iterations: int = 100):
+def reference_rgb_attack(model: torch.nn.Module, eps: float, iterations: int = 100):
+    """The reference's ReColorAdv with its RGB colour space: ``get_attack_from_name("recoloradv")``
+    with ``cs.RGBColorSpace()``, bound ``eps`` per channel and our C-RGB lattice (32, 32, 32);
+    the paper states neither the bound nor the lattice of its C-RGB."""
+    _shim()
+    from torch import optim
+    from recoloradv import color_spaces as cs, color_transformers as ct, perturbations as pt
+    from recoloradv.mister_ed import adversarial_attacks as aa
+    from recoloradv.mister_ed import adversarial_perturbations as ap
+    from recoloradv.mister_ed import adversarial_training as advtrain
+    from recoloradv.mister_ed import loss_functions as lf
+    from recoloradv.mister_ed.utils import pytorch_utils as pu
+    threat = ap.ThreatModel(ap.SequentialPerturbation, [ap.ThreatModel(
+        pt.ReColorAdv, ap.PerturbationParameters(
+            lp_style="inf", lp_bound=[eps] * 3, xform_class=ct.FullSpatial,
+            xform_params={"resolution_x": 32, "resolution_y": 32, "resolution_z": 32},
+            use_smooth_loss=True, cspace=cs.RGBColorSpace()))],
+        ap.PerturbationParameters(norm_weights=[1.0]))
+    normalizer = pu.IdentityNormalize()
+    loss = lf.RegularizedLoss({"adv": lf.CWLossF6(model, normalizer, kappa=float("inf")),
+                               "pert": lf.PerturbationNormLoss(lp=2)},
+                              {"adv": 1.0, "pert": 0.05}, negate=True)
+    return advtrain.AdversarialAttackParameters(
+        aa.PGD(model, normalizer, threat, loss), 1.0,
+        attack_specific_params={"attack_kwargs": {
+            "num_iterations": iterations, "optimizer": optim.Adam,
+            "optimizer_kwargs": {"lr": 0.001}, "signed": False, "verbose": False}})
+
+
+def reference_attack(name: str, model: torch.nn.Module, iterations: int = 100,
+                     rgb_eps: float = 0.06):
     """The reference's AdversarialAttackParameters for ``name`` (our model has its normaliser inside)."""
+    if name == "C-RGB":
+        return reference_rgb_attack(model, rgb_eps, iterations)
     ru, pu = _reference()
     params = ru.get_attack_from_name(REFERENCE_NAMES.get(name, name), model, pu.IdentityNormalize())
     params.attack_kwargs["num_iterations"] = iterations
@@ -157,6 +191,8 @@ def main() -> None:
                     help="checkpoint to attack (default: cifar_resnet32_brief, else any ResNet-32)")
     ap.add_argument("--untrained", action="store_true", help="smoke-test the script with an untrained model")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: leave as is)")
+    ap.add_argument("--rgb-eps", type=float, default=0.06,
+                    help="bound of C-RGB per RGB channel, for both implementations (default 0.06)")
     ap.add_argument("--json", default=None,
                     help="also write the results here (the book reads results/benchmarks/recoloradv.json)")
     args = ap.parse_args()
@@ -183,8 +219,9 @@ def main() -> None:
 
     rows, extra = [], {}
     for name in args.attacks:
-        threat = functional_attack(name)
-        ref = reference_attack(name, model, args.iterations)
+        threat = (functional_attack(name, recolor={"eps": args.rgb_eps}) if name == "C-RGB"
+                  else functional_attack(name))
+        ref = reference_attack(name, model, args.iterations, args.rgb_eps)
         out_ours, out_ref = [], []
         t_ours = t_ref = 0.0
         for xb, yb in batches:  # interleave so load changes hit both alike
@@ -231,6 +268,7 @@ def main() -> None:
             "images": len(x), "data": data.provenance.to_dict(),
             "clean_accuracy": float(clean.float().mean()), "iterations": args.iterations,
             "batch": args.batch, "threads": torch.get_num_threads(), "device": "cpu",
+            "rgb_eps": args.rgb_eps,
             "torch": torch.__version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "rows": [dict(zip(keys, r)) for r in rows], **extra})
