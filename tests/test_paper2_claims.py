@@ -102,8 +102,10 @@ def test_the_claims_table_and_summary():
     assert t.rows[0][3] == "pending"
     assert plots.claims_summary(pending).startswith("None of these tests")
     text = plots.claims_summary(claims(_table(200, {("s", "C"): 40.0})))
-    assert text.startswith("8 of the 8 tests can run") and "1 does not" in text
-    assert "contradict: Models trained against S stay very vulnerable to C and to D." in text
+    assert text.startswith("All 8 tests run on our table: 7 hold, 1 does not")
+    assert "contradict \u201cModels trained against S stay very vulnerable to C and to D\u201d." in text
+    one_pending = claims(_table(200, {("trades", "C+S+D"): None}))
+    assert plots.claims_summary(one_pending).startswith("5 of the 8 tests can run on our table so far")
 
 
 def test_the_list_of_differences():

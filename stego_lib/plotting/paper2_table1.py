@@ -84,13 +84,15 @@ def claims_summary(claims: list[dict]) -> str:
                 "being computed.")
     count = lambda v: sum(c["ours"] == v for c in done)
     n_hold, n_fail, n_noise = count("holds"), count("does not hold"), count("within noise")
-    text = (f"{len(done)} of the {len(claims)} tests can run on our table so far: "
+    lead = (f"All {len(claims)} tests run on our table" if len(done) == len(claims) else
+            f"{len(done)} of the {len(claims)} tests can run on our table so far")
+    text = (f"{lead}: "
             f"{n_hold} {'holds' if n_hold == 1 else 'hold'}, "
             f"{n_fail} {'does' if n_fail == 1 else 'do'} not, and {n_noise} "
             f"{'is' if n_noise == 1 else 'are'} within the noise of our N.")
     failed = [c["claim"] for c in done if c["ours"] == "does not hold"]
     if failed:
-        text += " Our models contradict: " + "; ".join(failed) + "."
+        text += " Our models contradict " + " and ".join(f"\u201c{c}\u201d" for c in failed) + "."
     return text
 
 
