@@ -313,6 +313,35 @@ def test_smoothness_matches_reference():
     torch.testing.assert_close(ReColorAdv().regularizer((delta,)), ref, atol=1e-6, rtol=1e-9)
 
 
+def _plain_smoothness(field, dims, channel_dim):
+    # The formula as plain autograd ops: what the hand-written gradient must match.
+    total = field.new_zeros(field.shape[0])
+    for d in dims:
+        n = field.shape[d]
+        diff = field.narrow(d, 1, n - 1) - field.narrow(d, 0, n - 1)
+        total = total + 2 * (diff.pow(2).sum(channel_dim) + 1e-10).sqrt().flatten(1).sum(1)
+    return total
+
+
+@pytest.mark.parametrize("shape, dims, channel_dim", [((3, 3, 4, 5, 6), (2, 3, 4), 1),
+                                                      ((2, 5, 4, 2), (1, 2), 3),
+                                                      ((2, 3, 1, 4, 3), (2, 3, 4), 1)])
+def test_smoothness_gradient_is_the_formula_s(shape, dims, channel_dim):
+    from stego_lib.attacks.threat import pair_smoothness
+    g = torch.Generator().manual_seed(0)
+    field = (0.05 * torch.randn(shape, dtype=torch.float64, generator=g)).requires_grad_()
+    weights = torch.rand(shape[0], dtype=torch.float64, generator=g)
+    torch.autograd.gradcheck(lambda f: pair_smoothness(f, dims, channel_dim), (field,))
+    ours = torch.autograd.grad((pair_smoothness(field, dims, channel_dim) * weights).sum(), field)
+    # a length-1 axis has no neighbours: the plain formula would index nothing there
+    plain_dims = tuple(d for d in dims if shape[d] > 1)
+    plain = torch.autograd.grad((_plain_smoothness(field, plain_dims, channel_dim) * weights).sum(),
+                                field)
+    torch.testing.assert_close(ours[0], plain[0], rtol=1e-12, atol=1e-12)
+    with torch.no_grad():   # no graph needed to evaluate it
+        assert pair_smoothness(field, dims, channel_dim).shape == (shape[0],)
+
+
 def test_stadv_grid_stays_in_unit_square():
     s = StAdv(eps=0.5)
     (flow,) = s.project((torch.full((1, 4, 4, 2), 0.5),))
