@@ -78,9 +78,8 @@ def main() -> None:
     for name in ("C", "C-RGB"):
         times = {}
         for impl, fn in (("autograd", autograd_smoothness), ("ours", _ours)):
-            threat_mod.pair_smoothness = fn          # what the threat models call
             for mod in ("stego_lib.attacks.recolor", "stego_lib.attacks.stadv"):
-                sys.modules[mod].pair_smoothness = fn
+                sys.modules[mod].pair_smoothness = fn   # the name the threat models call
             th = functional_attack(name)
             times[impl] = best_of(lambda: attack(model, x, y, th, iterations=args.iterations), 3)
         print(f"  {name:6s} autograd {times['autograd'] / args.iterations:6.3f} s/it  "

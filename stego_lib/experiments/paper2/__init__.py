@@ -18,10 +18,12 @@ from .config import (ATTACKS, CAMPAIGN_COMMAND, CHECKPOINTS, EXPERIMENT, LABELS,
 from .claims import claims
 from .clean import jpeg_cost, model_rows
 from .recipes import RECIPES, recipe
-from .summaries import binomial_se, cells, differences, grids, headlines, tradeoff
+from .summaries import (binomial_se, cells, diff_se, differences, grids, headlines, near_paper,
+                        tradeoff)
 from .table1 import Table1Result, adversarial_images, run
 
 __all__ = ["ATTACKS", "CAMPAIGN_COMMAND", "CHECKPOINTS", "EXPERIMENT", "LABELS", "PAPER_IMAGES",
            "RECIPES", "ROWS", "THREATS", "Table1Result", "VERSION", "adversarial_images",
-           "binomial_se", "cells", "claims", "differences", "grids", "headlines", "image_ranges",
-           "jpeg_cost", "make_config", "model_rows", "recipe", "run", "tradeoff"]
+           "binomial_se", "cells", "claims", "diff_se", "differences", "grids", "headlines",
+           "image_ranges", "jpeg_cost", "make_config", "model_rows", "near_paper", "recipe", "run",
+           "tradeoff"]

@@ -19,7 +19,7 @@ from ...cache import ResultsCache, cached
 from ...campaign.core import Chunk, Item
 from ...papers import paper2_accuracy
 from .config import CAMPAIGN_COMMAND, CHECKPOINTS, LABELS, PAPER_IMAGES, make_config
-from .summaries import binomial_se
+from . import summaries
 from .table1 import lazy_images, lazy_model
 
 __all__ = ["BOUNDS", "EXPERIMENT", "ROWS", "chunk_config", "items", "matching_bounds", "near_paper",
@@ -109,11 +109,8 @@ def result() -> list[dict]:
 
 def near_paper(entry: dict) -> bool:
     """Whether an entry of :func:`result` lies within two standard errors of the paper's cell
-    (the SE is the larger binomial one, at the paper's value or at ours, as in
-    :func:`stego_lib.experiments.paper2.differences`)."""
-    se = 100 * max(binomial_se(entry["paper"] / 100, entry["n"]),
-                   binomial_se(entry["accuracy"] / 100, entry["n"]))
-    return abs(entry["accuracy"] - entry["paper"]) <= 2 * se
+    (:func:`stego_lib.experiments.paper2.near_paper`)."""
+    return summaries.near_paper(entry["accuracy"], entry["paper"], entry["n"])
 
 
 def matching_bounds(entries: list[dict], rows=ROWS) -> list[float]:

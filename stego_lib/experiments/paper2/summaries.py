@@ -14,8 +14,8 @@ from ...papers import PAPER2_TABLE1, PAPER2_TABLE1_ATTACKS, paper2_accuracy
 from .config import LABELS, ROWS
 from .table1 import Table1Result
 
-__all__ = ["HEADLINES", "binomial_se", "cells", "differences", "grids", "headlines",
-           "tradeoff"]
+__all__ = ["HEADLINES", "binomial_se", "cells", "diff_se", "differences", "grids", "headlines",
+           "near_paper", "tradeoff"]
 
 
 def binomial_se(p: float, n: int) -> float:
@@ -148,10 +148,25 @@ def differences(res: Table1Result | None) -> list[dict]:
     return list(out.values())
 
 
+def diff_se(ours: float, paper: float, n: int) -> float:
+    """Standard error (points) of our accuracy's difference from the paper's, both in %: the
+    larger binomial one, at the paper's value or at ours, for our N (the paper's own error is
+    unknown).
+
+    Example:
+        >>> round(diff_se(74.0, 43.5, 200), 2)
+        3.51
+    """
+    return 100 * max(binomial_se(paper / 100, n), binomial_se(ours / 100, n))
+
+
+def near_paper(ours: float, paper: float, n: int) -> bool:
+    """Whether our accuracy (%, on ``n`` images) lies within two :func:`diff_se` of the paper's."""
+    return abs(ours - paper) <= 2 * diff_se(ours, paper, n)
+
+
 def _diff_se(c: dict) -> float:
-    """Standard error (points) of a cell's difference from the paper: the larger binomial one,
-    at the paper's value or at ours, for our N (the paper's own error is unknown)."""
-    return 100 * max(binomial_se(c["paper"] / 100, c["n"]), binomial_se(c["ours"] / 100, c["n"]))
+    return diff_se(c["ours"], c["paper"], c["n"])
 
 
 def tradeoff(res: Table1Result | None) -> list[dict]:
