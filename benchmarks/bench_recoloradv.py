@@ -30,8 +30,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import types
-import warnings
 from pathlib import Path
 
 import torch
@@ -42,69 +40,9 @@ from stego_lib import checkpoints  # noqa: E402
 from stego_lib.attacks import StAdv, attack, functional_attack  # noqa: E402
 from stego_lib.data import load_sample  # noqa: E402
 
-# Table 1 name -> name understood by recoloradv.utils.get_attack_from_name; C-RGB is not
-# among them (the reference has no RGB attack by name) and is built by reference_rgb_attack.
-REFERENCE_NAMES = {"C": "recoloradv", "C-RGB": None, "D": "delta", "S": "stadv",
-                   "C+S": "recoloradv+stadv", "C+D": "recoloradv+delta", "S+D": "stadv+delta",
-                   "C+S+D": "recoloradv+stadv+delta"}
-
-
-def _shim() -> None:
-    """Runtime compatibility shim for the reference on a modern stack."""
-    try:
-        import six  # noqa: F401
-    except ImportError:
-        sys.modules["six"] = types.SimpleNamespace(string_types=(str,))
-    warnings.filterwarnings("ignore", module=r"recoloradv\..*")
-    warnings.filterwarnings("ignore", message=".*align_corners.*")
-    warnings.filterwarnings("ignore", message=".*Converting a tensor with requires_grad.*")
-
-
-def _reference():
-    _shim()
-    from recoloradv import utils as ru
-    from recoloradv.mister_ed.utils import pytorch_utils as pu
-    return ru, pu
-
-
-def reference_rgb_attack(model: torch.nn.Module, eps: float, iterations: int = 100):
-    """The reference's ReColorAdv with its RGB colour space: ``get_attack_from_name("recoloradv")``
-    with ``cs.RGBColorSpace()``, bound ``eps`` per channel and our C-RGB lattice (32, 32, 32);
-    the paper states neither the bound nor the lattice of its C-RGB."""
-    _shim()
-    from torch import optim
-    from recoloradv import color_spaces as cs, color_transformers as ct, perturbations as pt
-    from recoloradv.mister_ed import adversarial_attacks as aa
-    from recoloradv.mister_ed import adversarial_perturbations as ap
-    from recoloradv.mister_ed import adversarial_training as advtrain
-    from recoloradv.mister_ed import loss_functions as lf
-    from recoloradv.mister_ed.utils import pytorch_utils as pu
-    threat = ap.ThreatModel(ap.SequentialPerturbation, [ap.ThreatModel(
-        pt.ReColorAdv, ap.PerturbationParameters(
-            lp_style="inf", lp_bound=[eps] * 3, xform_class=ct.FullSpatial,
-            xform_params={"resolution_x": 32, "resolution_y": 32, "resolution_z": 32},
-            use_smooth_loss=True, cspace=cs.RGBColorSpace()))],
-        ap.PerturbationParameters(norm_weights=[1.0]))
-    normalizer = pu.IdentityNormalize()
-    loss = lf.RegularizedLoss({"adv": lf.CWLossF6(model, normalizer, kappa=float("inf")),
-                               "pert": lf.PerturbationNormLoss(lp=2)},
-                              {"adv": 1.0, "pert": 0.05}, negate=True)
-    return advtrain.AdversarialAttackParameters(
-        aa.PGD(model, normalizer, threat, loss), 1.0,
-        attack_specific_params={"attack_kwargs": {
-            "num_iterations": iterations, "optimizer": optim.Adam,
-            "optimizer_kwargs": {"lr": 0.001}, "signed": False, "verbose": False}})
-
-
-def reference_attack(name: str, model: torch.nn.Module, iterations: int = 100,
-                     rgb_eps: float = 0.06):
-    """The reference's AdversarialAttackParameters for ``name`` (our model has its normaliser inside)."""
-    if name == "C-RGB":
-        return reference_rgb_attack(model, rgb_eps, iterations)
-    ru, pu = _reference()
-    params = ru.get_attack_from_name(REFERENCE_NAMES.get(name, name), model, pu.IdentityNormalize())
-    params.attack_kwargs["num_iterations"] = iterations
-    return params
+# The reference's attacks, as the campaign runs them on the released models (one definition).
+from stego_lib.experiments.paper2.authors import (  # noqa: E402
+    REFERENCE_NAMES, reference_attack)
 
 
 def reference_threat(name: str):

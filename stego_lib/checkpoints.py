@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from . import models
+from .models import reference
 from ._io import atomic_write_bytes, atomic_write_json, default_dir, sha256_file
 from ._locks import exclusive_dir
 
@@ -60,7 +61,15 @@ def available(root=None) -> list[str]:
 
 
 def entry(name: str, root=None) -> dict:
-    """The manifest entry of ``name``."""
+    """The manifest entry of ``name``; for ``"released/<row>"``, the record of the authors'
+    released model of that Table 1 row (:mod:`stego_lib.models.reference`).
+
+    Example:
+        >>> entry("released/c")["file"]
+        'recoloradv.resnet32.pt'
+    """
+    if name.startswith(reference.PREFIX):
+        return reference.entry(name[len(reference.PREFIX):])
     entries = _manifest(checkpoints_dir(root))["checkpoints"]
     if name not in entries:
         names = ", ".join(sorted(entries)) or "none"
@@ -109,11 +118,14 @@ def update_metrics(name: str, metrics: dict, root=None) -> dict:
 
 def load(name: str, *, root=None, device: str | torch.device = "cpu") -> nn.Module:
     """Build the architecture, load the verified weights, and return the model in eval mode.
+    ``"released/<row>"`` loads the authors' released model of that row from the data root.
 
     Raises:
         CheckpointNotFoundError: ``name`` is not in the manifest or its file is missing.
         ChecksumError: the file's sha256 differs from the manifest, or it is not a state dict.
     """
+    if name.startswith(reference.PREFIX):
+        return reference.load_reference(name[len(reference.PREFIX):], device=device)
     root = checkpoints_dir(root)
     rec = entry(name, root)
     path = root / rec["file"]

@@ -12,11 +12,13 @@ from stego_lib.experiments.paper1 import training
 from stego_lib.experiments.paper1.compute import ModelResult, Paper1Result
 
 
-def test_paper_profile_uses_all_images_on_table2_eps_and_fewer_elsewhere():
+def test_paper_profile_uses_all_images_at_every_eps():
     cfg = paper1.make_config("paper")
-    assert cfg["n_images"] == 10_000 and cfg["n_images_grid"] == 2_000
+    assert cfg["n_images"] == 10_000 and cfg["n_images_grid"] == 10_000
     assert paper1.images_for(cfg, 0.10) == 10_000       # a Table II ε
-    assert paper1.images_for(cfg, 0.11) == 2_000        # off the table
+    assert paper1.images_for(cfg, 0.11) == 10_000       # off the table
+    partial = paper1.make_config("paper", n_images_grid=2000)
+    assert paper1.images_for(partial, 0.10) == 10_000 and paper1.images_for(partial, 0.11) == 2_000
     assert len(cfg["eps"]) == 50
     quick = paper1.make_config("quick")
     assert quick["n_images_grid"] == quick["n_images"] == 1000

@@ -21,8 +21,11 @@ from .._locks import exclusive_dir
 # The one place where experiment modules register their items (each module has ``items()``).
 MODULES = (
     "stego_lib.experiments.paper1.items",
+    "stego_lib.experiments.paper1.diagnostics",
     "stego_lib.experiments.paper2.items",
     "stego_lib.experiments.paper2.rgb_bound",
+    "stego_lib.experiments.paper2.authors",
+    "stego_lib.experiments.paper2.bw_conversion",
     "stego_lib.experiments.perceptual_items",
     "stego_lib.experiments.paper2_figures_items",
     "stego_lib.experiments.beyond.items",

@@ -75,26 +75,40 @@ class ResNetCIFAR(nn.Module):
         return self.fc(x)
 
 
+# Luma weights of the grayscale conversions a B&W model may have been trained with.
+GRAY_WEIGHTS = {
+    "bt601": (0.299, 0.587, 0.114),     # ITU-R BT.601: PIL's convert("L"), torchvision
+    "bt709": (0.2126, 0.7152, 0.0722),  # ITU-R BT.709 (HDTV)
+    "mean": (1 / 3, 1 / 3, 1 / 3),      # the plain channel mean
+}
+
+
 class Grayscale(nn.Module):
     """Converts RGB input to luma replicated on 3 channels, then runs ``model``: the 'B&W'
     defence of Laidlaw & Feizi's Table 1 (the paper does not name its conversion).
 
-    The luma is ITU-R BT.601's, ``Y' = 0.299 R' + 0.587 G' + 0.114 B'``, taken on the
+    The default luma is ITU-R BT.601's, ``Y' = 0.299 R' + 0.587 G' + 0.114 B'``, taken on the
     gamma-encoded [0, 1] values as stored (no linearisation), as PIL's ``convert("L")`` and
-    torchvision's ``rgb_to_grayscale`` do. Input ``(N, 3, H, W)`` in [0, 1]; ``model`` sees
-    ``(N, 3, H, W)`` with three equal channels, so a colour network's weights fit unchanged.
+    torchvision's ``rgb_to_grayscale`` do; ``conversion`` picks another weighting from
+    ``GRAY_WEIGHTS``. Input ``(N, 3, H, W)`` in [0, 1]; ``model`` sees ``(N, 3, H, W)`` with
+    three equal channels, so a colour network's weights fit unchanged.
 
     Example:
         >>> gray = Grayscale(nn.Identity())
         >>> red = torch.zeros(1, 3, 1, 1); red[0, 0] = 1.0
         >>> gray(red).flatten().tolist()
         [0.29899999499320984, 0.29899999499320984, 0.29899999499320984]
+        >>> round(Grayscale(nn.Identity(), conversion="mean")(red).flatten()[0].item(), 6)
+        0.333333
     """
 
-    def __init__(self, model: nn.Module):
+    def __init__(self, model: nn.Module, conversion: str = "bt601"):
         super().__init__()
-        self.model = model
-        self.register_buffer("weights", torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1))
+        if conversion not in GRAY_WEIGHTS:
+            raise ValueError(f"conversion must be one of {sorted(GRAY_WEIGHTS)}, "
+                             f"got {conversion!r}")
+        self.model, self.conversion = model, conversion
+        self.register_buffer("weights", torch.tensor(GRAY_WEIGHTS[conversion]).view(1, 3, 1, 1))
 
     def forward(self, x):
         luma = (x * self.weights).sum(1, keepdim=True)

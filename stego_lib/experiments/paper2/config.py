@@ -7,6 +7,7 @@ Rows are keyed by a short slug that also names the campaign items (``paper2-trai
 from __future__ import annotations
 
 from ..._checks import check_choice
+from ...models.reference import PREFIX as RELEASED_PREFIX, RELEASED
 from ...papers import PAPER2_TABLE1_ATTACKS
 from .. import merged_config
 
@@ -35,6 +36,13 @@ DATA = ("sample", "jpeg")
 # (indices 0-199), a GPU the first 1,000 test images of the JPEG copy.
 PAPER_IMAGES = {"cpu": {"data": "sample", "n_images": 200},
                 "cuda": {"data": "jpeg", "n_images": 1000}}
+# Whose models: "trained" here (the checkpoint store), or "released" by the authors (the nine
+# files under the data root; :mod:`stego_lib.models.reference`). The released models are
+# attacked on all 846 exact-pixel test images, in cache entries of 282 images (each about
+# 3-6 CPU minutes for one attack).
+MODELS = ("trained", "released")
+RELEASED_ROWS = tuple(r for r in ROWS if r in RELEASED)
+RELEASED_IMAGES = {"data": "sample", "n_images": 846, "chunk_images": 282}
 
 _DEFAULTS = {
     # smoke: seconds on a CPU; the committed brief ResNet-32 as the undefended row, 4 images.
@@ -49,6 +57,7 @@ _DEFAULTS = {
                   **PAPER_IMAGES["cpu"]),
 }
 _COMMON = dict(
+    models="trained",  # whose models (see MODELS)
     attacks=list(ATTACKS),
     lr=1e-3,          # Adam step of every evaluation attack (the reference's)
     reg_weight=0.05,  # weight of the smoothness regulariser (the reference's)
@@ -67,8 +76,10 @@ def _check_int(cfg: dict, key: str, minimum: int) -> None:
 def make_config(profile: str, **overrides) -> dict:
     """The config of ``profile`` with ``overrides`` (None keeps the default).
 
-    Keys: rows (row slugs, see ``ROWS``), checkpoints (slug -> checkpoint name, replacing
-    ``CHECKPOINTS`` for those rows), attacks (column names), n_images (the first N test images
+    Keys: models ('trained' | 'released': the checkpoints trained here or the authors' released
+    files; with 'released' the rows default to the nine released ones and the images to all
+    846 exact-pixel test images), rows (row slugs, see ``ROWS``), checkpoints (slug ->
+    checkpoint name, replacing the default for those rows), attacks (column names), n_images (the first N test images
     of ``data``), data ('sample' | 'jpeg'), iterations (Adam steps of every attack), lr,
     reg_weight, chunk_images (images per cache entry; a cell of N images is
     ceil(N / chunk_images) entries), seed, batch_size, profile.
@@ -81,6 +92,14 @@ def make_config(profile: str, **overrides) -> dict:
         >>> cfg["rows"], cfg["n_images"], cfg["attacks"][:3]
         (['natural'], 4, ['None', 'C-RGB', 'C'])
     """
+    check_choice(overrides.get("models") or "trained", MODELS, name="models")
+    if overrides.get("models") == "released":
+        given = {k for k, v in overrides.items() if v is not None}
+        if profile == "paper":
+            overrides = {**{k: v for k, v in RELEASED_IMAGES.items() if k not in given},
+                         **overrides}
+        if "rows" not in given:
+            overrides = {**overrides, "rows": list(RELEASED_ROWS)}
     cfg = merged_config(profile, overrides, PARAMS, _DEFAULTS[profile], _COMMON)
     rows = cfg["rows"]
     if isinstance(rows, str):
@@ -107,7 +126,16 @@ def make_config(profile: str, **overrides) -> dict:
     unknown = sorted(set(cfg["checkpoints"]) - set(ROWS))
     if unknown:
         raise ValueError(f"checkpoints: unknown row(s) {unknown}; expected some of {list(ROWS)}")
-    cfg["checkpoints"] = {**CHECKPOINTS, **cfg["checkpoints"]}
+    if cfg["models"] == "released":
+        missing = [r for r in cfg["rows"] if r not in RELEASED]
+        if missing:
+            raise ValueError(f"the authors released no model for row(s) {missing}; released "
+                             f"rows: {list(RELEASED_ROWS)}")
+        # a profile's own checkpoint choices (smoke's brief model) are for trained rows only
+        cfg["checkpoints"] = {**{r: RELEASED_PREFIX + r for r in RELEASED_ROWS},
+                              **(overrides.get("checkpoints") or {})}
+    else:
+        cfg["checkpoints"] = {**CHECKPOINTS, **cfg["checkpoints"]}
     return cfg
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ...campaign.core import Chunk, Item
 from . import training
 from .recipes import recipe
-from .config import CHECKPOINTS, PAPER_IMAGES, ROWS, image_ranges, make_config
+from .config import PAPER_IMAGES, RELEASED_ROWS, ROWS, image_ranges, make_config
 from .table1 import cell_chunk, checkpoint_sha, has_cell, lazy_images, lazy_model
 
 # CPU priors (2 cores, 2 threads), until the campaign has measured this machine; seconds per
@@ -52,11 +52,14 @@ def _train_chunks(row: str):
     return chunks
 
 
-def _table_chunks(row: str):
+def _table_chunks(row: str, models: str = "trained"):
     def chunks(device: str) -> list[Chunk]:
-        cfg = make_config("paper", rows=[row], batch_size=500 if device == "cuda" else 100,
-                          **PAPER_IMAGES[device])
-        images, model = lazy_images(cfg), lazy_model(CHECKPOINTS[row])
+        batch = 500 if device == "cuda" else 100
+        if models == "released":   # all 846 exact-pixel images on any device
+            cfg = make_config("paper", models="released", rows=[row], batch_size=batch)
+        else:
+            cfg = make_config("paper", rows=[row], batch_size=batch, **PAPER_IMAGES[device])
+        images, model = lazy_images(cfg), lazy_model(cfg["checkpoints"][row])
         out = []
         for a in cfg["attacks"]:
             for s, e in image_ranges(cfg):
@@ -91,5 +94,11 @@ def items() -> list[Item]:
         out.append(Item(f"paper2-table1-{row}",
                         f"results/paper2_table1: row '{label}' of Table 1 (9 cells)",
                         _table_chunks(row), needs=(f"paper2-train-{row}",), unit="image",
+                        rate={"cpu": CPU_TABLE1_IMAGES_PER_S}))
+    for row in RELEASED_ROWS:
+        out.append(Item(f"paper2-released-table1-{row}",
+                        f"results/paper2_table1: row '{ROWS[row][0]}' of Table 1 on the authors' "
+                        f"released model, 846 images (9 cells)",
+                        _table_chunks(row, "released"), unit="image",
                         rate={"cpu": CPU_TABLE1_IMAGES_PER_S}))
     return out

@@ -1,0 +1,186 @@
+"""The authors' own attack on the authors' own models: ``recoloradv`` 0.0.1 (the ReColorAdv
+reference package) on the released ResNet-32s, beside our attack on the same images.
+
+Our Table 1 cell on a released model and the paper's cell differ for one of two reasons: our
+attack is not theirs, or the paper's number is not reproducible from their release. Running
+their package on their model, on the same images as our cell, separates the two. Each cache
+entry holds, per image, whether the released model still classifies the authors' attacked
+image correctly (as returned, and rounded to 8-bit pixels); the reference attacks from the
+identity (no random start), so the result is deterministic.
+
+The reference is an optional dependency (``pip install recoloradv==0.0.1 six``, the ``bench``
+and ``test`` extras); it runs unmodified, with two runtime shims: a stand-in ``six`` module
+when ``six`` is missing, and its deprecation warnings silenced.
+"""
+from __future__ import annotations
+
+import sys
+import types
+import warnings
+
+import numpy as np
+import torch
+
+from ... import checkpoints
+from ...cache import ResultsCache, cached
+from ...campaign.core import Chunk, Item
+from ...models.reference import PREFIX
+from .config import CAMPAIGN_COMMAND, RELEASED_ROWS, make_config
+from .table1 import lazy_images, lazy_model
+
+__all__ = ["ATTACKS", "EXPERIMENT", "IMAGES", "chunk_config", "items", "reference_attack",
+           "reference_names", "run_chunk", "shim"]
+
+EXPERIMENT = "paper2_authors"
+VERSION = "1"
+ATTACKS = ("C",)       # the column whose gap the released models must explain
+IMAGES = (0, 282)      # the first cache entry of every released Table 1 cell (same images)
+CPU_RATE = 0.6         # images/s on one thread: 343 s for 200 images (benchmarks, C)
+
+# Table 1 name -> name understood by recoloradv.utils.get_attack_from_name; C-RGB is not
+# among them (the reference has no RGB attack by name) and is built by reference_rgb_attack.
+REFERENCE_NAMES = {"C": "recoloradv", "C-RGB": None, "D": "delta", "S": "stadv",
+                   "C+S": "recoloradv+stadv", "C+D": "recoloradv+delta", "S+D": "stadv+delta",
+                   "C+S+D": "recoloradv+stadv+delta"}
+
+
+def reference_names() -> dict:
+    return dict(REFERENCE_NAMES)
+
+
+def shim() -> None:
+    """Runtime compatibility shim for the reference on a modern stack."""
+    try:
+        import six  # noqa: F401
+    except ImportError:
+        sys.modules["six"] = types.SimpleNamespace(string_types=(str,))
+    warnings.filterwarnings("ignore", module=r"recoloradv\..*")
+    warnings.filterwarnings("ignore", message=".*align_corners.*")
+    warnings.filterwarnings("ignore", message=".*Converting a tensor with requires_grad.*")
+
+
+def _reference():
+    shim()
+    try:
+        from recoloradv import utils as ru
+        from recoloradv.mister_ed.utils import pytorch_utils as pu
+    except ImportError as err:
+        raise ImportError("the authors' attack needs the reference package: "
+                          "pip install recoloradv==0.0.1 six") from err
+    return ru, pu
+
+
+def reference_rgb_attack(model: torch.nn.Module, eps: float, iterations: int = 100):
+    """The reference's ReColorAdv with its RGB colour space: ``get_attack_from_name("recoloradv")``
+    with ``cs.RGBColorSpace()``, bound ``eps`` per channel and our C-RGB lattice (32, 32, 32);
+    the paper states neither the bound nor the lattice of its C-RGB."""
+    _reference()
+    from torch import optim
+    from recoloradv import color_spaces as cs, color_transformers as ct, perturbations as pt
+    from recoloradv.mister_ed import adversarial_attacks as aa
+    from recoloradv.mister_ed import adversarial_perturbations as ap
+    from recoloradv.mister_ed import adversarial_training as advtrain
+    from recoloradv.mister_ed import loss_functions as lf
+    from recoloradv.mister_ed.utils import pytorch_utils as pu
+    threat = ap.ThreatModel(ap.SequentialPerturbation, [ap.ThreatModel(
+        pt.ReColorAdv, ap.PerturbationParameters(
+            lp_style="inf", lp_bound=[eps] * 3, xform_class=ct.FullSpatial,
+            xform_params={"resolution_x": 32, "resolution_y": 32, "resolution_z": 32},
+            use_smooth_loss=True, cspace=cs.RGBColorSpace()))],
+        ap.PerturbationParameters(norm_weights=[1.0]))
+    normalizer = pu.IdentityNormalize()
+    loss = lf.RegularizedLoss({"adv": lf.CWLossF6(model, normalizer, kappa=float("inf")),
+                               "pert": lf.PerturbationNormLoss(lp=2)},
+                              {"adv": 1.0, "pert": 0.05}, negate=True)
+    return advtrain.AdversarialAttackParameters(
+        aa.PGD(model, normalizer, threat, loss), 1.0,
+        attack_specific_params={"attack_kwargs": {
+            "num_iterations": iterations, "optimizer": optim.Adam,
+            "optimizer_kwargs": {"lr": 0.001}, "signed": False, "verbose": False}})
+
+
+def reference_attack(name: str, model: torch.nn.Module, iterations: int = 100,
+                     rgb_eps: float = 0.06):
+    """The reference's ``AdversarialAttackParameters`` for Table 1 attack ``name`` with its
+    defaults (Adam lr 1e-3, CW f6 with κ = ∞, λ = 0.05, last iterate), ``iterations`` steps.
+    ``model`` takes [0, 1] images (its normaliser inside); ``params.attack(x, y)[0]`` is the
+    attacked batch."""
+    if name not in REFERENCE_NAMES:
+        raise ValueError(f"name must be one of {list(REFERENCE_NAMES)}, got {name!r}")
+    if name == "C-RGB":
+        return reference_rgb_attack(model, rgb_eps, iterations)
+    ru, pu = _reference()
+    params = ru.get_attack_from_name(REFERENCE_NAMES[name], model, pu.IdentityNormalize())
+    params.attack_kwargs["num_iterations"] = iterations
+    return params
+
+
+def _cfg(row: str) -> dict:
+    return make_config("paper", models="released", rows=[row])
+
+
+def chunk_config(row: str, attack: str, start: int, stop: int) -> dict:
+    """The cache key: the released model's pinned sha256, the images, the reference attack."""
+    cfg = _cfg(row)
+    sha = checkpoints.entry(cfg["checkpoints"][row])["sha256"]
+    return {"kind": "authors", "row": row, "checkpoint": sha, "attack": attack,
+            "package": "recoloradv==0.0.1", "data": cfg["data"], "start": start, "stop": stop,
+            "iterations": cfg["iterations"]}
+
+
+def _compute(row: str, attack: str, start: int, stop: int, progress):
+    cfg = _cfg(row)
+    model = lazy_model(cfg["checkpoints"][row]).get()
+    split = lazy_images(cfg).get()
+    x_all, y_all = split.images[start:stop], split.labels[start:stop]
+    params = reference_attack(attack, model, cfg["iterations"])
+    pred, pred8 = [], []
+    for i in range(0, len(x_all), cfg["batch_size"]):
+        x, y = x_all[i:i + cfg["batch_size"]], y_all[i:i + cfg["batch_size"]]
+        adv = params.attack(x, y)[0].detach()
+        model.eval()   # the reference leaves the model as it found it; make sure
+        with torch.no_grad():
+            pred.append(model(adv).argmax(1))
+            pred8.append(model((adv * 255).round() / 255).argmax(1))
+        if progress is not None:
+            progress(len(x))
+    labels = y_all.numpy()
+    arrays = {"labels": labels.astype(np.int8), "pred": torch.cat(pred).numpy().astype(np.int8),
+              "pred_uint8": torch.cat(pred8).numpy().astype(np.int8)}
+    arrays["correct"] = arrays["pred"] == arrays["labels"]
+    meta = {"attack": f"recoloradv 0.0.1 get_attack_from_name({REFERENCE_NAMES[attack]!r}), "
+                      f"{cfg['iterations']} iterations",
+            "data": split.provenance.to_dict(), "images": [start, stop],
+            "model_checkpoint": cfg["checkpoints"][row], "device": "cpu"}
+    return arrays, meta
+
+
+def run_chunk(row: str, attack: str = "C", start: int = IMAGES[0], stop: int = IMAGES[1], *,
+              mode: str = "auto", progress=None):
+    """The authors' ``attack`` on the released model of ``row``, images ``[start, stop)`` of
+    the exact-pixel test set (cached; see :func:`stego_lib.cache.cached`)."""
+    return cached(EXPERIMENT, chunk_config(row, attack, start, stop), VERSION,
+                  lambda: _compute(row, attack, start, stop, progress), needs_gpu=False,
+                  command=CAMPAIGN_COMMAND, mode=mode)
+
+
+def has(row: str, attack: str = "C", start: int = IMAGES[0], stop: int = IMAGES[1]) -> bool:
+    return ResultsCache().has(EXPERIMENT, chunk_config(row, attack, start, stop), VERSION)
+
+
+def _chunks(device: str) -> list[Chunk]:
+    out = []
+    for attack in ATTACKS:
+        for row in RELEASED_ROWS:
+            def run(progress, row=row, attack=attack):
+                run_chunk(row, attack, progress=progress)
+            out.append(Chunk(f"{attack} on {PREFIX}{row}", lambda row=row, attack=attack:
+                             has(row, attack), run, units=IMAGES[1] - IMAGES[0]))
+    return out
+
+
+def items() -> list[Item]:
+    return [Item("paper2-authors-c", f"results/{EXPERIMENT}: the authors' C (recoloradv 0.0.1) "
+                                     f"on the nine released models, images {IMAGES[0]}-"
+                                     f"{IMAGES[1] - 1}", _chunks, unit="image",
+                 rate={"cpu": CPU_RATE})]
