@@ -17,7 +17,7 @@ needs_brief = pytest.mark.skipif(BRIEF not in checkpoints.available(),
 def test_one_entry_per_model_and_bound(tmp_path, monkeypatch, one_thread):
     monkeypatch.setenv("STEGO_RESULTS", str(tmp_path))
     tiny = paper2.make_config("quick", rows=["natural"], n_images=3, iterations=2)
-    monkeypatch.setattr(rgb_bound, "_cfg", lambda: tiny)
+    monkeypatch.setattr(rgb_bound, "_cfg", lambda models="trained": tiny)
     monkeypatch.setattr(rgb_bound, "CHECKPOINTS", {"natural": BRIEF, "c": "no_such_model"})
     assert rgb_bound.result() == []
     e = rgb_bound.run_chunk("natural", 0.12)

@@ -7,6 +7,10 @@ images, 100 Adam steps of 0.001, smoothness weight 0.05). If one bound brings bo
 the paper's values, the C-RGB column's gap is the unknown bound rather than the models.
 
 One cache entry per (model, bound); the campaign item ``paper2-crgb-bound`` computes them.
+The same sweep runs on the authors' released undefended and C-trained models
+(``models="released"``, item ``paper2-crgb-bound-released``), on the first 282 exact-pixel
+test images, at smaller bounds too, and at the larger bounds also with an Adam step scaled
+with the bound (``lr = 0.001 × ε / 0.06``), since 100 steps of 0.001 cannot reach them.
 """
 from __future__ import annotations
 
@@ -30,30 +34,43 @@ VERSION = "2"   # 2: stores each image's largest per-pixel change
 BOUNDS = (0.06, 0.09, 0.12, 0.18)   # per RGB channel, in [0, 1] units; 0.06 is Table 1's
 ROWS = ("natural", "c")
 CPU_RATE = 2.0   # images/s, measured on a 2-core CPU (C at the same settings: 4.6)
+# models -> the (bound, Adam step) pairs swept; None: the Table 1 step (0.001).
+GRID = {"trained": tuple((e, None) for e in BOUNDS),
+        "released": ((0.02, None), (0.03, None), (0.04, None), (0.06, None), (0.09, None),
+                     (0.12, None), (0.09, 0.0015), (0.12, 0.002))}
+RELEASED_IMAGES = 282
 
 
-def _cfg() -> dict:
+def _cfg(models: str = "trained") -> dict:
+    if models == "released":
+        return make_config("paper", models="released", rows=list(ROWS),
+                           n_images=RELEASED_IMAGES, chunk_images=RELEASED_IMAGES)
     return make_config("paper", rows=list(ROWS), **PAPER_IMAGES["cpu"])
 
 
-def _sha(row: str) -> str | None:
+def _checkpoint(row: str, models: str) -> str:
+    return CHECKPOINTS[row] if models == "trained" else _cfg(models)["checkpoints"][row]
+
+
+def _sha(row: str, models: str = "trained") -> str | None:
     try:
-        return checkpoints.entry(CHECKPOINTS[row])["sha256"]
+        return checkpoints.entry(_checkpoint(row, models))["sha256"]
     except checkpoints.CheckpointNotFoundError:
         return None
 
 
-def chunk_config(row: str, eps: float, sha: str) -> dict:
-    """The cache key of one (model, bound)."""
-    cfg = _cfg()
+def chunk_config(row: str, eps: float, sha: str, lr: float | None = None,
+                 models: str = "trained") -> dict:
+    """The cache key of one (model, bound[, Adam step])."""
+    cfg = _cfg(models)
     return {"row": row, "checkpoint": sha, "attack": "C-RGB", "eps": float(eps),
             "data": cfg["data"], "n_images": cfg["n_images"], "iterations": cfg["iterations"],
-            "lr": cfg["lr"], "reg_weight": cfg["reg_weight"]}
+            "lr": cfg["lr"] if lr is None else float(lr), "reg_weight": cfg["reg_weight"]}
 
 
-def _compute(row: str, eps: float, progress):
-    cfg = _cfg()
-    model = lazy_model(CHECKPOINTS[row]).get()
+def _compute(row: str, eps: float, progress, lr: float | None = None, models: str = "trained"):
+    cfg = _cfg(models)
+    model = lazy_model(_checkpoint(row, models)).get()
     split = lazy_images(cfg).get()
     dev = next(model.parameters()).device
     threat = functional_attack("C-RGB", recolor={"eps": eps})
@@ -61,8 +78,8 @@ def _compute(row: str, eps: float, progress):
     for i in range(0, cfg["n_images"], cfg["batch_size"]):
         x = split.images[i:i + cfg["batch_size"]].to(dev)
         y = split.labels[i:i + cfg["batch_size"]].to(dev)
-        adv = attack(model, x, y, threat, iterations=cfg["iterations"], lr=cfg["lr"],
-                     reg_weight=cfg["reg_weight"])
+        adv = attack(model, x, y, threat, iterations=cfg["iterations"],
+                     lr=cfg["lr"] if lr is None else lr, reg_weight=cfg["reg_weight"])
         with torch.no_grad():
             correct.append((model(adv).argmax(1) == y).cpu())
         # Whether the bound binds: 100 Adam steps of 0.001 move a lattice point by about 0.1.
@@ -70,37 +87,38 @@ def _compute(row: str, eps: float, progress):
         if progress is not None:
             progress(len(x))
     meta = {"attack": repr(threat), "data": split.provenance.to_dict(),
-            "model_checkpoint": CHECKPOINTS[row], "device": str(dev)}
+            "model_checkpoint": _checkpoint(row, models), "device": str(dev)}
     return {"correct": torch.cat(correct).numpy(),
             "max_change": torch.cat(change).numpy().astype(np.float32)}, meta
 
 
-def run_chunk(row: str, eps: float, *, mode: str = "auto", progress=None):
+def run_chunk(row: str, eps: float, *, lr: float | None = None, models: str = "trained",
+              mode: str = "auto", progress=None):
     """The cache entry of ``row``'s model under C-RGB with bound ``eps`` (computed on a miss
     when ``mode`` allows; see :func:`stego_lib.cache.cached`)."""
-    sha = _sha(row)
+    sha = _sha(row, models)
     if sha is None:
-        raise checkpoints.CheckpointNotFoundError(f"{CHECKPOINTS[row]} is not trained yet")
-    return cached(EXPERIMENT, chunk_config(row, eps, sha), VERSION,
-                  lambda: _compute(row, eps, progress), needs_gpu=False,
+        raise checkpoints.CheckpointNotFoundError(f"{_checkpoint(row, models)} is not trained yet")
+    return cached(EXPERIMENT, chunk_config(row, eps, sha, lr, models), VERSION,
+                  lambda: _compute(row, eps, progress, lr, models), needs_gpu=False,
                   command=CAMPAIGN_COMMAND, mode=mode)
 
 
-def result() -> list[dict]:
-    """The committed entries: ``row``, ``label``, ``eps``, ``accuracy`` (%), ``n``, ``paper``
-    (the paper's C-RGB cell, %), ``max_change`` (the largest per-pixel change of any image, in
-    [0, 1] units: below ``eps``, the attack never reached its bound), in the order of ``ROWS``
-    and ``BOUNDS``."""
+def result(models: str = "trained") -> list[dict]:
+    """The committed entries: ``row``, ``label``, ``eps``, ``lr`` (the Adam step), ``accuracy``
+    (%), ``n``, ``paper`` (the paper's C-RGB cell, %), ``max_change`` (the largest per-pixel
+    change of any image, in [0, 1] units: below ``eps``, the attack never reached its bound),
+    in the order of ``ROWS`` and the grid of ``models``."""
     out = []
     for row in ROWS:
-        sha = _sha(row)
-        for eps in BOUNDS:
-            if sha is None or not ResultsCache().has(EXPERIMENT, chunk_config(row, eps, sha),
-                                                     VERSION):
+        sha = _sha(row, models)
+        for eps, lr in GRID[models]:
+            key = chunk_config(row, eps, sha, lr, models) if sha else None
+            if key is None or not ResultsCache().has(EXPERIMENT, key, VERSION):
                 continue
-            arrays = run_chunk(row, eps, mode="cache-only").arrays
+            arrays = run_chunk(row, eps, lr=lr, models=models, mode="cache-only").arrays
             ok = np.asarray(arrays["correct"], bool)
-            out.append({"row": row, "label": LABELS[row], "eps": eps,
+            out.append({"row": row, "label": LABELS[row], "eps": eps, "lr": key["lr"],
                         "accuracy": 100 * float(ok.mean()), "n": int(ok.size),
                         "paper": paper2_accuracy(LABELS[row], "C-RGB"),
                         "max_change": float(np.max(arrays["max_change"]))})
@@ -125,26 +143,27 @@ def matching_bounds(entries: list[dict], rows=ROWS) -> list[float]:
         [0.12]
     """
     out = []
-    for eps in sorted({e["eps"] for e in entries}):
-        at = {e["row"]: e for e in entries if e["eps"] == eps}
+    for eps, lr in sorted({(e["eps"], e.get("lr", 1e-3)) for e in entries}):
+        at = {e["row"]: e for e in entries if e["eps"] == eps and e.get("lr", 1e-3) == lr}
         if all(r in at for r in rows) and all(near_paper(at[r]) for r in rows):
             out.append(eps)
     return out
 
 
-def _chunks(device: str) -> list[Chunk]:
-    n = _cfg()["n_images"]
+def _chunks(device: str, models: str = "trained") -> list[Chunk]:
+    n = _cfg(models)["n_images"]
     out = []
     for row in ROWS:
-        for eps in BOUNDS:
-            def done(row=row, eps=eps) -> bool:
-                sha = _sha(row)
+        for eps, lr in GRID[models]:
+            def done(row=row, eps=eps, lr=lr) -> bool:
+                sha = _sha(row, models)
                 return sha is not None and ResultsCache().has(
-                    EXPERIMENT, chunk_config(row, eps, sha), VERSION)
+                    EXPERIMENT, chunk_config(row, eps, sha, lr, models), VERSION)
 
-            def run(progress, row=row, eps=eps) -> None:
-                run_chunk(row, eps, progress=progress)
-            out.append(Chunk(f"{row} eps {eps:g}", done, run, units=n))
+            def run(progress, row=row, eps=eps, lr=lr) -> None:
+                run_chunk(row, eps, lr=lr, models=models, progress=progress)
+            step = "" if lr is None else f" lr {lr:g}"
+            out.append(Chunk(f"{row} eps {eps:g}{step}", done, run, units=n))
     return out
 
 
@@ -152,4 +171,9 @@ def items() -> list[Item]:
     return [Item("paper2-crgb-bound", f"results/{EXPERIMENT}: C-RGB at {len(BOUNDS)} bounds on "
                                       "the undefended and the C-trained model",
                  _chunks, needs=("paper2-train-natural", "paper2-train-c"), unit="image",
+                 rate={"cpu": CPU_RATE}),
+            Item("paper2-crgb-bound-released",
+                 f"results/{EXPERIMENT}: C-RGB at {len(GRID['released'])} bounds and steps on "
+                 "the authors' released undefended and C-trained models, 282 images",
+                 lambda device: _chunks(device, "released"), unit="image",
                  rate={"cpu": CPU_RATE})]
