@@ -1,0 +1,116 @@
+"""Paper I diagnostics (start noise vs gradient) and the Madry-recipe run's committed state."""
+import numpy as np
+import pytest
+import torch
+
+from stego_lib.attacks import PGD
+from stego_lib.cache import Entry
+from stego_lib.experiments.paper1 import diagnostics, training
+from stego_lib.models import build
+
+
+def _model():
+    torch.manual_seed(0)
+    return build("mnist_cnn").eval()
+
+
+def test_observed_pgd_returns_exactly_what_pgd_returns(one_thread):
+    model = _model()
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.rand(6, 1, 28, 28, generator=g), torch.arange(6)
+    for atk in (PGD(eps=0.1, steps=5, alpha=0.02), PGD(eps=0.3, steps=3, random_start=False)):
+        start = atk.init(x, generator=torch.Generator().manual_seed(2))
+        got, stats = diagnostics.observed_pgd(atk, model, x, y, start)
+        assert torch.equal(got, atk.run(model, x, y, start))
+        assert stats["zero_grad"].shape == (6,) and stats["sign_consistency"].shape == (6,)
+        assert ((stats["sign_consistency"] >= 0) & (stats["sign_consistency"] <= 1)).all()
+
+
+def test_zero_steps_leave_the_start_projected_and_no_gradient_statistics():
+    model = _model()
+    x = torch.zeros(2, 1, 28, 28)
+    atk = PGD(eps=0.2, steps=0)
+    start = atk.init(x, generator=torch.Generator().manual_seed(0))
+    got, stats = diagnostics.observed_pgd(atk, model, x, torch.tensor([0, 1]), start)
+    assert torch.equal(got, start.clamp(0, 0.2)) and torch.isnan(stats["zero_grad"]).all()
+
+
+def test_a_model_with_no_input_gradient_has_only_zero_gradients():
+    class Const(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.b = torch.nn.Parameter(torch.zeros(10))
+
+        def forward(self, x):
+            return self.b.expand(x.shape[0], 10) + 0 * x.flatten(1).sum(1, keepdim=True)
+
+    x = torch.rand(3, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    atk = PGD(eps=0.1, steps=4)
+    start = atk.init(x, generator=torch.Generator().manual_seed(1))
+    got, stats = diagnostics.observed_pgd(atk, Const(), x, torch.tensor([0, 1, 2]), start)
+    assert torch.allclose(stats["zero_grad"], torch.ones(3))
+    assert torch.equal(got, atk.project(start, x))   # nothing moves the start
+
+
+def test_roughness_ignores_smooth_perturbations_and_sees_noise():
+    ramp = torch.linspace(0, 0.1, 10).view(1, 1, 1, 10).expand(1, 1, 10, 10)
+    assert diagnostics.delta_roughness(ramp).abs().max() < 1e-4          # linear: predicted
+    noise = (torch.rand(1, 1, 50, 50, generator=torch.Generator().manual_seed(0)) * 2 - 1) * 0.1
+    # i.i.d. U(-e, e): the residual has std 1.5 e / sqrt(3); its mean |.| is about 0.8 of that
+    expected = 0.8 * 1.5 * 0.1 * 255 / 3 ** 0.5
+    assert float(diagnostics.delta_roughness(noise)) == pytest.approx(expected, rel=0.08)
+
+
+def test_flat_mask_marks_constant_neighbourhoods_only():
+    x = torch.zeros(1, 1, 6, 6)
+    x[0, 0, 2, 2] = 1.0
+    m = diagnostics.flat_mask(x)[0, 0]       # interior 4x4, pixel (r, c) is image (r+1, c+1)
+    assert not m[0:3, 0:3].any()              # every neighbourhood of (2, 2)
+    assert m[3, 3] and m[0, 3] and m[3, 0]
+    rough = diagnostics.delta_roughness(torch.ones(1, 1, 6, 6), diagnostics.flat_mask(x))
+    assert float(rough) == 0.0
+
+
+def test_summary_counts_tpr_as_misclassified_and_flagged():
+    labels = np.array([0, 1, 2, 3], np.int8)
+    arrays = {"labels": labels}
+    for tag in ("pgd", "nostart", "noise"):
+        arrays[f"pred_{tag}"] = np.array([0, 0, 0, 3], np.int8)     # images 1 and 2 fooled
+        arrays[f"score_{tag}"] = np.array([5.0, 5.0, 0.0, 0.0], np.float32)
+    for k in ("at_bound", "unchanged", "roughness", "roughness_flat", "unchanged_flat",
+              "roughness_noise_flat", "zero_grad", "sign_consistency", "zero_grad_nostart",
+              "sign_consistency_nostart"):
+        arrays[k] = np.array([0.1, 0.2, 0.3, 0.4], np.float32)
+    s = diagnostics.summary(Entry(arrays, {"threshold": 1.0}))
+    assert s["accuracy_pgd"] == 0.5 and s["flagged_pgd"] == 0.5 and s["tpr_pgd"] == 0.25
+    assert s["roughness"] == pytest.approx(0.25)
+
+
+def test_madry_recipe_is_mnist_challenges_and_resumes_from_its_committed_state(
+        tmp_path, monkeypatch):
+    r = training.RECIPES["madry"]
+    assert (r["lr"], r["batch_size"], r["steps"], r["schedule"]) == (1e-4, 50, 100_000, None)
+    assert r["adversary"] == dict(eps=0.3, steps=40, alpha=0.01, random_start=True,
+                                  clip_start=False, loss="ce")
+    monkeypatch.setenv("STEGO_STATE", str(tmp_path / "state"))
+    monkeypatch.setenv("STEGO_CHECKPOINTS", str(tmp_path / "ckpt"))
+    model = _model()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    model(torch.rand(2, 1, 28, 28)).sum().backward()
+    opt.step()
+    from stego_lib.training import TrainState
+    training.state_path("madry").parent.mkdir(parents=True)
+    TrainState.save(training.state_path("madry"), model=model, opt=opt, sched=None, step=7,
+                    epoch=0, history={"loss": [], "acc": [], "step": []},
+                    generator=torch.Generator().manual_seed(0))
+    training.export_state("madry")
+    saved = torch.load(training.resume_path("madry"), weights_only=True)
+    moments = next(iter(saved["opt"]["state"].values()))
+    assert moments["exp_avg"].dtype == torch.bfloat16
+    assert saved["model"]["classifier.1.weight"].dtype == torch.float32   # weights kept exactly
+    training.state_path("madry").unlink()                         # a new machine
+    assert training.steps_done("madry") == 7
+    assert training.import_state("madry") and training.steps_done("madry") == 7
+    local = torch.load(training.state_path("madry"), weights_only=True)
+    assert next(iter(local["opt"]["state"].values()))["exp_avg"].dtype == torch.float32
+    assert not training.import_state("madry")                     # local is as far along
