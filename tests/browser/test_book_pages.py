@@ -5,7 +5,9 @@ Serves ``_build/html`` (or ``$BOOK_HTML``) on 127.0.0.1 and opens every page at 
 JavaScript error, leaves a formula unrendered (raw ``\\(``, ``$$`` or ``\\begin`` in its text,
 a math element MathJax did not typeset, or a MathJax error node), links to a page or anchor
 of the book that does not exist, shows an image that does not load, scrolls sideways, or
-fetches anything from outside the local server. Screenshots of four pages are saved under
+fetches anything from outside the local server. It also fails on the rendering defects of
+``defects.py``: Markdown markers shown as text, tables captioned as figures, and images
+squeezed below 60 % of their width. Screenshots of four pages are saved under
 ``_build/screenshots/``.
 
 Run after building the book: ``make browser-check`` (``make test`` does both).
@@ -19,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from chromium import Browser, Server, find_chromium
+from defects import FIND_DEFECTS
 
 REPO = Path(__file__).resolve().parents[2]
 HTML = Path(os.environ.get("BOOK_HTML", REPO / "_build" / "html"))
@@ -110,6 +113,7 @@ def report():
                     continue
                 events = browser.open(server.base + page)
                 info = browser.evaluate(CHECK_PAGE)
+                info.update(browser.evaluate(FIND_DEFECTS))  # images have loaded by now
                 events = events + browser.events
                 info["js_errors"] = (
                     [e["params"]["exceptionDetails"].get("exception", {}).get("description")
@@ -203,6 +207,21 @@ def test_nothing_scrolls_sideways(report):
     _fail_if({p: r["scrollers"] + ([f"page {r['pageWidth']} px wide in a {r['viewWidth']} px "
                                     "window"] if r["pageWidth"] > r["viewWidth"] + 1 else [])
               for p, r in report["pages"].items()}, "sideways scrolling")
+
+
+def test_no_markdown_markers_as_text(report):
+    _fail_if({p: r["markers"] for p, r in report["pages"].items()},
+             "Markdown shown as text (glue it with {glue:md} and :format: myst)")
+
+
+def test_tables_are_not_captioned_as_figures(report):
+    _fail_if({p: r["table_figures"] for p, r in report["pages"].items()},
+             "tables numbered as figures (paste them with {glue:table})")
+
+
+def test_images_are_not_squeezed(report):
+    _fail_if({p: r["shrunk_images"] for p, r in report["pages"].items()},
+             "images drawn under 60 % of their width (draw the figure narrower)")
 
 
 def test_screenshots_saved(report):

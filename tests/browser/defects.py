@@ -1,0 +1,60 @@
+"""Rendering defects a reader sees but a build does not report, found in an opened page.
+
+Run :data:`FIND_DEFECTS` with ``Browser.evaluate`` once the page's images have loaded. It
+looks only at the page's article (``article.bd-article`` in the book's theme, else the body),
+so the theme's navigation never counts, and returns three lists:
+
+``markers``
+    A paragraph or list item whose text, outside code and math, starts with ``- ``, ``* ``
+    or ``**``, or contains ``|---``: Markdown that was pasted as text instead of rendered
+    (a glued list, bold phrase or table shown with its markers).
+``table_figures``
+    A ``figure`` that holds a ``table`` and whose caption reads "Figure N" (or "Fig. N"): a
+    table numbered and cited as a figure. Tables belong to ``{glue:table}``.
+``shrunk_images``
+    An image in the article drawn at less than 60 % of its natural width. The book's images
+    are matplotlib figures that the notebooks' inline backend saves at one fixed resolution,
+    so an image's natural width measures its width in inches against its font size; below
+    0.6 a 10-point axis label (about 14 natural pixels) is drawn under 9 pixels high and
+    stops being readable. A figure that is too wide for the page has to be drawn narrower
+    in inches, not squeezed by the browser. Images that are not drawn (in a folded cell)
+    report their natural width and pass.
+"""
+from __future__ import annotations
+
+FIND_DEFECTS = r"""
+(() => {
+  const root = document.querySelector("article.bd-article") || document.body;
+  const skip = "pre, code, kbd, script, style, textarea, mjx-container, .math, .highlight";
+  const clean = s => s.replace(/\s+/g, " ").trim();
+  // The text a reader sees in el, leaving out code and typeset math.
+  const ownText = el => {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT, {
+      acceptNode(n) {
+        const p = n.parentElement;
+        return (p && p.closest(skip)) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
+      }});
+    let text = "";
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) text += n.textContent;
+    return clean(text);
+  };
+  // A list item made of paragraphs is judged by those paragraphs.
+  const blocks = [...root.querySelectorAll("p, li")].filter(
+    e => !e.closest(skip) && !(e.tagName === "LI" && e.querySelector(":scope > p")));
+  const markers = blocks.map(ownText)
+    .filter(t => /^(- |\* |\*\*)/.test(t) || t.includes("|---"))
+    .map(t => t.slice(0, 100));
+  const tableFigures = [...root.querySelectorAll("figure")].filter(f => {
+    const cap = f.querySelector(":scope > figcaption");
+    return f.querySelector("table") && cap && /^(Figure|Fig\.)\s*\d/.test(clean(cap.textContent));
+  }).map(f => (f.id ? "#" + f.id + ": " : "")
+               + clean(f.querySelector(":scope > figcaption").textContent).slice(0, 80));
+  const shrunkImages = [...root.querySelectorAll("img")].filter(
+    i => i.naturalWidth > 0 && i.width < 0.6 * i.naturalWidth
+  ).map(i => `${(i.currentSrc || i.src).split("/").pop()}: drawn ${i.width} px wide of `
+             + `${i.naturalWidth} (${Math.round(100 * i.width / i.naturalWidth)} %)`);
+  return {markers: markers, table_figures: tableFigures, shrunk_images: shrunkImages};
+})()
+"""
+
+CHECKS = ("markers", "table_figures", "shrunk_images")
