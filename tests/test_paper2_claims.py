@@ -144,3 +144,17 @@ def test_a_claim_reads_only_the_rows_it_names(c):
     only.correct = {r: v for r, v in only.correct.items() if r in c.rows}
     by = lambda res: {x["key"]: x["ours"] for x in claims(res)}[c.key]
     assert by(only) == by(full) != "pending"
+
+
+def test_a_table_without_a_model_cannot_test_claims_about_it():
+    """The authors released 9 of the 11 models: no TRADES, no C (B&W)."""
+    res = _table(846)
+    res.config = {"rows": [r for r in paper2.ROWS if r not in ("trades", "gray-c")]}
+    by = {c["key"]: c for c in claims(res)}
+    for key in ("trades_best", "trades_csd", "bw_no_defence"):
+        assert by[key]["ours"] == "no such model", key
+    assert by["trades_csd"]["ours_detail"] == "no TRADES model"
+    # A test over every row reads the nine rows there are.
+    assert by["csd_strongest"]["ours"] == "holds"
+    assert by["csd_strongest"]["ours_detail"].endswith("of 9 rows")
+    assert by["s_separate"]["ours"] == "holds"

@@ -35,7 +35,7 @@ from .compute import all_scores, device, threshold_chunk
 from .config import CAMPAIGN_COMMAND, make_config
 
 __all__ = ["EPS", "EXPERIMENT", "N_IMAGES", "chunk_config", "delta_roughness", "flat_mask",
-           "items", "measure", "observed_pgd", "run_chunk", "summary"]
+           "items", "measure", "observed_pgd", "panels", "rows", "run_chunk", "summary"]
 
 EXPERIMENT = "paper1_diagnostics"
 VERSION = "1"
@@ -247,3 +247,29 @@ def items() -> list:
     return [Item("paper1-diagnostics", f"results/{EXPERIMENT}: start noise vs gradient, "
                                        f"{len(EPS)} ε × {N_IMAGES:,} images per MNIST model",
                  _chunks, needs=("paper1-threshold",), unit="image", rate={"cpu": 12.0})]
+
+
+def rows(models=("natural", "adversarial", "madry"), eps=EPS) -> list[dict]:
+    """:func:`summary` of every committed entry, with ``model`` and ``eps``, model by model."""
+    out = []
+    for name in models:
+        for e in eps:
+            if has(MODELS[name], e):
+                out.append({"model": name, "eps": e,
+                            **summary(run_chunk(MODELS[name], e, mode="cache-only"))})
+    return out
+
+
+def panels(eps=(0.10, 0.30), models=("natural", "adversarial"), image: int = 0) -> list[dict]:
+    """For the δ figure: test image ``image`` (< ``N_KEEP``), its start noise and PGD-40's final
+    δ, per committed (model, ε)."""
+    out = []
+    for name in models:
+        for e in eps:
+            if not has(MODELS[name], e):
+                continue
+            a = run_chunk(MODELS[name], e, mode="cache-only").arrays
+            x = data.load_mnist("test", limit=image + 1).images[image, 0].numpy()
+            out.append({"model": name, "eps": e, "image": x,
+                        "noise": a["noise_first"][image, 0], "delta": a["delta_first"][image, 0]})
+    return out

@@ -58,6 +58,8 @@ SLICE_STEPS = {"natural": 5_000, "adversarial-reference": 2_000, "adversarial": 
 # Steps of the Madry-recipe run at which its PGD examples are diagnosed (and the ε they are
 # diagnosed at: Table II's columns that separate the paper's secret model from ours).
 MADRY_SNAPSHOT_EVERY = 5_000
+MADRY_SNAPSHOT_STEPS = (1_000, 2_500) + tuple(range(MADRY_SNAPSHOT_EVERY, 100_001,
+                                                    MADRY_SNAPSHOT_EVERY))
 MADRY_SNAPSHOT_EPS = (0.10, 0.30, 0.35, 0.40)
 # Steps of the natural run at which the dependence of Table II on training is measured.
 SNAPSHOT_STEPS = (5_000, 10_000, 20_000, 50_000, 100_000)
@@ -188,7 +190,7 @@ def train_slice(which: str, stop_at: int, *, seed: int = 0, progress: bool = Tru
     if which == "natural" and hist["steps"] in SNAPSHOT_STEPS:
         snapshot(model, which, hist["steps"], seed)
     if which == "madry":
-        if hist["steps"] % MADRY_SNAPSHOT_EVERY == 0:
+        if hist["steps"] in MADRY_SNAPSHOT_STEPS:
             madry_snapshot(model, hist["steps"], seed)
         if not hist["finished"]:
             export_state(which, seed)
@@ -410,3 +412,26 @@ def snapshots() -> list[dict]:
             f"Adam {r['lr']:g}, constant, batch {r['batch_size']}", step,
             snapshot_config("natural", step, 0))
     return rows
+
+
+def madry_snapshots(seed: int = 0) -> list[dict]:
+    """The committed diagnostics of the Madry-recipe run, one row per snapshot step: ``step``,
+    ``clean`` (accuracy on all 10,000 test images) and ``by_eps`` (ε -> the summary of
+    :func:`.diagnostics.summary`)."""
+    from ...cache import ResultsCache
+    from .diagnostics import summary
+
+    out = []
+    for step in MADRY_SNAPSHOT_STEPS:
+        by, clean = {}, None
+        for eps in MADRY_SNAPSHOT_EPS:
+            key = madry_snapshot_config(step, seed, eps)
+            if not ResultsCache().has(EXPERIMENT + "_madry_snapshots", key, "1"):
+                continue
+            ent = cached(EXPERIMENT + "_madry_snapshots", key, "1", None, needs_gpu=False,
+                         command="", mode="cache-only")
+            by[eps] = summary(ent)
+            clean = ent.meta.get("clean_accuracy_test10k", clean)
+        if by:
+            out.append({"step": step, "clean": clean, "by_eps": by})
+    return out

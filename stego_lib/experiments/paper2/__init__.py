@@ -10,11 +10,13 @@ on a CPU and on a GPU), :mod:`.objectives` (the training attacks and losses, TRA
 :mod:`.training` (resumable training slices, checkpoints with manifest), :mod:`.table1` (one
 cache entry per cell, :func:`run`), :mod:`.summaries` (accuracy, standard error, the paper
 beside ours, headlines), :mod:`.claims` (the paper's conclusions as tests on a table),
-:mod:`.items` (the campaign items). The models and the table are computed by
+:mod:`.items` (the campaign items); :mod:`.released` and :mod:`.prose` (Table 1 on the
+authors' released models beside ours), :mod:`.authors` (the authors' own attack on them),
+:mod:`.bw_conversion` (the released B&W model's input). The models and the table are computed by
 ``python -m stego_lib.campaign run --items paper2``.
 """
-from .config import (ATTACKS, CAMPAIGN_COMMAND, CHECKPOINTS, EXPERIMENT, LABELS, PAPER_IMAGES, ROWS, THREATS,
-                     VERSION, image_ranges, make_config)
+from .config import (ATTACKS, CAMPAIGN_COMMAND, CHECKPOINTS, EXPERIMENT, LABELS, PAPER_IMAGES,
+                     RELEASED_ROWS, ROWS, THREATS, VERSION, image_ranges, make_config)
 from .claims import claims
 from .clean import jpeg_cost, model_rows
 from .recipes import RECIPES, recipe
@@ -23,7 +25,7 @@ from .summaries import (binomial_se, cells, diff_se, differences, grids, headlin
 from .table1 import Table1Result, adversarial_images, run
 
 __all__ = ["ATTACKS", "CAMPAIGN_COMMAND", "CHECKPOINTS", "EXPERIMENT", "LABELS", "PAPER_IMAGES",
-           "RECIPES", "ROWS", "THREATS", "Table1Result", "VERSION", "adversarial_images",
+           "RECIPES", "RELEASED_ROWS", "ROWS", "THREATS", "Table1Result", "VERSION", "adversarial_images",
            "binomial_se", "cells", "claims", "diff_se", "differences", "grids", "headlines",
            "image_ranges", "jpeg_cost", "make_config", "model_rows", "near_paper", "recipe", "run",
            "tradeoff"]

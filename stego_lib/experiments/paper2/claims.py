@@ -29,6 +29,7 @@ __all__ = ["CHANCE", "CLAIMS", "claims"]
 
 CHANCE = 10.0   # % correct of a random guess among CIFAR-10's ten classes
 HOLDS, FAILS, NOISE, PENDING = "holds", "does not hold", "within noise", "pending"
+ABSENT = "no such model"   # the table has no row for a model the test reads
 _ATTACKS = [a for a in PAPER2_TABLE1_ATTACKS if a != "None"]
 
 
@@ -40,6 +41,10 @@ class _Cell:
 
 class _Missing(Exception):
     """A cell the test needs is not computed yet."""
+
+
+class _Absent(Exception):
+    """A row the test needs is not in the table at all (e.g. a model that was not released)."""
 
 
 def _se(x: _Cell, y: _Cell) -> float:
@@ -70,14 +75,14 @@ def _below_chance(acc, cells) -> tuple[str, str]:
 
 def _csd_strongest(acc):
     # Rows in which no attack leaves a (significantly) lower accuracy than C+S+D.
-    lowest = [all(_cmp(acc(r, a), acc(r, "C+S+D")) >= 0 for a in _ATTACKS) for r in ROWS]
+    lowest = [all(_cmp(acc(r, a), acc(r, "C+S+D")) >= 0 for a in _ATTACKS) for r in acc.rows]
     k, n = sum(lowest), len(lowest)
     return _verdict(2 * k > n, 2 * k <= n), f"{k} of {n} rows"
 
 
 def _trades_best(acc):
     # Attacks under which no other model is (significantly) more accurate than TRADES.
-    best = [all(_cmp(acc(r, a), acc("trades", a)) <= 0 for r in ROWS) for a in _ATTACKS]
+    best = [all(_cmp(acc(r, a), acc("trades", a)) <= 0 for r in acc.rows) for a in _ATTACKS]
     k = sum(best)
     return _verdict(k >= 6, k < 6), f"{k} of {len(best)} attacks"
 
@@ -101,7 +106,7 @@ def _bw_no_defence(acc):
 
 
 def _luv_stronger(acc):
-    signs = [_cmp(acc(r, "C"), acc(r, "C-RGB")) for r in ROWS]
+    signs = [_cmp(acc(r, "C"), acc(r, "C-RGB")) for r in acc.rows]
     lower, higher = signs.count(-1), signs.count(1)
     return (_verdict(2 * lower > len(signs), 2 * higher >= len(signs)),
             f"C lower in {lower}, higher in {higher} of {len(signs)} rows")
@@ -145,17 +150,28 @@ CLAIMS = (
 )
 
 
-def _paper_acc(row: str, attack: str) -> _Cell:
-    return _Cell(paper2_accuracy(LABELS[row], attack))
+class _Paper:
+    """The paper's table: every row."""
+
+    rows = tuple(ROWS)
+
+    def __call__(self, row: str, attack: str) -> _Cell:
+        return _Cell(paper2_accuracy(LABELS[row], attack))
 
 
-def _ours_acc(res: Table1Result) -> Callable:
-    def acc(row: str, attack: str) -> _Cell:
-        ok = res.correct.get(row, {}).get(attack)
+class _Ours:
+    """A computed table: the rows of its config (a row outside them is absent)."""
+
+    def __init__(self, res: Table1Result):
+        self.res, self.rows = res, tuple(res.config.get("rows") or ROWS)
+
+    def __call__(self, row: str, attack: str) -> _Cell:
+        if row not in self.rows:
+            raise _Absent(row)
+        ok = self.res.correct.get(row, {}).get(attack)
         if ok is None:
             raise _Missing(f"{row} × {attack}")
         return _Cell(100 * float(ok.mean()), np.asarray(ok, bool))
-    return acc
 
 
 def claims(res: Table1Result | None) -> list[dict]:
@@ -163,17 +179,21 @@ def claims(res: Table1Result | None) -> list[dict]:
     ``test``, ``rows`` (the rows it reads; empty: every row), ``about`` (the models the
     conclusion is about: a test that reads every row can still be about one model; empty: it is
     about attacks, not models), ``paper`` and ``ours`` (``"holds"``, ``"does not hold"``,
-    ``"within noise"``, or for ours ``"pending"``), ``paper_detail`` and ``ours_detail`` (the numbers behind the
-    verdict; empty while pending)."""
+    ``"within noise"``, or for ours ``"pending"``, or ``"no such model"`` when the test reads
+    a row that ``res`` does not have, e.g. a model the authors did not release),
+    ``paper_detail`` and ``ours_detail`` (the numbers behind the verdict; empty while pending).
+    A test that reads every row reads the rows ``res`` has."""
     out = []
     for c in CLAIMS:
-        paper, paper_detail = c.check(_paper_acc)
+        paper, paper_detail = c.check(_Paper())
         ours, ours_detail = PENDING, ""
         if res is not None:
             try:
-                ours, ours_detail = c.check(_ours_acc(res))
+                ours, ours_detail = c.check(_Ours(res))
             except _Missing:
                 pass
+            except _Absent as err:
+                ours, ours_detail = ABSENT, f"no {LABELS[str(err)]} model"
         out.append({"key": c.key, "claim": c.claim, "test": c.test, "rows": c.rows,
                     "about": c.rows if c.about is None else c.about, "paper": paper,
                     "paper_detail": paper_detail, "ours": ours, "ours_detail": ours_detail})

@@ -1,0 +1,97 @@
+"""Table 1 three ways (the paper's cells, ours on the authors' released models, ours on the
+models trained here), drawn from :func:`stego_lib.experiments.paper2.released.comparison`.
+Nothing here computes a result; a cell not computed (or a model not released) is an en dash."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ._figure import finish
+from .table import Table
+
+__all__ = ["authors_table", "intervals_table", "three_way_table", "z_heatmap"]
+
+SIDES = (("released", "ours, authors' model"), ("trained", "ours, model trained here"))
+
+
+def _v(side: dict | None, key: str = "pct", fmt: str = "{:.1f}") -> str:
+    return "–" if side is None else fmt.format(side[key])
+
+
+def _by_row(cells: list[dict]) -> tuple[list[str], dict]:
+    attacks = list(dict.fromkeys(c["attack"] for c in cells))
+    by: dict = {}
+    for c in cells:
+        by.setdefault(c["label"], {})[c["attack"]] = c
+    return attacks, by
+
+
+def three_way_table(cells: list[dict]) -> Table:
+    """Per defence three lines: the paper's accuracy, ours on the authors' released model and
+    ours on the model trained here (%), each of ours marked ``*`` when it lies more than two
+    standard errors from the paper's."""
+    attacks, by = _by_row(cells)
+    rows = []
+    for label, row in by.items():
+        rows.append([label, "paper"] + [f"{row[a]['paper']:.1f}" for a in attacks])
+        for key, name in SIDES:
+            rows.append(["", name] + [
+                "–" if row[a][key] is None else
+                f"{row[a][key]['pct']:.1f}" + ("" if row[a][key]["near"] else "*")
+                for a in attacks])
+    return Table(["defence", ""] + attacks, rows,
+                 caption="Accuracy (%) under each attack: the paper's, ours on the authors' "
+                         "released model, ours on the model trained here (* more than two "
+                         "standard errors from the paper's)")
+
+
+def intervals_table(cells: list[dict], side: str = "released") -> Table:
+    """Per computed defence: our accuracy with its Wilson 95 % interval, and the difference
+    from the paper's in standard errors."""
+    attacks, by = _by_row(cells)
+    rows = []
+    for label, row in by.items():
+        if all(row[a][side] is None for a in attacks):
+            continue
+        rows.append([label, "95 % interval"] + [
+            "–" if row[a][side] is None else
+            f"{row[a][side]['lo']:.1f}–{row[a][side]['hi']:.1f}" for a in attacks])
+        rows.append(["", "(ours − paper) / SE"] + [_v(row[a][side], "z", "{:+.1f}")
+                                                   for a in attacks])
+    n = next((c[side]["n"] for c in cells if c[side] is not None), 0)
+    return Table(["defence", ""] + attacks, rows,
+                 caption=f"Our cells on {n:,} images: Wilson 95 % intervals (%) and the "
+                         f"difference from the paper's in standard errors")
+
+
+def authors_table(rows: list[dict]) -> Table:
+    """The authors' ReColorAdv and ours on the same released model and images."""
+    body = [[r["label"], r["n"], f"{r['authors']:.1f}", f"{r['ours']:.1f}",
+             f"{r['diff']:+.1f} ± {r['se']:.1f}", f"{r['paper']:.1f}"] for r in rows]
+    return Table(["released model", "images", "authors' C", "our C", "ours − authors (paired SE)",
+                  "paper"], body,
+                 caption="Accuracy (%) under C on the authors' released models: their attack "
+                         "(recoloradv 0.0.1) and ours on the same images")
+
+
+def z_heatmap(cells: list[dict], side: str = "released"):
+    """One heat map: (ours − paper) / standard error per cell, clipped at ±6; blank where
+    not computed. Large digits, one panel, so that every cell can be read."""
+    attacks, by = _by_row(cells)
+    labels = [lab for lab, row in by.items() if any(row[a][side] is not None for a in attacks)]
+    z = np.array([[np.nan if by[lab][a][side] is None else by[lab][a][side]["z"]
+                   for a in attacks] for lab in labels])
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(labels) + 1.8))
+    im = ax.imshow(np.ma.masked_invalid(np.clip(z, -6, 6)), cmap="RdBu", vmin=-6, vmax=6,
+                   aspect="auto")
+    ax.set_xticks(range(len(attacks)), attacks, rotation=30, ha="right", fontsize=10)
+    ax.set_yticks(range(len(labels)), labels, fontsize=10)
+    for i in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            if np.isfinite(z[i, j]):
+                ax.text(j, i, f"{z[i, j]:+.1f}", ha="center", va="center", fontsize=9,
+                        color="white" if abs(z[i, j]) > 4 else "black")
+    ax.set_title("(ours − paper) / standard error; |z| ≤ 2: within noise", fontsize=10)
+    fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02)
+    fig.tight_layout()
+    return finish(fig)

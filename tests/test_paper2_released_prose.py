@@ -1,0 +1,93 @@
+"""Table 1 three ways: Wilson intervals, the fit to the paper, and the sentences that explain
+each released cell beyond two standard errors, on small synthetic results."""
+import numpy as np
+import pytest
+
+from stego_lib import papers
+from stego_lib.experiments import paper2
+from stego_lib.experiments.paper2 import prose, released
+
+
+def _table(n, rows, change=None):
+    """A result whose cells hold the paper's accuracy (rounded to n images) except ``change``."""
+    change = change or {}
+    res = paper2.Table1Result({"rows": list(rows)}, np.zeros(n, np.int64), "test")
+    for row in rows:
+        for a in paper2.ATTACKS:
+            pct = change.get((row, a), papers.paper2_accuracy(paper2.LABELS[row], a))
+            if pct is not None:
+                res.correct.setdefault(row, {})[a] = np.arange(n) < round(pct / 100 * n)
+    res.correct_uint8 = res.correct
+    return res
+
+
+def test_wilson_interval_is_never_a_point_and_brackets_the_rate():
+    lo, hi = released.wilson(0, 846)
+    assert lo == 0.0 and 0.4 < hi < 0.5
+    lo, hi = released.wilson(846, 846)
+    assert hi == 100.0 and 99.5 < lo < 99.6
+    for k in (1, 100, 423, 845):
+        lo, hi = released.wilson(k, 846)
+        assert lo < 100 * k / 846 < hi
+    with pytest.raises(ValueError):
+        released.wilson(5, 4)
+
+
+def test_comparison_keeps_released_and_trained_apart():
+    rel = _table(846, paper2.RELEASED_ROWS, {("c", "C"): 60.0})
+    ours = _table(200, paper2.ROWS)
+    cells = released.comparison(rel, ours)
+    assert len(cells) == 99
+    by = {(c["row"], c["attack"]): c for c in cells}
+    assert by[("trades", "C")]["released"] is None and by[("trades", "C")]["trained"] is not None
+    cc = by[("c", "C")]["released"]
+    assert cc["n"] == 846 and not cc["near"] and cc["z"] > 2
+    fit = released.fit(cells, "released")
+    assert fit["computed"] == 81 and fit["within"] == 80 and fit["worst"][0]["row"] == "c"
+    assert released.fit(cells, "trained")["within"] == 99
+
+
+def test_a_c_cell_is_explained_by_the_authors_attack_either_way():
+    rel = _table(846, paper2.RELEASED_ROWS, {("c", "C"): 60.0, ("d", "C"): 70.0,
+                                             ("s", "D"): 20.0})
+    cells = released.comparison(rel, None)
+    authors = [
+        # theirs lands where ours does, far from the paper's: not our attack
+        {"row": "c", "label": "C", "n": 282, "authors": 59.0, "ours": 60.0, "diff": 1.0,
+         "se": 1.0, "apart": False, "paper": 45.8, "authors_near": False, "ours_near": False},
+        # theirs on the paper's, ours far: our attack
+        {"row": "d", "label": "D", "n": 282, "authors": 51.0, "ours": 70.0, "diff": 19.0,
+         "se": 2.0, "apart": True, "paper": 50.6, "authors_near": True, "ours_near": False}]
+    why = prose.causes(cells, authors, [], [])
+    assert why[("c", "C")][0] == "measured" and "not our attack" in why[("c", "C")][1]
+    assert why[("d", "C")][0] == "measured" and why[("d", "C")][1].startswith("our attack")
+    assert why[("s", "D")][0] == "open"
+    text = prose.worst_list(cells, why)
+    assert text.count("- **") == 3 and "*open*" in text and "*measured cause*" in text
+    assert text.startswith("- **S × D**")   # the largest |z| first
+    assert prose.worst_list(released.comparison(_table(846, ["natural"]), None), {}) == (
+        "Every computed cell lies within two standard errors of the paper's.")
+
+
+def test_crgb_cells_are_open_unless_a_bound_matches():
+    rel = _table(846, paper2.RELEASED_ROWS, {("natural", "C-RGB"): 20.0})
+    cells = released.comparison(rel, None)
+    assert prose.causes(cells, [], [], [])[("natural", "C-RGB")][0] == "open"
+    assert prose.causes(cells, [], [], [0.03])[("natural", "C-RGB")][0] == "measured"
+
+
+def test_fit_text_says_when_cells_are_still_missing():
+    assert "computed so far (of 81)" in prose.fit_text(
+        {"computed": 27, "within": 20, "mean_abs": 2.0, "worst": []}, 81, "the released models")
+    assert prose.fit_text({"computed": 0, "within": 0, "mean_abs": None, "worst": []}, 81,
+                          "x") == "No cell of x is computed yet."
+
+
+def test_authors_text_counts_models_apart_and_near():
+    rows = [{"row": "c", "label": "C", "n": 282, "authors": 44.0, "ours": 50.0, "diff": 6.0,
+             "se": 2.0, "apart": True, "paper": 45.8, "authors_near": True, "ours_near": False},
+            {"row": "d", "label": "D", "n": 282, "authors": 50.0, "ours": 51.0, "diff": 1.0,
+             "se": 1.0, "apart": False, "paper": 50.6, "authors_near": True, "ours_near": True}]
+    text = prose.authors_text(rows)
+    assert "on 1 of the 2 models (C: ours +6.0 ± 2.0 points)" in text
+    assert "on 2 of them, ours on 1" in text
