@@ -16,7 +16,7 @@ import torch
 from ... import checkpoints, data
 from ...checkpoints import LazyModel
 from ...cache import CacheMiss, cached
-from .config import (CAMPAIGN_COMMAND, CHECKPOINTS, DETECTORS, EXPERIMENT, VERSION,
+from .config import (CAMPAIGN_COMMAND, CHECKPOINTS, DETECTORS, EXPERIMENT, PARTIAL_N, VERSION,
                      ModelMissingError, images_for)
 
 
@@ -191,15 +191,24 @@ def _pad(a: np.ndarray, n: int, fill) -> np.ndarray:
     return out
 
 
+def _image_counts(cfg, e) -> list[int]:
+    """The numbers of images a committed sweep point at ``e`` may hold, most first: all the
+    test images, the ε's own number, and at profile paper the first campaign's 2,000."""
+    ns = [cfg["n_images"], images_for(cfg, e)]
+    if cfg.get("profile") == "paper":
+        ns.append(PARTIAL_N)
+    return sorted({n for n in ns if n <= cfg["n_images"]}, reverse=True)
+
+
 def sweep_entry(cfg, m, sha, e, test, lazy, mode, store):
-    """The largest committed sweep point at ``e``: all images if cached, else the ε's own N."""
-    n = images_for(cfg, e)
-    if n < cfg["n_images"]:
+    """The largest committed sweep point at ``e`` (see :func:`_image_counts`); when none is
+    committed, the ε's own number of images, computed if ``mode`` allows."""
+    for k in _image_counts(cfg, e):
         try:
-            return attack_chunk(cfg, m, sha, e, cfg["n_images"], test, lazy, "cache-only", store)
+            return attack_chunk(cfg, m, sha, e, k, test, lazy, "cache-only", store)
         except CacheMiss:
             pass
-    return attack_chunk(cfg, m, sha, e, n, test, lazy, mode, store)
+    return attack_chunk(cfg, m, sha, e, images_for(cfg, e), test, lazy, mode, store)
 
 
 def run(config: dict, *, mode: str = "auto", progress: bool = True) -> Paper1Result:
@@ -295,8 +304,7 @@ def committed_eps(cfg: dict, model: str) -> list[float]:
                 "n_images": cfg["n_images"], "data": cfg["data"]}):
         return []
     return [e for e in cfg["eps"]
-            if any(has(attack_config(cfg, model, sha, e, n))
-                   for n in {images_for(cfg, e), cfg["n_images"]})]
+            if any(has(attack_config(cfg, model, sha, e, n)) for n in _image_counts(cfg, e))]
 
 
 def run_committed(config: dict, *, mode: str = "cache-only", progress: bool = False

@@ -50,6 +50,10 @@ _COMMON = dict(
     batch_size=100,
 )
 _ALLOWED = set(_DEFAULTS["paper"]) | set(_COMMON)
+# The first CPU campaign attacked the 35 ε outside Table II on the first 2,000 test images
+# only. At profile paper those entries are shown, marked as such, until the same ε is
+# committed for all 10,000 images.
+PARTIAL_N = 2000
 
 
 class ModelMissingError(GPURequiredError):

@@ -103,7 +103,11 @@ def headlines(res: Paper1Result, detector: str = "abs") -> dict:
     is either classified correctly or flagged, i.e. combined accuracy 1), ``zero_accuracy_eps``,
     ``min_combined_accuracy`` (and its ε), ``tpr50_eps`` (first ε with TPR >= 0.5), ``fpr``,
     ``threshold``, and ``paper`` (the paper's values). A model without results has only
-    ``paper`` and ``computed=False``."""
+    ``paper`` and ``computed=False``.
+
+    The ε values are read only from the grid points computed on all the test images (a rate
+    on fewer images is never mixed in): ``eps_used`` and ``eps_total`` say how many of the
+    model's ε that is."""
     cur = curves(res, detector)
     out = {}
     for m in _models(cur):
@@ -112,7 +116,11 @@ def headlines(res: Paper1Result, detector: str = "abs") -> dict:
         if m not in cur:
             out[m] = {"computed": False, "paper": paper}
             continue
-        c = cur[m]
+        full = np.asarray(cur[m]["n"]) == len(res.labels)
+        if not full.any():   # nothing on every image: read the grid as it is
+            full = np.ones_like(full)
+        c = {k: (np.asarray(v)[full] if k in ("eps", "n", "tpr", "accuracy", "combined",
+                                               "flagged") else v) for k, v in cur[m].items()}
         i_min = int(np.argmin(c["combined"]))
         tpr50 = np.nonzero(c["tpr"] >= 0.5)[0]
         out[m] = {
@@ -125,6 +133,7 @@ def headlines(res: Paper1Result, detector: str = "abs") -> dict:
             "fpr": c["fpr"], "clean_accuracy": c["clean_accuracy"],
             "n_clean": len(res.labels),
             "threshold": res.thresholds[detector],
+            "eps_used": int(full.sum()), "eps_total": int(full.size),
             "paper": paper,
         }
     return out
