@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._figure import finish
+from ._figure import columns, finish
 from .table import Table
 
 __all__ = ["adaptive_figure", "adaptive_table", "auc_figure", "auc_pivot", "lsb_figure",
@@ -57,9 +57,9 @@ def operating_table(rows: list[dict], caption: str = "") -> Table:
 def roc_figure(groups: dict):
     """``groups``: panel title -> list of summary rows (one per detector). One panel each."""
     n = len(groups)
-    cols = min(n, 3)
+    cols = columns(n, 3.3)
     rws = int(np.ceil(n / cols)) if n else 1
-    fig, axes = plt.subplots(rws, cols, figsize=(4.2 * cols, 3.8 * rws), squeeze=False)
+    fig, axes = plt.subplots(rws, cols, figsize=(3.3 * cols, 3.3 * rws), squeeze=False)
     for ax, (title, rows) in zip(axes.flat, groups.items()):
         for r in rows:
             fpr, tpr = r["roc"]
@@ -79,21 +79,25 @@ def roc_figure(groups: dict):
 def auc_figure(series: dict, xlabel: str):
     """``series``: panel title -> {detector: (bounds, aucs, ses)}. AUC against the bound."""
     n = len(series)
-    cols = min(n, 3)
+    cols = columns(n, 3.3)
     rws = int(np.ceil(n / cols)) if n else 1
-    fig, axes = plt.subplots(rws, cols, figsize=(4.2 * cols, 3.2 * rws), squeeze=False)
+    fig, axes = plt.subplots(rws, cols, figsize=(3.3 * cols, 2.9 * rws), squeeze=False,
+                             layout="constrained")
     for ax, (title, per_det) in zip(axes.flat, series.items()):
         for det, (x, a, se) in per_det.items():
             ax.errorbar(x, a, yerr=1.96 * np.asarray(se), marker="o", capsize=2,
                         color=DET_COLORS[det], label=DET_LABELS[det])
         ax.axhline(0.5, ls=":", color="grey", lw=0.8)
-        ax.set(title=title, xlabel=xlabel, ylabel="AUC", ylim=(0.3, 1.02))
+        ax.set(title=title, ylabel="AUC", ylim=(0.3, 1.02))
         if len(x) > 1 and min(x) > 0 and max(x) / min(x) > 5:
             ax.set_xscale("log")
+            # the bounds themselves as ticks: log-scale labels such as 3 × 10⁻¹ collide
+            ax.minorticks_off()
+            ax.set_xticks(x, [f"{v:g}" for v in x], fontsize=8)
         ax.legend(fontsize=7)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
-    fig.tight_layout()
+    fig.supxlabel(xlabel, fontsize=10)   # once: the panels are too narrow for it
     return finish(fig)
 
 

@@ -119,19 +119,23 @@ def _panel(ax, values, rows, attacks, title, *, cmap, vmin, vmax, fmt, white):
         for j in range(values.shape[1]):
             v = values[i, j]
             if np.isfinite(v):
-                ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=6.5,
+                ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=7.5,
                         color="white" if white(v) else "black")
     return im
 
 
 def heatmaps(grids: dict):
     """Heat maps of the paper's accuracies and, when ``grids`` holds them, ours and the
-    difference ours − paper (from ``paper2.grids``); blank squares are pending cells."""
+    difference ours − paper (from ``paper2.grids``), one above the other; blank squares are
+    pending cells."""
     rows, attacks = grids["rows"], grids["attacks"]
     ours = "ours" in grids and np.isfinite(grids["ours"]).any()
     n = 3 if ours else 1
-    fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 0.36 * len(rows) + 1.6), squeeze=False)
-    axes = axes[0]
+    # Stacked, not side by side: three grids in a row would be shrunk to half size on the
+    # page, and their cell values with them.
+    fig, axes = plt.subplots(n, 1, figsize=(6.4, n * (0.3 * len(rows) + 0.9) + 0.8),
+                             sharex=True, squeeze=False, layout="constrained")
+    axes = axes[:, 0]
 
     def dark(v):   # viridis is dark below about 60 %: white digits there
         return v < 60
@@ -145,9 +149,6 @@ def heatmaps(grids: dict):
         im2 = _panel(axes[2], grids["diff"], rows, attacks, "ours − paper (points)",
                      cmap="RdBu", vmin=-lim, vmax=lim, fmt="{:+.0f}",
                      white=lambda v: abs(v) > 0.6 * lim)
-        for ax in axes[1:]:
-            ax.set_yticks(range(len(rows)), [""] * len(rows))
         fig.colorbar(im2, ax=axes[2], fraction=0.05, pad=0.02)
-    fig.colorbar(im, ax=axes[1] if ours else axes[0], fraction=0.05, pad=0.02)
-    fig.tight_layout()
+    fig.colorbar(im, ax=list(axes[:2]) if ours else axes[0], fraction=0.05, pad=0.02)
     return finish(fig)
