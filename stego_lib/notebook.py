@@ -101,13 +101,16 @@ def rerun_box(notebook: str, *, profile: str, results: str | None = None,
         ":::{admonition} Re-running this page",
         ":class: tip",
         "",
-        "This page is the notebook `notebooks/" + notebook + ".md`. To execute it again, with "
-        "any parameter of its first code cell (`-p name value`):",
+        "This page is the notebook `notebooks/" + notebook + ".md`; the page's download menu "
+        f"offers it as `{notebook}.ipynb`. To execute it again, with any parameter of its first "
+        "code cell (`-p name value`):",
         "",
         "```bash",
-        f"jupytext --to ipynb -o {notebook}.ipynb notebooks/{notebook}.md",
         f"papermill {notebook}.ipynb {notebook}.out.ipynb -p profile {profile}",
         "```",
+        "",
+        "In a copy of the repository, the same `.ipynb` comes from the text with "
+        f"`jupytext --to ipynb -o {notebook}.ipynb notebooks/{notebook}.md`.",
         "",
     ]
     if results and command:
