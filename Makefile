@@ -1,5 +1,5 @@
-# Two entry points (see README): `make book` and `make test`.
-# Both create the virtual environment on first use and install everything into it.
+# Entry points (see README): `make book`, `make pdf` and `make test`.
+# Each creates the virtual environment on first use and installs everything into it.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -11,7 +11,7 @@ override export STEGO_DATA := $(abspath $(if $(STEGO_DATA),$(STEGO_DATA),data))
 export OMP_NUM_THREADS ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: setup book test unit notebooks browser-check bench campaign campaign-status clean
+.PHONY: setup book pdf test unit notebooks browser-check bench campaign campaign-status clean
 
 setup: $(STAMP)
 
@@ -27,15 +27,24 @@ book: setup
 	@echo "Book: _build/html/index.html"
 
 # Unit, property and statistical tests, and every docstring example in the package.
-# Then every notebook at profile smoke, the book, and the book opened in a real browser.
-test: setup unit notebooks book browser-check
+# Then every notebook at profile smoke, the book and its PDF, and both checked in a browser.
+test: setup unit notebooks book pdf browser-check
 
 unit: setup
 	$(BIN)/python -m pytest tests --ignore=tests/browser --doctest-modules stego_lib
 
+# The book as one PDF, _build/pdf/book.pdf: the single-page build, printed by the headless
+# Chromium of browser-check once MathJax and the images are done. After `make book` the
+# single-page build reuses the executed notebooks instead of running them again.
+pdf: setup
+	$(BIN)/jupyter-book build . --builder singlehtml -W --keep-going
+	$(BIN)/python tests/browser/print_book.py _build/singlehtml _build/pdf/book.pdf
+
 # Serve _build/html on 127.0.0.1 and open every page in headless Chromium (Debian's
 # `chromium`; nothing is downloaded): JavaScript errors, unrendered formulas, broken links,
-# missing images and sideways scrolling fail. Screenshots land in _build/screenshots/.
+# missing images, sideways scrolling, Markdown shown as text, tables captioned as figures
+# and squeezed figures fail; every notebook page must offer a runnable .ipynb; the PDF, when
+# built, must hold every chapter. Screenshots land in _build/screenshots/.
 browser-check: setup
 	@test -f _build/html/index.html || $(MAKE) book
 	$(BIN)/python -m pytest tests/browser -p no:cacheprovider

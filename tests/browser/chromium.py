@@ -159,6 +159,23 @@ class Browser:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
 
+    def print_pdf(self, path: Path, **options) -> None:
+        """Print the open page to ``path`` (``Page.printToPDF`` with ``options``).
+
+        The PDF comes back as a stream read in pieces: a book's PDF is tens of megabytes,
+        too much for one protocol message.
+        """
+        stream = self.call("Page.printToPDF", transferMode="ReturnAsStream", **options)["stream"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as out:
+            while True:
+                piece = self.call("IO.read", handle=stream, size=1 << 20)
+                data = piece.get("data", "")
+                out.write(base64.b64decode(data) if piece.get("base64Encoded") else data.encode())
+                if piece.get("eof"):
+                    break
+        self.call("IO.close", handle=stream)
+
     def close(self) -> None:
         try:
             self.ws.close()

@@ -1,0 +1,139 @@
+"""The PDF of the book (``make pdf``) holds every chapter, with its math, figures, tables and
+citations.
+
+Reads ``_build/pdf/book.pdf`` (or ``$BOOK_PDF``) with pypdf. ``make test`` builds the PDF
+before this runs; on its own, run ``make pdf`` first.
+"""
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+PDF = Path(os.environ.get("BOOK_PDF", REPO / "_build" / "pdf" / "book.pdf"))
+# The book printed to 181 A4 pages when this test was written; losing a chapter or the
+# figures of one drops it far below this, a paragraph more or less does not.
+MIN_PAGES = 120
+
+
+def _toc_files() -> list[str]:
+    """The files of ``_toc.yml`` in reading order: the root, then every chapter and section."""
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
+    out = [toc["root"]]
+
+    def walk(entries):
+        for e in entries:
+            out.append(e["file"])
+            walk(e.get("sections", []))
+    for part in toc.get("parts", []):
+        walk(part["chapters"])
+    return out
+
+
+def _title(file: str) -> str:
+    text = (REPO / f"{file}.md").read_text(encoding="utf-8")
+    return re.search(r"^# (.+)$", text, re.M).group(1).strip()
+
+
+def _squash(s: str) -> str:
+    """Text as compared here: ligatures and typographic quotes undone, no whitespace (the
+    PDF's text breaks lines where the page did)."""
+    s = unicodedata.normalize("NFKC", s).replace("’", "'").replace("‘", "'")
+    return re.sub(r"\s+", "", s)
+
+
+TITLES = [_title(f) for f in _toc_files()]
+
+
+@pytest.fixture(scope="module")
+def book():
+    """The PDF's reader, its text, and the titles of its outline in order."""
+    if not PDF.exists():
+        msg = f"no PDF of the book at {PDF}: run `make pdf` first"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    from pypdf import PdfReader
+
+    reader = PdfReader(PDF)
+    outline = []
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                outline.append(item.title)
+    walk(reader.outline)
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    return {"reader": reader, "text": text, "outline": outline}
+
+
+def test_page_count(book):
+    assert len(book["reader"].pages) >= MIN_PAGES
+
+
+def test_every_chapter_title_is_in_the_text(book):
+    text = _squash(book["text"])
+    missing = [t for t in TITLES if _squash(t) not in text]
+    assert not missing, f"chapter titles not in the PDF's text: {missing}"
+
+
+def test_every_chapter_is_a_heading_in_reading_order(book):
+    # The outline is made from the page's headings, so a title there is a heading, not a
+    # line of the table of contents.
+    # Headings start with their number ("12.1."); a title must start one, not sit inside it.
+    outline = [re.sub(r"^(?:\d+(?:\.\d+)*\.)+", "", _squash(t)) for t in book["outline"]]
+    where = []
+    for title in TITLES:
+        hits = [i for i, o in enumerate(outline) if o.startswith(_squash(title))]
+        assert hits, f"{title!r} is no heading of the PDF"
+        where.append(hits[-1])   # the chapter itself comes after any contents entry
+    assert where == sorted(where), "the chapters are out of the order of _toc.yml"
+
+
+def test_math_is_typeset(book):
+    text = book["text"]
+    raw = [d for d in ("\\(", "\\[", "$$", "\\begin", "\\varepsilon", "\\frac") if d in text]
+    assert not raw, f"TeX left untypeset in the PDF: {raw}"
+    assert "ℓ" in text and "ε" in text, "no typeset symbols in the PDF"
+
+
+def _images(reader) -> int:
+    """The distinct raster images the pages draw (read from their resources, which is much
+    faster than pypdf's ``page.images``)."""
+    seen = set()
+
+    def walk(resources):
+        xobjects = (resources or {}).get("/XObject") or {}
+        for ref in xobjects.values():
+            obj = ref.get_object()
+            if obj.get("/Subtype") == "/Image":
+                seen.add(getattr(ref, "idnum", id(obj)))
+            elif obj.get("/Subtype") == "/Form":
+                walk(obj.get("/Resources"))
+    for page in reader.pages:
+        walk(page.get("/Resources"))
+    return len(seen)
+
+
+def test_figures_and_tables_are_there(book):
+    images = _images(book["reader"])
+    html = (REPO / "_build" / "singlehtml" / "book.html")
+    expected = html.read_text(encoding="utf-8").count("<img") if html.exists() else 10
+    assert images >= expected, f"{images} images in the PDF, {expected} in the book"
+    assert len(set(re.findall(r"Figure \d+\.\d+", book["text"]))) >= 10
+    assert len(set(re.findall(r"Table \d+\.\d+", book["text"]))) >= 10
+
+
+def test_citations_and_bibliography(book):
+    text = book["text"]
+    assert len(re.findall(r"\[\d+\]", text)) >= 20, "few citations in the text"
+    bibliography = _squash(text[text.rfind("Bibliography"):])
+    for title in ("Functional adversarial attacks", "a lesson from multimedia security"):
+        assert _squash(title).lower() in bibliography.lower(), f"{title!r} not in the bibliography"
