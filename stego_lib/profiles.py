@@ -2,7 +2,8 @@
 
 - ``smoke``: seconds on a CPU, on the package's own data sample; what nbval runs.
 - ``quick``: minutes on a CPU, on the real data root.
-- ``paper``: the papers' full scale; GPU work, or read from the committed results cache.
+- ``paper``: the largest scale the project computes (each page states its N, iterations and
+  models); read from the committed results cache, computed by the campaign.
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import numpy as np
 from ._figure import finish
 from .table import Table
 
-__all__ = ["authors_table", "intervals_table", "three_way_table", "z_heatmap"]
+__all__ = ["authors_table", "claims_table", "intervals_table", "three_way_table", "z_heatmap"]
 
 SIDES = (("released", "ours, authors' model"), ("trained", "ours, model trained here"))
 
@@ -95,3 +95,16 @@ def z_heatmap(cells: list[dict], side: str = "released"):
     fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02)
     fig.tight_layout()
     return finish(fig)
+
+
+def claims_table(paper: list[dict], released: list[dict], trained: list[dict]) -> Table:
+    """The paper's conclusions (``paper2.claims``) tested on its table, on ours with the
+    authors' released models, and on ours with the models trained here."""
+    def verdict(c):
+        return c["ours"] if not c["ours_detail"] else f"{c['ours']} ({c['ours_detail']})"
+    rows = []
+    for p, r, t in zip(paper, released, trained):
+        rows.append([p["claim"], p["test"], p["paper"], verdict(r), verdict(t)])
+    return Table(["the paper concludes", "tested as", "paper's table",
+                  "ours, authors' models", "ours, models trained here"], rows,
+                 caption="The paper's conclusions from Table 1, tested on three tables")

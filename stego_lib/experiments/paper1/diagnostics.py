@@ -10,13 +10,13 @@ images:
   flagged) for PGD-40 with the random start, PGD-40 without it, and the start noise alone
   (projected onto [0, 1], no gradient step);
 - per image, statistics of the final perturbation δ = x_adv − x of the random-start run: the
-  share of pixels at the bound (|δ| ≥ 0.99 ε), the share left unchanged (δ = 0), and δ's own
+  share of pixels at the bound (absolute δ at least 0.99 ε), the share left unchanged (δ = 0), and δ's own
   roughness as the detector sees it (the mean absolute residual of the pixel predictor applied
   to δ, on the 0–255 scale), over the whole interior and over the flat background, where
   the detector's weights are largest (with the start noise's roughness there for comparison);
 - per image, statistics of the 40 input gradients of that run: the share of exactly zero
   gradient entries, and the sign consistency of each pixel's gradient over the steps
-  (|mean of sign(g)| over the 40 steps, averaged over the pixels with a nonzero gradient:
+  (the absolute mean of sign(g) over the 40 steps, averaged over the pixels with a nonzero gradient:
   1 when a pixel is pushed the same way every step, near 0 when it oscillates).
 
 The loop is :class:`stego_lib.attacks.PGD`'s, with the gradients observed: the attacked images

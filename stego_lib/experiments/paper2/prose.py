@@ -6,7 +6,8 @@ Inputs are the summaries of :mod:`.released` (``comparison``, ``fit``, ``authors
 """
 from __future__ import annotations
 
-__all__ = ["authors_text", "bw_text", "causes", "crgb_text", "fit_text", "worst_list"]
+__all__ = ["authors_text", "bw_text", "causes", "claims_summary", "crgb_text", "fit_text",
+           "worst_list"]
 
 OPEN = "open"
 
@@ -84,7 +85,7 @@ def causes(cells: list[dict], authors: list[dict], crgb: list[dict],
 
 def worst_list(cells: list[dict], why: dict) -> str:
     """Markdown bullets: every released cell beyond two standard errors of the paper's, largest
-    |z| first, with its cause from :func:`causes` (measured, or open)."""
+    absolute z first, with its cause from :func:`causes` (measured, or open)."""
     far = sorted((c for c in cells if c["released"] is not None and not c["released"]["near"]),
                  key=lambda c: -abs(c["released"]["z"]))
     if not far:
@@ -167,3 +168,29 @@ def bw_text(bw: dict, paper_clean: float) -> str:
         f"of the ImageNet-normalised image. With that input the model classifies "
         f"{b['accuracy']:.1f} % of the test images correctly. The operation that produced it is "
         f"not published; the released B&W row of the table uses this measured input.")
+
+
+def claims_summary(released: list[dict], trained: list[dict]) -> str:
+    """How the paper's conclusions fare on the authors' released models and on ours."""
+    def count(cs, v):
+        return sum(c["ours"] == v for c in cs)
+
+    def one(cs, what):
+        run = [c for c in cs if c["ours"] not in ("pending", "no such model")]
+        absent = count(cs, "no such model")
+        if not run:
+            return f"On {what} no test can run yet."
+        text = (f"On {what}, {len(run)} of the {len(cs)} tests run: {count(run, 'holds')} "
+                f"hold, {count(run, 'does not hold')} do not, {count(run, 'within noise')} are "
+                f"within the noise")
+        if absent:
+            text += f"; {absent} need a model that was not released"
+        pending = count(cs, "pending")
+        if pending:
+            text += f"; {pending} wait for cells still being computed"
+        failed = [c["claim"] for c in run if c["ours"] == "does not hold"]
+        if failed:
+            text += " (not holding: " + "; ".join(f"\u201c{f}\u201d" for f in failed) + ")"
+        return text + "."
+    return one(released, "the authors' released models") + " " + one(trained,
+                                                                      "the models trained here")

@@ -79,8 +79,8 @@ def comparison(released: Table1Result | None, trained: Table1Result | None) -> l
 
 def fit(cells: list[dict], side: str = "released", worst: int = 5) -> dict:
     """How close one side is to the paper over its computed cells: ``computed``, ``within``
-    (cells within two standard errors), ``mean_abs`` (mean |ours − paper|, points; None when
-    nothing is computed) and ``worst`` (the cells with the largest |z|, largest first)."""
+    (cells within two standard errors), ``mean_abs`` (mean absolute difference from the paper, points; None when
+    nothing is computed) and ``worst`` (the cells with the largest absolute z first)."""
     got = [c for c in cells if c[side] is not None]
     ranked = sorted(got, key=lambda c: -abs(c[side]["z"]))
     return {"computed": len(got), "within": sum(c[side]["near"] for c in got),
