@@ -114,3 +114,30 @@ def test_madry_recipe_is_mnist_challenges_and_resumes_from_its_committed_state(
     local = torch.load(training.state_path("madry"), weights_only=True)
     assert next(iter(local["opt"]["state"].values()))["exp_avg"].dtype == torch.float32
     assert not training.import_state("madry")                     # local is as far along
+
+
+def _row(model, eps, pgd, nostart, acc_nostart=0.9, zero=0.0):
+    return {"model": model, "eps": eps, "n": 1000, "flagged_noise": 1.0, "flagged_pgd": pgd,
+            "flagged_nostart": nostart, "accuracy_nostart": acc_nostart,
+            "tpr_nostart": 0.0, "zero_grad": zero}
+
+
+def test_diagnosis_names_the_start_noise_only_when_removing_it_matters():
+    from stego_lib.experiments.paper1 import prose
+
+    start = [_row("natural", 0.1, 0.7, 0.65), _row("adversarial", 0.1, 0.99, 0.0, zero=0.66),
+             _row("natural", 0.3, 1.0, 1.0), _row("adversarial", 0.3, 1.0, 0.0, zero=0.56)]
+    text = prose.diagnosis(start)
+    assert "it is the random start the detector sees" in text
+    assert "fools the secret model on 10.0% of the images at ε = 0.30" in text
+    same = [_row("natural", 0.1, 0.7, 0.65), _row("adversarial", 0.1, 0.99, 0.98),
+            _row("natural", 0.3, 1.0, 1.0), _row("adversarial", 0.3, 1.0, 1.0)]
+    assert "not what separates them" in prose.diagnosis(same)
+    assert prose.diagnosis([]) == "The diagnostics for both models are not committed yet."
+
+
+def test_separation_is_half_for_identical_statistics():
+    from stego_lib.experiments.paper1 import prose
+
+    a = {k: np.arange(10.0) for k in prose.STATISTICS}
+    assert all(v == 0.5 for v in prose.separation(a, a).values())

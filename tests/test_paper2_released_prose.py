@@ -58,7 +58,7 @@ def test_a_c_cell_is_explained_by_the_authors_attack_either_way():
         # theirs on the paper's, ours far: our attack
         {"row": "d", "label": "D", "n": 282, "authors": 51.0, "ours": 70.0, "diff": 19.0,
          "se": 2.0, "apart": True, "paper": 50.6, "authors_near": True, "ours_near": False}]
-    why = prose.causes(cells, authors, [], [])
+    why = prose.causes(cells, {"C": authors}, [], [])
     assert why[("c", "C")][0] == "measured" and "not our attack" in why[("c", "C")][1]
     assert why[("d", "C")][0] == "measured" and why[("d", "C")][1].startswith("our attack")
     assert why[("s", "D")][0] == "open"
@@ -72,8 +72,8 @@ def test_a_c_cell_is_explained_by_the_authors_attack_either_way():
 def test_crgb_cells_are_open_unless_a_bound_matches():
     rel = _table(846, paper2.RELEASED_ROWS, {("natural", "C-RGB"): 20.0})
     cells = released.comparison(rel, None)
-    assert prose.causes(cells, [], [], [])[("natural", "C-RGB")][0] == "open"
-    assert prose.causes(cells, [], [], [0.03])[("natural", "C-RGB")][0] == "measured"
+    assert prose.causes(cells, {}, [], [])[("natural", "C-RGB")][0] == "open"
+    assert prose.causes(cells, {}, [], [0.03])[("natural", "C-RGB")][0] == "measured"
 
 
 def test_fit_text_says_when_cells_are_still_missing():
@@ -89,5 +89,5 @@ def test_authors_text_counts_models_apart_and_near():
             {"row": "d", "label": "D", "n": 282, "authors": 50.0, "ours": 51.0, "diff": 1.0,
              "se": 1.0, "apart": False, "paper": 50.6, "authors_near": True, "ours_near": True}]
     text = prose.authors_text(rows)
-    assert "on 1 of the 2 models (C: ours +6.0 ± 2.0 points)" in text
+    assert "on 1 of the 2 models (C: ours +6.0 ± 2.0 points)" in text and text.startswith("C: ")
     assert "on 2 of them, ours on 1" in text

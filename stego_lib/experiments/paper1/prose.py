@@ -82,6 +82,14 @@ def diagnosis(rows: list[dict], sep: dict | None = None, eps=(0.10, 0.30)) -> st
             f"{-100 * drop_adv:+.1f} percentage points for the secret model and "
             f"{-100 * drop_nat:+.1f} for the natural one, so the start noise is not what "
             f"separates them.")
+    late = _at(rows, "adversarial", eps[-1])
+    if late is not None and late["accuracy_nostart"] < 1:
+        fooled = 1 - late["accuracy_nostart"]
+        parts.append(
+            f"Without the random start PGD-40 still fools the secret model on {fooled:.1%} of "
+            f"the images at ε = {eps[-1]:.2f}, and the detector flags "
+            f"{late['tpr_nostart'] / fooled:.0%} of those: its successes there are invisible "
+            f"to the pixel predictor.")
     parts.append(
         f"The gradients differ: {adv['zero_grad']:.0%} of the secret model's input-gradient "
         f"entries are exactly zero over the 40 steps (median image), against "

@@ -36,38 +36,39 @@ def fit_text(fit: dict, total: int, what: str) -> str:
             f"points.")
 
 
-def causes(cells: list[dict], authors: list[dict], crgb: list[dict],
+def causes(cells: list[dict], authors: dict, crgb: list[dict],
            matching_crgb: list[float]) -> dict:
     """For each released cell beyond two standard errors of the paper's: ``(row, attack) ->
     (kind, sentence)`` with ``kind`` ``"measured"`` when an experiment of this repository
     accounts for it, else ``"open"``.
 
-    - C: the authors' own attack on the same model and images (:func:`.released.authors_c`).
-      If theirs lands where ours does, the paper's cell is not reproduced by its own code and
-      model either; if theirs lands on the paper's and ours does not, the gap is our attack.
+    - C and S (``authors``: attack -> the rows of :func:`.released.authors_runs`): the
+      authors' own attack on the same model and images. If theirs lands where ours does, the
+      paper's cell is not reproduced by its own code and model either; if theirs lands on the
+      paper's and ours does not, the gap is our attack.
     - C-RGB: the bound sweep; a bound at which both swept models match the paper explains
       the column, none leaves it open.
     """
-    by_authors = {a["row"]: a for a in authors}
+    by_authors = {(a["row"], attack): a for attack, rows in authors.items() for a in rows}
     out = {}
     for c in cells:
         r = c["released"]
         if r is None or r["near"]:
             continue
         key = (c["row"], c["attack"])
-        if c["attack"] == "C" and c["row"] in by_authors:
-            a = by_authors[c["row"]]
+        if key in by_authors:
+            a, name = by_authors[key], c["attack"]
             if a["authors_near"] and not a["ours_near"]:
-                out[key] = ("measured", f"our attack: on the same {a['n']} images the authors' C "
+                out[key] = ("measured", f"our attack: on the same {a['n']} images the authors' {name} "
                             f"leaves {_pct(a['authors'])}, ours {_pct(a['ours'])} (paired "
                             f"difference {a['diff']:+.1f} ± {a['se']:.1f})")
             elif not a["apart"] and not a["authors_near"]:
-                out[key] = ("measured", f"not our attack: the authors' C on their own model "
+                out[key] = ("measured", f"not our attack: the authors' {name} on their own model "
                             f"leaves {_pct(a['authors'])} of the same {a['n']} images correct, "
                             f"ours {_pct(a['ours'])}; the paper's {_pct(a['paper'])} is not "
                             f"reproduced by the released code and model either")
             else:
-                out[key] = (OPEN, f"the authors' C leaves {_pct(a['authors'])} and ours "
+                out[key] = (OPEN, f"the authors' {name} leaves {_pct(a['authors'])} and ours "
                             f"{_pct(a['ours'])} on the same {a['n']} images (paper "
                             f"{_pct(a['paper'])})")
         elif c["attack"] == "C-RGB":
@@ -104,20 +105,22 @@ def worst_list(cells: list[dict], why: dict) -> str:
 
 
 def authors_text(rows: list[dict]) -> str:
-    """How the authors' C and ours compare on the released models, image by image."""
+    """How the authors' attack and ours compare on the released models, image by image (the
+    rows of one attack)."""
     if not rows:
         return "The authors' attack has not been run on their released models here yet."
+    name = rows[0].get("attack", "C")
     apart = [r for r in rows if r["apart"]]
     a_near = sum(r["authors_near"] for r in rows)
     o_near = sum(r["ours_near"] for r in rows)
     n = rows[0]["n"]
-    text = (f"On {len(rows)} released models, the authors' ReColorAdv (their package) and ours "
-            f"attacked the same {n} test images. They differ beyond two paired standard errors "
+    text = (f"{name}: on {len(rows)} released models, the authors' attack (their package) and "
+            f"ours attacked the same {n} test images. They differ beyond two paired standard errors "
             f"on {len(apart)} of the {len(rows)} models")
     if apart:
         text += (" (" + "; ".join(f"{r['label']}: ours {r['diff']:+.1f} ± {r['se']:.1f} points"
                                    for r in apart) + ")")
-    text += (f". The authors' attack lands within two standard errors of the paper's C cell on "
+    text += (f". The authors' attack lands within two standard errors of the paper's {name} cell on "
              f"{a_near} of them, ours on {o_near}.")
     return text
 

@@ -18,7 +18,7 @@ from .config import LABELS, ROWS, make_config
 from .summaries import diff_se, near_paper
 from .table1 import Table1Result, run
 
-__all__ = ["authors_c", "comparison", "fit", "result", "wilson"]
+__all__ = ["authors_runs", "comparison", "fit", "result", "wilson"]
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -88,11 +88,11 @@ def fit(cells: list[dict], side: str = "released", worst: int = 5) -> dict:
             "worst": ranked[:worst]}
 
 
-def authors_c(released: Table1Result | None) -> list[dict]:
-    """Per released model whose authors' run is committed: the authors' C (``recoloradv``)
-    and ours on the same images of the same model, compared image by image.
+def authors_runs(released: Table1Result | None, attack: str = "C") -> list[dict]:
+    """Per released model whose authors' run is committed: the authors' ``attack``
+    (``recoloradv``) and ours on the same images of the same model, compared image by image.
 
-    Each: ``row``, ``label``, ``n``, ``authors`` and ``ours`` (% correct), ``diff`` (ours −
+    Each: ``row``, ``label``, ``attack``, ``n``, ``authors`` and ``ours`` (% correct), ``diff`` (ours −
     authors), ``se`` (paired: the standard error of the mean per-image difference), ``apart``
     (beyond two of them), ``paper`` (%), ``authors_near`` / ``ours_near`` (within two standard
     errors of the paper's)."""
@@ -101,17 +101,18 @@ def authors_c(released: Table1Result | None) -> list[dict]:
     out = []
     start, stop = authors.IMAGES
     for row in (released.config["rows"] if released is not None else ()):
-        mine = released.correct.get(row, {}).get("C")
-        if mine is None or len(mine) < stop or not authors.has(row):
+        mine = released.correct.get(row, {}).get(attack)
+        if mine is None or len(mine) < stop or not authors.has(row, attack):
             continue
-        theirs = np.asarray(authors.run_chunk(row, mode="cache-only").arrays["correct"], bool)
+        theirs = np.asarray(authors.run_chunk(row, attack, mode="cache-only").arrays["correct"],
+                            bool)
         mine = np.asarray(mine[start:stop], bool)
         d = mine.astype(np.float64) - theirs
         n = int(d.size)
         se = 100 * float(d.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0
-        paper = paper2_accuracy(LABELS[row], "C")
+        paper = paper2_accuracy(LABELS[row], attack)
         a_pct, o_pct = 100 * float(theirs.mean()), 100 * float(mine.mean())
-        out.append({"row": row, "label": LABELS[row], "n": n, "authors": a_pct, "ours": o_pct,
+        out.append({"row": row, "label": LABELS[row], "attack": attack, "n": n, "authors": a_pct, "ours": o_pct,
                     "diff": o_pct - a_pct, "se": se,
                     "apart": abs(o_pct - a_pct) > 2 * se if se > 0 else o_pct != a_pct,
                     "paper": paper, "authors_near": near_paper(a_pct, paper, n),
