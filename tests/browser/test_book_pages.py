@@ -29,7 +29,10 @@ SCREENSHOTS = HTML.parent / "screenshots"
 SKIP_DIRS = {"_static", "_sources", "_images", "reports"}
 # name of the screenshot -> page
 SHOTS = {"index": "book/intro.html", "paper1_detection": "notebooks/paper1_detection.html",
-         "theorem1": "book/theorem1.html", "paper2_figures": "notebooks/paper2_figures.html"}
+         "theorem1": "book/theorem1.html", "paper2_figures": "notebooks/paper2_figures.html",
+         "paper2_table1": "notebooks/paper2_table1.html",
+         "beyond_detection": "notebooks/beyond_detection.html",
+         "results_glance": "notebooks/results_glance.html"}
 
 CHECK_PAGE = r"""
 (async () => {
