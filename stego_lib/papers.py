@@ -9,7 +9,7 @@ from __future__ import annotations
 
 __all__ = ["PAPER1_TABLE2_EPS", "PAPER1_TABLE2_TPR", "PAPER1_HEADLINES", "PAPER1_AUTHORS_THRESHOLD",
            "PAPER1_SECRET_PGD40_ACCURACY", "PAPER2_TABLE1",
-           "PAPER2_TABLE1_ATTACKS", "paper2_accuracy"]
+           "PAPER2_TABLE1_ATTACKS", "paper2_accuracy", "paper_tpr50_eps"]
 
 # Table II: detector true positive rate over the 10,000 MNIST test images.
 PAPER1_TABLE2_EPS = (0.01, 0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.33, 0.35, 0.37,
@@ -69,3 +69,15 @@ def paper2_accuracy(defence: str, attack: str) -> float:
         raise ValueError(f"unknown attack {attack!r}; expected one of "
                          f"{', '.join(PAPER2_TABLE1_ATTACKS)}")
     return PAPER2_TABLE1[defence][PAPER2_TABLE1_ATTACKS.index(attack)]
+
+
+def paper_tpr50_eps(model: str):
+    """First ε of the paper's Table II (a coarser grid than 0.01) where the TPR of ``model``
+    (``"natural"`` or ``"adversarial"``) reaches 0.5, or None.
+
+    Example:
+        >>> paper_tpr50_eps("natural"), paper_tpr50_eps("adversarial")
+        (0.1, 0.37)
+    """
+    tpr = PAPER1_TABLE2_TPR[model]
+    return next((e for e, t in zip(PAPER1_TABLE2_EPS, tpr) if t >= 0.5), None)

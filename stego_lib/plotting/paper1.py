@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-from ..papers import PAPER1_HEADLINES, PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR
+from ..papers import PAPER1_HEADLINES, PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR, paper_tpr50_eps
 from ._figure import finish
 from .table import Table
 
@@ -29,14 +29,8 @@ def table2(t2: dict) -> Table:
                  caption="Detector true-positive rate: (attack succeeded and flagged) / N")
 
 
-def _paper_tpr50_eps(model: str):
-    """First ε of the paper's Table II grid with TPR >= 0.5 (the grid is coarser than 0.01)."""
-    tpr = PAPER1_TABLE2_TPR[PAPER_KEY[model]]
-    return next((e for e, t in zip(PAPER1_TABLE2_EPS, tpr) if t >= 0.5), None)
-
-
 def _paper_tpr50(model: str) -> str:
-    hit = _paper_tpr50_eps(model)
+    hit = paper_tpr50_eps(PAPER_KEY[model])
     return f"{hit} (Table II grid)" if hit is not None else "–"
 
 
@@ -103,7 +97,7 @@ def fig_accuracy(curves: dict, headlines: dict):
     for m, c in curves.items():
         _ours(ax, c, "accuracy", m)
         if m in PAPER1_TABLE2_TPR:
-            e = _paper_tpr50_eps(m)
+            e = paper_tpr50_eps(PAPER_KEY[m])
             ax.axvline(e, color=COLORS[m], ls=":", label=f"{m}: paper, TPR ≈ 50 % at ε ≈ {e}")
         ours = headlines.get(m, {}).get("tpr50_eps")
         if ours is not None:
