@@ -151,8 +151,11 @@ def test_campaign_item(monkeypatch):
     from stego_lib.campaign import core
     from stego_lib.experiments import perceptual_items
 
-    (item,) = perceptual_items.items()
+    item, released = perceptual_items.items()
     assert item.name == "paper2-perceptual" and item.needs == ("paper2-train-natural",)
+    # the same sweep on the authors' released D-trained model, which needs no training here
+    assert released.name == "paper2-perceptual-released" and released.needs == ()
+    assert [c.name for c in released.chunks("cpu")] == [c.name for c in item.chunks("cpu")]
     cfg = sweep.make_config("paper")
     chunks = item.chunks("cpu")
     assert len(chunks) == len(cfg["attacks"]) * len(cfg["scales"]) >= 15
