@@ -46,7 +46,7 @@ def answer(res, rows: list[dict], cfg: dict) -> tuple[str, list[dict], str]:
              f"{100 * lo_s:.1f} % of the {n} attacked test images" if lo_s == hi_s else
              f"At the papers' bounds the attacks change the undefended ResNet-32's label on "
              f"{100 * lo_s:.1f} % to {100 * hi_s:.1f} % of the {n} attacked test images")
-            + " (table below).",
+            + " ({numref}`tab-bd-operating`).",
             f"**Ranking** (AUC: the chance that an attacked image scores above a clean one; 0.5 is "
             f"chance). The learned SPAM detector, trained for each attack and bound, reaches "
             f"{span(cif, 'spam_fld', 'auc')}; Paper I's pixel predictor, trained on nothing, "

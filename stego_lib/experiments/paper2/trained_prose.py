@@ -185,7 +185,7 @@ def claims_notes(verdicts: list[dict], trade: list[dict]) -> str:
         if hit:
             summary += (f" The test \u201c{v['claim']}\u201d is about our {', '.join(hit)} model, "
                         f"which is more robust than the paper's while less accurate on clean images "
-                        f"(see the next section): a stronger defence than the one the paper drew its "
+                        f"(see the training recipe below): a stronger defence than the one the paper drew its "
                         f"conclusion from.")
         weak = [behind[r] for r in v["about"] if r in behind]
         if weak:
