@@ -26,6 +26,7 @@ MODULES = (
     "stego_lib.experiments.paper2.rgb_bound",
     "stego_lib.experiments.paper2.authors",
     "stego_lib.experiments.paper2.bw_conversion",
+    "stego_lib.experiments.paper2.c_gap",
     "stego_lib.experiments.perceptual_items",
     "stego_lib.experiments.paper2_figures_items",
     "stego_lib.experiments.beyond.items",
