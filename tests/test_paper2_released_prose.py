@@ -91,3 +91,43 @@ def test_authors_text_counts_models_apart_and_near():
     text = prose.authors_text(rows)
     assert "on 1 of the 2 models (C: ours +6.0 ± 2.0 points)" in text and text.startswith("C: ")
     assert "on 2 of them, ours on 1" in text
+
+
+def test_authors_further_from_the_paper_than_ours_is_not_our_attack():
+    rel = _table(846, paper2.RELEASED_ROWS, {("c", "C"): 40.0, ("d", "C"): 40.0})
+    cells = released.comparison(rel, None)
+    base = {"n": 282, "se": 1.4, "apart": True, "paper": 50.0, "authors_near": False,
+            "ours_near": False}
+    authors = [
+        # theirs further below the paper than ours: our gap is not ours being stronger
+        {**base, "row": "c", "label": "C", "authors": 35.0, "ours": 40.0, "diff": 5.0},
+        # theirs above ours but still below the paper: a difference of attacks, open
+        {**base, "row": "d", "label": "D", "authors": 45.0, "ours": 40.0, "diff": -5.0}]
+    why = prose.causes(cells, {"C": authors}, [], [])
+    assert why[("c", "C")][0] == "measured" and "not our attack" in why[("c", "C")][1]
+    assert why[("d", "C")][0] == "open"
+
+
+def test_c_gap_text_names_the_variants_that_reach_the_authors():
+    a = {"authors": 35.1, "ours": 40.1, "diff": 5.0, "se": 1.4, "n": 282}
+    rows = [{"variant": "RGB clamp", "accuracy": 39.0, "n": 282, "vs_ours": (-1.1, 0.8),
+             "vs_authors": (3.9, 1.3)},
+            {"variant": "both", "accuracy": 35.5, "n": 282, "vs_ours": (-4.6, 1.2),
+             "vs_authors": (0.4, 1.0)}]
+    text = prose.c_gap_text(rows, a)
+    assert text.endswith("Within two standard errors of the authors': both.")
+    assert "\u22121.1 ± 0.8 from ours" in text
+    assert prose.c_gap_text(rows[:1], a).endswith("None of them comes within two standard "
+                                                 "errors of the authors'.")
+    assert "not computed yet" in prose.c_gap_text([], a)
+    assert prose.c_gap_text(rows, None).startswith("The authors' C")
+
+
+def test_agreeing_attacks_within_noise_on_few_images_still_acquit_ours():
+    rel = _table(846, paper2.RELEASED_ROWS, {("natural", "S"): 0.0})
+    cells = released.comparison(rel, None)
+    a = {"row": "natural", "label": "Undefended", "n": 282, "authors": 0.0, "ours": 0.0,
+         "diff": 0.0, "se": 0.0, "apart": False, "paper": 0.9, "authors_near": True,
+         "ours_near": True}
+    kind, text = prose.causes(cells, {"S": [a]}, [], [])[("natural", "S")]
+    assert kind == "measured" and text.startswith("not our attack, as far as 282 images tell")
