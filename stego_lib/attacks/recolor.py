@@ -61,6 +61,7 @@ import torch.nn.functional as F
 from .._checks import check_choice, check_images, check_positive
 from ..color import (SRGB_LUV_BOUNDS, luv_gamut_map, luv_shrink_to_gamut, luv_to_rgb,
                      luv_to_scaled, rgb_to_luv, scaled_to_luv)
+from .linf import uniform_noise
 from .threat import ThreatModel, pair_smoothness
 
 __all__ = ["ReColorAdv"]
@@ -151,9 +152,7 @@ class ReColorAdv(ThreatModel):
         shape = (images.shape[0], 3, *self.resolution)
         delta = torch.zeros(shape, dtype=images.dtype, device=images.device)
         if self.random_start:
-            u = torch.rand(shape, generator=generator, dtype=images.dtype,
-                           device=generator.device if generator is not None else "cpu")
-            delta = (2 * u.to(images.device) - 1) * self._eps(delta)
+            delta = uniform_noise(shape, self._eps(delta), like=images, generator=generator)
         return (delta,)
 
     def to_space(self, images: torch.Tensor) -> torch.Tensor:

@@ -124,7 +124,7 @@ def _compute(cfg: dict, name: str, scale: float, progress: bool):
     for i in range(0, len(split), cfg["batch_size"]):
         x = split.images[i:i + cfg["batch_size"]].to(device)
         y = split.labels[i:i + cfg["batch_size"]].to(device)
-        advs.append(attack(model, x, y, threat, iterations=cfg["iterations"],
+        advs.append(attack(model, x, y, threat, steps=cfg["iterations"],
                            lr=cfg["lr"] * scale, seed=cfg["seed"], progress=progress).cpu())
     adv, x, y = torch.cat(advs), split.images, split.labels
     with torch.no_grad():

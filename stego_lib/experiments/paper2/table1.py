@@ -104,7 +104,7 @@ def _compute(cfg, row, attack_name, start, stop, model: Lazy, images: Lazy, prog
         x = x_all[i:i + cfg["batch_size"]].to(dev)
         y = y_all[i:i + cfg["batch_size"]].to(dev)
         if threat is not None:
-            x = attack(m, x, y, threat, iterations=cfg["iterations"], lr=cfg["lr"],
+            x = attack(m, x, y, threat, steps=cfg["iterations"], lr=cfg["lr"],
                        reg_weight=cfg["reg_weight"])
         x8 = (x * 255).round().to(torch.uint8)   # (B, 3, 32, 32)
         pred.append(_predict(m, x))
