@@ -27,7 +27,7 @@ def device() -> torch.device:
 def all_scores(images: torch.Tensor, quantize) -> dict[str, np.ndarray]:
     """The three detector scores of a batch (see ``DETECTORS``), as float32 arrays."""
     from ...detectors import score, ws_estimate
-    from ...detectors.predictor import to_255
+    from ...detectors.pixels import to_255
 
     out = {}
     for kind in ("abs", "signed"):
