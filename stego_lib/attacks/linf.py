@@ -31,7 +31,8 @@ def uniform_noise(shape, eps, *, like: torch.Tensor,
     Example::
 
         >>> import torch
-        >>> u = uniform_noise((3,), 0.5, like=torch.zeros(1), generator=torch.Generator().manual_seed(0))
+        >>> g = torch.Generator().manual_seed(0)
+        >>> u = uniform_noise((3,), 0.5, like=torch.zeros(1), generator=g)
         >>> bool((u.abs() <= 0.5).all())
         True
     """

@@ -90,7 +90,8 @@ class WS(Detector):
                  weighted: bool = True, threshold: float | None = None):
         check_choice(variance, VARIANCES, name="variance")
         super().__init__(threshold=threshold)
-        self.variance, self.correct_bias, self.weighted = variance, bool(correct_bias), bool(weighted)
+        self.variance = variance
+        self.correct_bias, self.weighted = bool(correct_bias), bool(weighted)
 
     def __repr__(self) -> str:
         return (f"WS(variance={self.variance!r}, correct_bias={self.correct_bias}, "
