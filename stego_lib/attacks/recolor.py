@@ -55,6 +55,7 @@ Deliberate differences from the reference code (cassidylaidlaw/ReColorAdv):
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -142,6 +143,13 @@ class ReColorAdv(ThreatModel):
 
     def check_input(self, images: torch.Tensor) -> None:
         check_images(images, channels=3)
+
+    def lattice_axes(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The lattice's coordinates along each colour axis (scaled CIELUV or RGB), float64:
+        lattice point ``(i, j, k)`` sits at ``(axes[0][i], axes[1][j], axes[2][k])``."""
+        # numpy's linspace: the points the released figures were drawn at, to the last bit
+        return tuple(torch.from_numpy(np.linspace(lo, hi, n))
+                     for (lo, hi), n in zip(self._box, self.resolution))
 
     def _eps(self, like: torch.Tensor) -> torch.Tensor:
         return torch.tensor(self.eps, dtype=like.dtype, device=like.device).view(1, 3, 1, 1, 1)
