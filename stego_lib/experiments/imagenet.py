@@ -10,6 +10,12 @@ attack moves away from, since arbitrary images come without ground truth.
 :func:`availability` says in one line why the examples cannot be computed here (no weights,
 no images), so a page can show that instead of failing. Results are cached per
 (model, images, attacks, iterations, seed).
+
+Example::
+
+    >>> cfg = make_config("smoke", image_dir="photos")
+    >>> {k: cfg[k] for k in ("attacks", "n_images", "iterations", "image_dir")}
+    {'attacks': ['C', 'C+S+D'], 'n_images': 2, 'iterations': 5, 'image_dir': 'photos'}
 """
 from __future__ import annotations
 
