@@ -8,6 +8,13 @@ keeps the attacked images themselves as uint8, for the detection experiments tha
 Every evaluation attack is :func:`stego_lib.attacks.attack` with the paper's bounds (the
 defaults of :func:`~stego_lib.attacks.functional_attack`), Adam lr 1e-3, 100 iterations,
 λ = 0.05, identity start: deterministic, so no seed enters the results.
+
+Example::
+
+    >>> from stego_lib.experiments.paper2 import make_config
+    >>> key = cell_config(make_config("smoke"), "natural", "0123abcd", "C", 0, 4)
+    >>> key["attack"], key["start"], key["stop"], key["iterations"]
+    ('C', 0, 4, 5)
 """
 from __future__ import annotations
 
