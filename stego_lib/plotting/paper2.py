@@ -1,4 +1,15 @@
-"""Figures for Laidlaw & Feizi (2019), drawn from ``experiments.paper2_figures`` results."""
+"""Figures for Laidlaw & Feizi (2019), drawn from ``experiments.paper2_figures`` results.
+
+Example::
+
+    >>> import numpy as np
+    >>> a = {"labels": np.array([0, 1]), "clean_pred": np.array([0, 1]),
+    ...      "adv_pred": np.array([1, 1]), "linf": np.array([0.03, 0.02]),
+    ...      "l2": np.array([0.5, 0.4]),
+    ...      "changed_pixels": np.array([0.9, 0.8])}
+    >>> success_table({"C": {"arrays": a}}).rows
+    [['C', 2, '1.000', '0.500', '6.4', '0.450', '0.85']]
+"""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
