@@ -37,8 +37,8 @@ def cw_margin(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat: ThreatModel, *,
            steps: int = 100, lr: float = 1e-3, reg_weight: float = 0.05,
-           seed: int | None = None, generator: torch.Generator | None = None,
-           progress: bool = False, return_params: bool = False, iterations: int | None = None):
+           generator: torch.Generator | None = None, progress: bool = False,
+           return_params: bool = False, iterations: int | None = None):
     """Run a functional attack: Adam on the CW margin plus the weighted regulariser.
 
     Paper: Laidlaw & Feizi, *Functional Adversarial Attacks*, NeurIPS 2019, Section 4: the
@@ -64,10 +64,9 @@ def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat:
             initial images.
         lr: Adam learning rate (default 1e-3).
         reg_weight: λ on the regulariser (default 0.05).
-        seed: seeds a CPU ``torch.Generator`` for random starts (ignored when
-            ``generator`` is given). With the default identity start the
-            attack is deterministic anyway.
-        generator: explicit generator for random starts.
+        generator: the generator of random starts (a CPU one gives the same start
+            on every device). With the default identity start the attack is
+            deterministic anyway.
         progress: show a tqdm progress bar.
         return_params: also return the final parameters.
         iterations: the former name of ``steps``; overrides it when given.
@@ -98,8 +97,6 @@ def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat:
         raise ValueError(f"steps must be an int >= 0, got {steps!r}")
     check_positive(lr, name="lr")
     check_positive(reg_weight, name="reg_weight", allow_zero=True)
-    if generator is None and seed is not None:
-        generator = torch.Generator().manual_seed(int(seed))
 
     with eval_mode(model):
         params = threat.init(images, generator)

@@ -195,8 +195,8 @@ def run_examples(model: nn.Module, images: torch.Tensor, *, attacks=("C", "C+S+D
     out = {"images": images.detach().cpu().numpy().astype(np.float32),
            "clean_pred": clean_pred.cpu().numpy(), "attacks": {}}
     for name in attacks:
-        adv = attack(model, images, y, functional_attack(name), steps=iterations, seed=seed,
-                     progress=progress)
+        adv = attack(model, images, y, functional_attack(name), steps=iterations,
+                     generator=torch.Generator().manual_seed(seed), progress=progress)
         with torch.no_grad():
             adv_pred = model(adv).argmax(1)
         out["attacks"][name] = {"adv": adv.cpu().numpy().astype(np.float32),

@@ -61,8 +61,9 @@ def _attack_chunk(config: dict, name: str, progress: bool):
     for i in range(0, len(split), config["batch_size"]):
         x = split.images[i:i + config["batch_size"]].to(device)
         y = split.labels[i:i + config["batch_size"]].to(device)
-        adv, params = attack(model, x, y, threat, steps=config["iterations"],
-                             seed=config["seed"], progress=progress, return_params=True)
+        gen = torch.Generator().manual_seed(config["seed"])   # the same start for every batch
+        adv, params = attack(model, x, y, threat, steps=config["iterations"], generator=gen,
+                             progress=progress, return_params=True)
         advs.append(adv.cpu())
         if i == 0 and name in ("C", "C-RGB"):
             lattice = params[0][:config["n_show"]].cpu().numpy()  # (n_show, 3, *resolution)
