@@ -8,8 +8,8 @@ original pixels on the images where both exist (PSNR, and the L-infinity error i
 Example::
 
     >>> cfg = make_config("smoke")
-    >>> cfg
-    {'datasets': ['mnist', 'cifar10'], 'splits': ['test'], 'source': 'sample', 'limit': 200, 'profile': 'smoke'}
+    >>> cfg["datasets"], cfg["splits"], cfg["source"], cfg["limit"]
+    (['mnist', 'cifar10'], ['test'], 'sample', 200)
 """
 from __future__ import annotations
 
