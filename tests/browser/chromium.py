@@ -93,6 +93,9 @@ class Browser:
         self.events: list[dict] = []
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.call(f"{domain}.enable")
+        self._metrics(width, height)
+
+    def _metrics(self, width: int, height: int) -> None:
         self.call("Emulation.setDeviceMetricsOverride", width=width, height=height,
                   deviceScaleFactor=1, mobile=False)
 
@@ -150,12 +153,18 @@ class Browser:
         return self.events
 
     def screenshot(self, path: Path, *, full_page: bool = False, max_height: int = 6000) -> None:
-        params = {"format": "png"}
+        """Save a PNG of the viewport, or of the whole page (at most ``max_height`` pixels).
+
+        The whole page is taken by making the viewport as tall as the page: a clip beyond the
+        viewport (``captureBeyondViewport``) shifted the book's layout sideways."""
         if full_page:
             h = min(int(self.evaluate("document.documentElement.scrollHeight")), max_height)
-            params.update(captureBeyondViewport=True,
-                          clip={"x": 0, "y": 0, "width": self.width, "height": h, "scale": 1})
-        data = self.call("Page.captureScreenshot", **params)["data"]
+            self._metrics(self.width, h)
+        try:
+            data = self.call("Page.captureScreenshot", format="png")["data"]
+        finally:
+            if full_page:
+                self._metrics(self.width, self.height)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
 
