@@ -15,10 +15,13 @@ export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
 setup: $(STAMP)
 
+# torchattacks (PGD's reference in tests/test_pgd.py) pins requests~=2.25, which sphinx 7
+# refuses; it never imports requests and its other dependencies are installed already.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
 	$(BIN)/pip install -e ".[test]"
+	$(BIN)/pip install --no-deps torchattacks==3.5.1
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 --display-name "Python 3"
 	touch $@
 

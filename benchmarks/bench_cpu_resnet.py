@@ -57,7 +57,7 @@ def train_step(model, opt, x, y):
 
 def attack_step(model, x, y):
     # one ReColorAdv iteration: the colour function, the model, the gradient to the lattice
-    attack(model, x, y, functional_attack("C"), iterations=1)
+    attack(model, x, y, functional_attack("C"), steps=1)
 
 
 def input_grad(model, x, y):

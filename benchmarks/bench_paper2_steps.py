@@ -72,7 +72,7 @@ def train_step(kind, x, y):
 
 def eval_attack(name, x, y):
     m, threat = model().eval(), functional_attack(name)
-    return lambda: attack(m, x[:64], y[:64], threat, iterations=10)
+    return lambda: attack(m, x[:64], y[:64], threat, steps=10)
 
 
 def main():

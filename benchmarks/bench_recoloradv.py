@@ -164,7 +164,7 @@ def main() -> None:
         t_ours = t_ref = 0.0
         for xb, yb in batches:  # interleave so load changes hit both alike
             t0 = time.perf_counter()
-            out_ours.append(attack(model, xb, yb, threat, iterations=args.iterations))
+            out_ours.append(attack(model, xb, yb, threat, steps=args.iterations))
             t_ours += time.perf_counter() - t0
             t0 = time.perf_counter()
             out_ref.append(ref.attack(xb, yb)[0].detach())
@@ -184,7 +184,7 @@ def main() -> None:
     if "S" in args.attacks:
         # The reference's StAdv samples outside the image as black (zero padding); ours
         # replicates the border. Rerun ours with zero padding to show that this is the gap.
-        adv = torch.cat([attack(model, xb, yb, StAdv(padding="zeros"), iterations=args.iterations)
+        adv = torch.cat([attack(model, xb, yb, StAdv(padding="zeros"), steps=args.iterations)
                          for xb, yb in batches])
         ok = predict(model, adv) == y
         sr = 100 * float((~ok & clean).sum()) / max(int(clean.sum()), 1)

@@ -81,7 +81,7 @@ def main() -> None:
             for mod in ("stego_lib.attacks.recolor", "stego_lib.attacks.stadv"):
                 sys.modules[mod].pair_smoothness = fn   # the name the threat models call
             th = functional_attack(name)
-            times[impl] = best_of(lambda: attack(model, x, y, th, iterations=args.iterations), 3)
+            times[impl] = best_of(lambda: attack(model, x, y, th, steps=args.iterations), 3)
         print(f"  {name:6s} autograd {times['autograd'] / args.iterations:6.3f} s/it  "
               f"ours {times['ours'] / args.iterations:6.3f} s/it  "
               f"ratio {times['autograd'] / times['ours']:.2f}x")

@@ -58,7 +58,7 @@ def _setup(name):
         return step, 128
     model.eval()
     threat = functional_attack("C")
-    return lambda: attack(model, x[:100], y[:100], threat, iterations=10), 100 * 10
+    return lambda: attack(model, x[:100], y[:100], threat, steps=10), 100 * 10
 
 
 def _worker(name, seconds):

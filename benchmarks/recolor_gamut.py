@@ -109,7 +109,7 @@ def main() -> None:
           f"clean accuracy {100 * clean.float().mean():.1f} %; {args.iterations} iterations")
 
     runs = {f"ours_{g}": (lambda g=g: attack(model, x, y, ReColorAdv(gamut=g),
-                                             iterations=args.iterations))
+                                             steps=args.iterations))
             for g in ("shrink", "chroma", "clamp")}
     if not args.no_reference:
         runs["reference"] = lambda: reference_attack("C", model, args.iterations).attack(x, y)[0].detach()

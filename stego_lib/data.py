@@ -18,6 +18,14 @@ environment variable, ``./data``. Layouts recognised under it:
 
 Downloads happen only when asked for (``download=True`` or ``STEGO_DOWNLOAD=1``),
 through torchvision.
+
+Example::
+
+    >>> split = load_sample("cifar10", limit=2)
+    >>> split.pixels.shape, split.pixels.dtype, split.labels.tolist()
+    (torch.Size([2, 3, 32, 32]), torch.uint8, [3, 8])
+    >>> split.provenance.exact, split.provenance.source
+    (True, 'package sample: CIFAR-10 test images 0-845, exact pixels')
 """
 from __future__ import annotations
 

@@ -3,6 +3,16 @@
 torchvision names each weights file after the last part of its download URL and keeps it in
 ``<torch hub dir>/checkpoints/``. These helpers look there and nowhere else: a missing file is
 reported, not downloaded, so a notebook on a machine without the weights can say so in one line.
+
+Example::
+
+    >>> import tempfile
+    >>> from torchvision.models import AlexNet_Weights
+    >>> try:
+    ...     weights_file(AlexNet_Weights.IMAGENET1K_V1, hub_dir=tempfile.mkdtemp())
+    ... except WeightsMissingError:
+    ...     print("not in this cache")
+    not in this cache
 """
 from __future__ import annotations
 

@@ -4,6 +4,11 @@
 - ``quick``: minutes on a CPU, on the real data root.
 - ``paper``: the largest scale the project computes (each page states its N, iterations and
   models); read from the committed results cache, computed by the campaign.
+
+Example::
+
+    >>> fallbacks("quick")
+    ('quick', 'smoke')
 """
 from __future__ import annotations
 

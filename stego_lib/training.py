@@ -20,8 +20,12 @@ Example::
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import torch
@@ -29,9 +33,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._checks import check_choice, check_positive
+from ._io import atomic_write_bytes
 
-__all__ = ["TrainState", "cifar_augment", "evaluate", "make_optimizer", "make_scheduler",
-           "predict", "to_float", "train"]
+__all__ = ["TrainConfig", "TrainState", "cifar_augment", "evaluate", "make_optimizer",
+           "make_scheduler", "predict", "to_float", "train"]
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = (None, "cosine", "multistep", "onecycle")
@@ -123,104 +128,148 @@ def make_scheduler(opt: torch.optim.Optimizer, *, schedule: str | None, total_st
     return torch.optim.lr_scheduler.MultiStepLR(opt, milestones=ms, gamma=gamma)
 
 
-class TrainState:
-    """Everything needed to resume a run: model, optimiser, scheduler, RNG and counters.
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every setting of a training run, with its default; validated on construction.
 
-    ``save(path)`` / ``TrainState.load(path, model, opt, sched)`` write and read it with
-    ``torch.save`` (a plain dict of tensors and numbers, read with ``weights_only=True``).
+    The schedule spans ``epochs`` (or ``max_steps``, when smaller); ``stop_at`` and
+    ``max_seconds`` only pause the run, which a later call resumes from its state file.
     """
 
-    @staticmethod
-    def save(path, *, model, opt, sched, step: int, epoch: int, history: dict,
-             generator: torch.Generator) -> None:
-        from pathlib import Path
-        import io
-        from ._io import atomic_write_bytes
+    epochs: int                        # passes over the data, each a fresh seeded permutation
+    batch_size: int                    # images per step; the last partial batch is kept
+    lr: float                          # learning rate
+    optimizer: str = "adam"            # "adam" or "sgd" (with momentum)
+    weight_decay: float = 0.0          # L2 coefficient
+    momentum: float = 0.9              # SGD only
+    schedule: str | None = None        # None, "cosine", "multistep" or "onecycle" (per step)
+    milestones: tuple = ()             # epochs at which "multistep" multiplies the lr by 0.1
+    seed: int = 0                      # data order and the adversary's random numbers
+    max_steps: int | None = None       # caps the run; None: all epochs
+    stop_at: int | None = None         # pause once this many steps are done in total
+    max_seconds: float | None = None   # pause after this much wall-clock time
+    log_every: int = 100               # steps per logged mean loss and accuracy
+    progress: bool = True              # show a tqdm bar
 
-        buf = io.BytesIO()
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
-                    "sched": sched.state_dict() if sched is not None else None,
-                    "step": step, "epoch": epoch, "history": history,
-                    "generator": generator.get_state()}, buf)
-        atomic_write_bytes(Path(path), buf.getvalue())
+    def __post_init__(self):
+        for name in ("epochs", "batch_size", "log_every"):
+            _check_int(getattr(self, name), name=name)
+        _check_int(self.max_steps, name="max_steps", allow_none=True)
+        _check_int(self.stop_at, name="stop_at", allow_none=True)
+        _check_int(self.seed, name="seed", minimum=0)
+        check_positive(self.lr, name="lr")
+        check_positive(self.weight_decay, name="weight_decay", allow_zero=True)
+        check_positive(self.momentum, name="momentum", allow_zero=True)
+        check_choice(self.optimizer, OPTIMIZERS, name="optimizer")
+        check_choice(self.schedule, SCHEDULES, name="schedule")
+        if self.schedule == "multistep" and not self.milestones:
+            raise ValueError("schedule='multistep' needs milestones (epochs), got none")
+        if self.max_seconds is not None:
+            check_positive(self.max_seconds, name="max_seconds")
 
-    @staticmethod
-    def load(path, *, model, opt, sched, generator: torch.Generator) -> tuple[int, int, dict]:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+    def steps_per_epoch(self, n: int) -> int:
+        return math.ceil(n / self.batch_size)
+
+    def total_steps(self, n: int) -> int:
+        """Optimiser steps of the whole run on ``n`` images."""
+        total = self.epochs * self.steps_per_epoch(n)
+        return total if self.max_steps is None else min(total, self.max_steps)
+
+
+class TrainState:
+    """Where a run stands, and the file it resumes from.
+
+    ``step``, ``epoch`` and ``history`` (the logged means) count the run so far; ``order`` is
+    the generator of the data order. The file (``torch.save`` of a plain dict, read with
+    ``weights_only=True``) also holds the model, optimiser and scheduler, and the data-order
+    generator as it was when the current epoch began, so that a resumed run redraws the same
+    permutation and skips the batches already done.
+    """
+
+    def __init__(self, path=None, *, seed: int = 0):
+        self.path = None if path is None else Path(path)
+        self.step, self.epoch = 0, 0
+        self.history = {"loss": [], "acc": [], "step": []}
+        self.order = torch.Generator().manual_seed(seed)
+        self.epoch_start = self.order.get_state()
+
+    def load(self, model: nn.Module, opt, sched) -> bool:
+        """Restore everything from the file, when there is one; returns whether there was."""
+        if self.path is None or not self.path.exists():
+            return False
+        state = torch.load(self.path, map_location="cpu", weights_only=True)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         if sched is not None and state["sched"] is not None:
             sched.load_state_dict(state["sched"])
-        generator.set_state(state["generator"])
-        return int(state["step"]), int(state["epoch"]), state["history"]
+        self.order.set_state(state["generator"])
+        self.epoch_start = self.order.get_state()
+        self.step, self.epoch = int(state["step"]), int(state["epoch"])
+        self.history = state["history"]
+        return True
+
+    def save(self, model: nn.Module, opt, sched, *, at_epoch_start: bool = False) -> None:
+        """Write the file (atomically). ``at_epoch_start``: the run stands at the start of an
+        epoch whose permutation is not needed again, so the generator's current state is
+        stored rather than the state the epoch began with."""
+        order = self.order.get_state() if at_epoch_start else self.epoch_start
+        buf = io.BytesIO()
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
+                    "sched": sched.state_dict() if sched is not None else None,
+                    "step": self.step, "epoch": self.epoch, "history": self.history,
+                    "generator": order}, buf)
+        atomic_write_bytes(self.path, buf.getvalue())
+
+    def batches(self, n: int, cfg: TrainConfig, total: int, pause: Callable[[int], bool]):
+        """Index tensors of the remaining batches, epoch by epoch, from where the run stands;
+        stops at ``total`` steps or as soon as ``pause(step)`` says so. The caller counts
+        ``step``; ``epoch`` and ``epoch_start`` are kept here."""
+        per_epoch = cfg.steps_per_epoch(n)
+        while self.step < total:
+            self.epoch_start = self.order.get_state()
+            perm = torch.randperm(n, generator=self.order)
+            for b in range(self.step - self.epoch * per_epoch, per_epoch):
+                if self.step >= total or pause(self.step):
+                    return
+                yield perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            self.epoch += 1
 
 
-def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, epochs: int,
-          batch_size: int, lr: float, optimizer: str = "adam", weight_decay: float = 0.0,
-          momentum: float = 0.9, schedule: str | None = None, milestones=(),
-          adversary: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
-          augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
-          objective: Callable | None = None, seed: int = 0,
-          device: str | torch.device | None = None, progress: bool = True,
-          max_steps: int | None = None, max_seconds: float | None = None,
-          stop_at: int | None = None,
-          state_path=None, log_every: int = 100) -> dict:
-    """Train ``model`` with mini-batch SGD/Adam; optionally adversarially.
+@contextlib.contextmanager
+def _drawing_from(gen: torch.Generator):
+    # Adversaries that take no generator (PGD called without one) draw from torch's global
+    # CPU generator: inside this block it continues `gen`'s stream, and afterwards `gen`
+    # continues from there and the caller's global state is back.
+    saved = torch.get_rng_state()
+    torch.set_rng_state(gen.get_state())
+    try:
+        yield
+    finally:
+        gen.set_state(torch.get_rng_state())
+        torch.set_rng_state(saved)
 
-    Args:
-        model: the network; moved to ``device`` and left in train mode during the loop,
-            restored to its previous mode afterwards.
-        images: ``(N, C, H, W)`` uint8 pixels or float in [0, 1]; kept where they are
-            (CPU) and moved to ``device`` one batch at a time.
-        labels: ``(N,)`` int64.
-        epochs: passes over the data (>= 1); each epoch is a fresh seeded permutation, the
-            last partial batch is kept.
-        batch_size: images per step.
-        lr: learning rate. optimizer: ``"adam"`` or ``"sgd"`` (momentum ``momentum``).
-        weight_decay: L2 coefficient (default 0).
-        schedule: None (constant), ``"cosine"`` (per step, to 0 at the end) or
-            ``"multistep"`` (x0.1 at each epoch in ``milestones``).
-        adversary: ``(model, x, y) -> x_adv``; when given, each step trains on ``x_adv`` only
-            (Madry et al. 2018). It is called with the model in eval mode (MadryCNN has no
-            batch norm so this changes nothing there; for BN nets it keeps running stats clean).
-            An adversary with a ``set_step(step)`` method is told the step before each call.
-        augment: ``x -> x`` applied to each float batch on the device before the adversary; one
-            with a ``set_step(step)`` method is told the step too (so a resumed run can redraw
-            exactly the augmentation an uninterrupted one would have).
-        objective: ``(model, x, y, x_adv) -> (loss, logits, targets)``, called in train mode
-            with the clean (augmented) batch ``x`` and the adversary's ``x_adv`` (None without
-            an adversary); replaces the default, cross-entropy on ``x_adv`` (or on ``x``).
-            ``logits`` and ``targets`` are what the logged accuracy counts. E.g. training on
-            ``cat(x, x_adv)`` (Laidlaw & Feizi) or the TRADES loss.
-        seed: seeds the data order (and torch's global RNG for the adversary's random start).
-        device: where to train; default: the model's device.
-        progress: show a tqdm bar.
-        max_steps: stop after this many optimiser steps in total (None: all epochs).
-        max_seconds: stop after this many seconds of wall-clock time (for time-limited GPU
-            commands); with ``state_path`` the run resumes from there next time.
-        stop_at: pause once this many steps are done in total (the schedule still spans the
-            whole run); with ``state_path`` a later call continues from there.
-        state_path: a file for a resumable :class:`TrainState`; loaded when it exists, written
-            when the run stops early or finishes.
-        log_every: record the running mean loss/accuracy every this many steps.
 
-    Returns:
-        ``{"loss": [...], "acc": [...], "step": [...], "steps": int, "epochs_done": int,
-        "finished": bool, "seconds": float}``: the per-log-interval mean training loss and
-        accuracy (on the batches trained on: adversarial ones when an adversary is set).
+def _batch_loss(model, x, y, step, hooks, noise):
+    adversary, augment, objective = hooks
+    if augment is not None:
+        if hasattr(augment, "set_step"):
+            augment.set_step(step)
+        x = augment(x)
+    x_adv = None
+    if adversary is not None:
+        if hasattr(adversary, "set_step"):   # e.g. an ε schedule
+            adversary.set_step(step)
+        model.eval()
+        with _drawing_from(noise):
+            x_adv = adversary(model, x, y).detach()
+    model.train()
+    if objective is not None:
+        return objective(model, x, y, x_adv)
+    logits = model(x if x_adv is None else x_adv)
+    return F.cross_entropy(logits, y), logits, y
 
-    Raises:
-        ValueError / TypeError: bad hyperparameters or data.
-    """
-    _check_data(images, labels)
-    _check_int(epochs, name="epochs")
-    _check_int(batch_size, name="batch_size")
-    _check_int(max_steps, name="max_steps", allow_none=True)
-    _check_int(stop_at, name="stop_at", allow_none=True)
-    _check_int(log_every, name="log_every")
-    _check_int(seed, name="seed", minimum=0)
-    if max_seconds is not None:
-        check_positive(max_seconds, name="max_seconds")
+
+def _check_hooks(adversary, augment, objective) -> None:
     if adversary is not None and not callable(adversary):
         raise ValueError(f"adversary must be callable (model, x, y) -> x_adv, got {adversary!r}")
     if augment is not None and not callable(augment):
@@ -228,110 +277,151 @@ def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, epoch
     if objective is not None and not callable(objective):
         raise ValueError(f"objective must be callable (model, x, y, x_adv) -> (loss, logits, "
                          f"targets), got {objective!r}")
-    if device is None:
-        p = next(model.parameters(), None)
-        device = p.device if p is not None else torch.device("cpu")
-    device = torch.device(device)
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    p = next(model.parameters(), None)
+    return p.device if p is not None else torch.device("cpu")
+
+
+def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+          config: TrainConfig | None = None, *, adversary: Callable | None = None,
+          augment: Callable | None = None, objective: Callable | None = None,
+          device: str | torch.device | None = None, state_path=None, **settings) -> dict:
+    """Train ``model`` with mini-batch SGD/Adam; optionally adversarially.
+
+    Args:
+        model: the network; moved to ``device``, in train mode during the loop and restored
+            to its previous mode afterwards.
+        images: ``(N, C, H, W)`` uint8 pixels or float in [0, 1]; kept where they are
+            (CPU) and moved to ``device`` one batch at a time.
+        labels: ``(N,)`` int64.
+        config: a :class:`TrainConfig`; or leave it out and pass its fields as keywords.
+        adversary: ``(model, x, y) -> x_adv``; each step then trains on ``x_adv`` only (Madry
+            et al. 2018). Called in eval mode (for BN nets it keeps running stats clean).
+            What it draws from torch's global generator comes from a generator seeded with
+            ``seed`` (``seed + step`` in a resumed run); the caller's global state is untouched.
+        augment: ``x -> x`` applied to each float batch on the device before the adversary.
+            An augment or adversary with a ``set_step(step)`` method is told the step first
+            (so a resumed run redraws exactly what an uninterrupted one would have).
+        objective: ``(model, x, y, x_adv) -> (loss, logits, targets)``, called in train mode
+            with the clean (augmented) batch and the adversary's ``x_adv`` (None without one);
+            replaces cross-entropy on ``x_adv`` (or on ``x``), e.g. training on
+            ``cat(x, x_adv)`` (Laidlaw & Feizi) or TRADES. The logged accuracy counts
+            ``logits`` against ``targets``.
+        device: where to train; default: the model's device.
+        state_path: a file for a resumable :class:`TrainState`; loaded when it exists, written
+            when the run pauses or finishes.
+
+    Returns:
+        ``{"loss": [...], "acc": [...], "step": [...], "steps": int, "epochs_done": int,
+        "finished": bool, "seconds": float}``: the per-log-interval mean training loss and
+        accuracy (on the batches trained on: adversarial ones when an adversary is set).
+
+    Raises:
+        ValueError / TypeError: bad settings or data.
+    """
+    config = _config(config, settings)
+    _check_data(images, labels)
+    _check_hooks(adversary, augment, objective)
+    device = _model_device(model) if device is None else torch.device(device)
     model.to(device)
-
-    n = images.shape[0]
-    steps_per_epoch = math.ceil(n / batch_size)
-    total = epochs * steps_per_epoch
-    if max_steps is not None:
-        total = min(total, max_steps)
-    opt = make_optimizer(model, optimizer=optimizer, lr=lr, weight_decay=weight_decay,
-                         momentum=momentum)
-    sched = make_scheduler(opt, schedule=schedule, total_steps=total,
-                           steps_per_epoch=steps_per_epoch, milestones=milestones)
-    gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    step, epoch, history = 0, 0, {"loss": [], "acc": [], "step": []}
-    if state_path is not None:
-        from pathlib import Path
-        if Path(state_path).exists():
-            step, epoch, history = TrainState.load(state_path, model=model, opt=opt, sched=sched,
-                                                   generator=gen)
-            torch.manual_seed(seed + step)  # fresh but reproducible adversary noise after resume
-
-    was_training = model.training
+    n, total = images.shape[0], config.total_steps(images.shape[0])
+    opt, sched = _optimiser(model, config, n)
+    state = TrainState(state_path, seed=config.seed)
+    state.load(model, opt, sched)
+    noise = torch.Generator().manual_seed(config.seed + state.step)  # fresh after a resume
     start = time.perf_counter()
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=total, initial=step, desc="train", unit="step")
-    run_loss = run_acc = 0.0
-    run_n = 0
-    stopped = False
-    epoch_rng = gen.get_state()
+    log = _RunningMean(state.history, config, total, state.step)
+    with _restored_mode(model), log:
+        for idx in state.batches(n, config, total, _pause(config, start)):
+            x = to_float(images[idx].to(device, non_blocking=True))
+            y = labels[idx].to(device, non_blocking=True)
+            loss, logits, targets = _batch_loss(model, x, y, state.step,
+                                                (adversary, augment, objective), noise)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+            state.step += 1
+            log.add(state.step, loss, logits, targets)
+    if state.path is not None:
+        at_start = state.step >= total or state.step == state.epoch * config.steps_per_epoch(n)
+        state.save(model, opt, sched, at_epoch_start=at_start)
+    return {**state.history, "steps": state.step, "epochs_done": state.epoch,
+            "finished": state.step >= total, "seconds": round(time.perf_counter() - start, 2)}
+
+
+def _config(config: TrainConfig | None, settings: dict) -> TrainConfig:
+    if config is None:
+        return TrainConfig(**settings)
+    if settings:
+        raise TypeError(f"pass either config or its fields as keywords, got both "
+                        f"(config and {sorted(settings)})")
+    return config
+
+
+def _optimiser(model: nn.Module, config: TrainConfig, n: int):
+    opt = make_optimizer(model, optimizer=config.optimizer, lr=config.lr,
+                         weight_decay=config.weight_decay, momentum=config.momentum)
+    sched = make_scheduler(opt, schedule=config.schedule, total_steps=config.total_steps(n),
+                           steps_per_epoch=config.steps_per_epoch(n), milestones=config.milestones)
+    return opt, sched
+
+
+def _pause(config: TrainConfig, start: float) -> Callable[[int], bool]:
+    def pause(step: int) -> bool:
+        late = (config.max_seconds is not None
+                and time.perf_counter() - start > config.max_seconds)
+        return late or (config.stop_at is not None and step >= config.stop_at)
+    return pause
+
+
+@contextlib.contextmanager
+def _restored_mode(model: nn.Module):
+    was_training = model.training
     try:
-        while step < total:
-            epoch_rng = gen.get_state()  # saved, so a resumed run redraws the same permutation
-            perm = torch.randperm(n, generator=gen)
-            # Resume inside an epoch: skip the batches already done in this epoch.
-            first = step - epoch * steps_per_epoch
-            for b in range(first, steps_per_epoch):
-                if step >= total:
-                    break
-                if (max_seconds is not None and time.perf_counter() - start > max_seconds) or (
-                        stop_at is not None and step >= stop_at):
-                    stopped = True
-                    break
-                idx = perm[b * batch_size:(b + 1) * batch_size]
-                x = to_float(images[idx].to(device, non_blocking=True))
-                y = labels[idx].to(device, non_blocking=True)
-                if augment is not None:
-                    if hasattr(augment, "set_step"):
-                        augment.set_step(step)
-                    x = augment(x)
-                if adversary is not None:
-                    if hasattr(adversary, "set_step"):  # e.g. an ε schedule
-                        adversary.set_step(step)
-                    model.eval()
-                    x_adv = adversary(model, x, y).detach()
-                else:
-                    x_adv = None
-                model.train()
-                if objective is None:
-                    logits = model(x if x_adv is None else x_adv)
-                    loss, targets = F.cross_entropy(logits, y), y
-                else:
-                    loss, logits, targets = objective(model, x, y, x_adv)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                if sched is not None:
-                    sched.step()
-                step += 1
-                run_loss += float(loss.detach())
-                run_acc += float((logits.detach().argmax(1) == targets).float().mean())
-                run_n += 1
-                if step % log_every == 0 or step == total:
-                    history["loss"].append(run_loss / run_n)
-                    history["acc"].append(run_acc / run_n)
-                    history["step"].append(step)
-                    if bar is not None:
-                        bar.set_postfix(loss=f"{run_loss / run_n:.4f}", acc=f"{run_acc / run_n:.3f}")
-                    run_loss = run_acc = 0.0
-                    run_n = 0
-                if bar is not None:
-                    bar.update(1)
-            if stopped:
-                break
-            if step - epoch * steps_per_epoch >= steps_per_epoch:
-                epoch += 1
+        yield
     finally:
-        if bar is not None:
-            bar.close()
         model.train(was_training)
-    if state_path is not None:
-        if step >= total or step - epoch * steps_per_epoch == 0:
-            epoch_rng = gen.get_state()
-        resume_gen = torch.Generator()
-        resume_gen.set_state(epoch_rng)
-        TrainState.save(state_path, model=model, opt=opt, sched=sched, step=step, epoch=epoch,
-                        history=history, generator=resume_gen)
-    return {**history, "steps": step, "epochs_done": epoch, "finished": step >= total,
-            "seconds": round(time.perf_counter() - start, 2)}
+
+
+class _RunningMean:
+    # The mean training loss and accuracy since the last entry, appended to `history` every
+    # `log_every` steps and at the last one; shown on a progress bar when asked for.
+
+    def __init__(self, history: dict, config: TrainConfig, total: int, initial: int):
+        self.history, self.every, self.total = history, config.log_every, total
+        self.loss = self.acc = 0.0
+        self.n = 0
+        self.bar = None
+        if config.progress:
+            from tqdm.auto import tqdm
+            self.bar = tqdm(total=total, initial=initial, desc="train", unit="step")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.close()
+
+    def add(self, step, loss, logits, targets) -> None:
+        self.loss += float(loss.detach())
+        self.acc += float((logits.detach().argmax(1) == targets).float().mean())
+        self.n += 1
+        if step % self.every == 0 or step == self.total:
+            for key, value in (("loss", self.loss / self.n), ("acc", self.acc / self.n),
+                               ("step", step)):
+                self.history[key].append(value)
+            if self.bar is not None:
+                self.bar.set_postfix(loss=f"{self.loss / self.n:.4f}",
+                                     acc=f"{self.acc / self.n:.3f}")
+            self.loss = self.acc = 0.0
+            self.n = 0
+        if self.bar is not None:
+            self.bar.update(1)
 
 
 @torch.no_grad()

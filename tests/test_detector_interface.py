@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from stego_lib.detectors import score, ws_estimate
-from stego_lib.detectors.base import Detector, PixelPredictor, WSDetector
+from stego_lib.detectors import WS, Detector, PixelPredictor
 
 pytest.importorskip("sealwatch")
 from stego_lib.detectors.learned import SpamEnsemble, extract_features  # noqa: E402
@@ -24,12 +24,12 @@ def _toy(seed: int, n: int = 60):
 def test_fixed_detectors_wrap_the_scores():
     px, _ = _toy(0, 8)
     torch.testing.assert_close(PixelPredictor().score(px), score(px))
-    torch.testing.assert_close(WSDetector().score(px), ws_estimate(px))
+    torch.testing.assert_close(WS().score(px), ws_estimate(px))
     det = PixelPredictor().fit(px)
     assert det.threshold == pytest.approx(float(score(px).max()))
     assert not bool(det.predict(px).any())                # zero false positives on its data
     with pytest.raises(ValueError, match="got threshold=None"):
-        WSDetector().predict(px)
+        WS().predict(px)
     with pytest.raises(NotImplementedError):
         Detector().score(px)
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from stego_lib.data import load_sample
-from stego_lib.detectors import PixelPredictorDetector, WS, score, ws_estimate
+from stego_lib.detectors import PixelPredictor, WS, score, ws_estimate
 
 K = np.array([[-0.25, 0.5, -0.25], [0.5, 0.0, 0.5], [-0.25, 0.5, -0.25]])
 
@@ -41,7 +41,7 @@ def test_uint8_and_float_input_agree_and_quantize_floor_truncates():
     a = score(px, dtype=torch.float64)
     b = score(px.double() / 255, dtype=torch.float64, quantize="round")
     np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
-    from stego_lib.detectors.predictor import to_255
+    from stego_lib.detectors.pixels import to_255
     x = torch.tensor([0.9999, 0.5, 0.0, 1.0]).reshape(1, 1, 2, 2)  # 254.97 and 127.5
     assert to_255(x, quantize="floor").flatten().tolist() == [254, 127, 0, 255]
     assert to_255(x, quantize="round").flatten().tolist() == [255, 128, 0, 255]
@@ -56,21 +56,21 @@ def test_clean_mnist_scores_low_and_heavy_noise_high():
                                                generator=torch.Generator().manual_seed(0))).clamp(0, 1)
     noisy = score(noisy_imgs)
     assert clean.max() < noisy.min()
-    det = PixelPredictorDetector().fit_threshold(s.pixels[:100])
-    assert not det.flag(s.pixels[:100]).any()   # max of the fitted set is not flagged (strict >)
-    assert det.flag(noisy_imgs).all()
-    assert det.flag(s.pixels[100:]).float().mean() < 0.1
+    det = PixelPredictor().fit(s.pixels[:100])
+    assert not det.predict(s.pixels[:100]).any()   # max of the fitted set is not flagged (strict >)
+    assert det.predict(noisy_imgs).all()
+    assert det.predict(s.pixels[100:]).float().mean() < 0.1
 
 
 def test_flat_image_scores_zero_and_detector_repr():
     assert score(torch.full((2, 1, 6, 6), 0.3)).abs().max() < 1e-6
-    det = PixelPredictorDetector(residual="signed", threshold=0.01)
+    det = PixelPredictor(residual="signed", threshold=0.01)
     assert "residual='signed'" in repr(det) and "threshold=0.01" in repr(det)
 
 
-def test_flag_without_threshold_raises():
+def test_predict_without_threshold_raises():
     with pytest.raises(ValueError, match="threshold"):
-        PixelPredictorDetector().flag(torch.rand(1, 1, 5, 5))
+        PixelPredictor().predict(torch.rand(1, 1, 5, 5))
 
 
 @pytest.mark.parametrize("x, err, text", [

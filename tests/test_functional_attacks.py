@@ -66,7 +66,7 @@ def test_output_inside_threat_model_and_unit_range(seed, name):
     threat = functional_attack(name, **SMALL)
     x = images(seed)
     # a large lr drives the parameters onto the bounds within a few steps
-    adv, params = attack(tiny_model(), x, labels(), threat, iterations=3, lr=0.2, return_params=True)
+    adv, params = attack(tiny_model(), x, labels(), threat, steps=3, lr=0.2, return_params=True)
     assert adv.shape == x.shape and adv.min() >= 0 and adv.max() <= 1
     assert_inside(threat, params)
     if name == "D":
@@ -178,7 +178,7 @@ def test_attack_respects_the_bounds_on_trained_like_inputs():
     x[:, :, :4] *= 0.05  # near-black rows
     x[:, 0, 4:] = 1.0    # saturated reds
     threat = ReColorAdv(resolution=(4, 6, 6))
-    adv = attack(tiny_model(), x, labels(4), threat, iterations=5, lr=0.5)
+    adv = attack(tiny_model(), x, labels(4), threat, steps=5, lr=0.5)
     dluv = (rgb_to_luv(adv.double()) - rgb_to_luv(x.double())).abs().amax((0, 2, 3))
     assert (dluv <= torch.tensor([6.0, 12.0, 12.0], dtype=torch.float64) + 1e-2).all()
     assert (adv - x).abs().max() <= 127 / 255
@@ -201,10 +201,12 @@ def test_same_seed_same_result(seed, name):
           "stadv": {"random_start": True}, "delta": {"random_start": True}}
     threat = functional_attack(name, **kw)
     x, m = images(seed), tiny_model()
-    a = attack(m, x, labels(), threat, iterations=2, seed=seed)
-    b = attack(m, x, labels(), threat, iterations=2, seed=seed)
+    def run(s):
+        return attack(m, x, labels(), threat, steps=2, generator=torch.Generator().manual_seed(s))
+
+    a, b = run(seed), run(seed)
     assert torch.equal(a, b)
-    c = attack(m, x, labels(), threat, iterations=2, seed=seed + 1)
+    c = run(seed + 1)
     assert not torch.equal(a, c)
 
 
@@ -240,7 +242,7 @@ def test_attack_lowers_accuracy_of_tiny_model():
     m = tiny_model(3)
     x = images(5, n=32)
     y = m(x).argmax(1)  # attack the model's own predictions: clean accuracy 100 %
-    adv = attack(m, x, y, functional_attack("C+D", **SMALL), iterations=20, lr=0.01)
+    adv = attack(m, x, y, functional_attack("C+D", **SMALL), steps=20, lr=0.01)
     assert (m(adv).argmax(1) == y).float().mean() < 0.5
 
 
@@ -252,19 +254,19 @@ def test_margin_is_cw_f6():
 def test_mode_restored_and_model_untouched():
     m = tiny_model().train()
     before = [p.clone() for p in m.parameters()]
-    attack(m, images(0), labels(), functional_attack("C+S+D", **SMALL), iterations=2)
+    attack(m, images(0), labels(), functional_attack("C+S+D", **SMALL), steps=2)
     assert m.training
     assert all(torch.equal(a, b) for a, b in zip(before, m.parameters()))
     assert all(p.grad is None for p in m.parameters())
     m.eval()
-    attack(m, images(0), labels(), Delta(), iterations=1)
+    attack(m, images(0), labels(), Delta(), steps=1)
     assert not m.training
 
 
 def test_zero_iterations_is_identity():
     x = images(0)
     for name in FUNCTIONAL_ATTACKS:
-        adv = attack(tiny_model(), x, labels(), functional_attack(name), iterations=0)
+        adv = attack(tiny_model(), x, labels(), functional_attack(name), steps=0)
         assert (adv - x).abs().max() < 1e-5
 
 
@@ -371,8 +373,8 @@ def test_bad_images_and_labels():
         attack(m, x, y.float(), t)
     with pytest.raises(TypeError, match="ThreatModel, got str"):
         attack(m, x, y, "C")
-    with pytest.raises(ValueError, match="iterations must be an int >= 0, got -1"):
-        attack(m, x, y, t, iterations=-1)
+    with pytest.raises(ValueError, match="steps must be an int >= 0, got -1"):
+        attack(m, x, y, t, steps=-1)
     with pytest.raises(ValueError, match="lr must be a finite number > 0, got 0"):
         attack(m, x, y, t, lr=0)
 

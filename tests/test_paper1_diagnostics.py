@@ -100,9 +100,9 @@ def test_madry_recipe_is_mnist_challenges_and_resumes_from_its_committed_state(
     opt.step()
     from stego_lib.training import TrainState
     training.state_path("madry").parent.mkdir(parents=True)
-    TrainState.save(training.state_path("madry"), model=model, opt=opt, sched=None, step=7,
-                    epoch=0, history={"loss": [], "acc": [], "step": []},
-                    generator=torch.Generator().manual_seed(0))
+    state = TrainState(training.state_path("madry"))
+    state.step = 7
+    state.save(model, opt, None)
     training.export_state("madry")
     saved = torch.load(training.resume_path("madry"), weights_only=True)
     moments = next(iter(saved["opt"]["state"].values()))

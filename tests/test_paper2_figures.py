@@ -46,3 +46,18 @@ def test_campaign_item_one_chunk_per_attack(tmp_path, monkeypatch):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("x")
     assert [c.done() for c in chunks] == [a == "D" for a in paper2_figures.ATTACKS]
+
+
+def test_colour_field_picks_the_levels_that_move_and_keeps_gamut_colours():
+    import numpy as np
+
+    lattices = np.zeros((2, 3, 6, 8, 8), np.float32)
+    lattices[1, 1, 4] = 0.03                      # image 1 moves every u* at level 4
+    assert paper2_figures.most_moved(lattices) == 1
+    levels = paper2_figures.colour_field(lattices[1])
+    assert 4 in [round(lv["L"] / 20) for lv in levels]   # L* of level 4 of 6 is 80
+    moved = max(levels, key=lambda lv: abs(lv["du"]).max(initial=0))
+    np.testing.assert_allclose(moved["du"], 6.0, rtol=1e-6)   # 0.03 scaled units = 6 u*
+    for lv in levels:
+        assert lv["rgb"].shape == (len(lv["u"]), 3)
+        assert ((lv["rgb"] >= 0) & (lv["rgb"] <= 1)).all()

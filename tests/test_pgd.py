@@ -61,6 +61,23 @@ def test_one_step_matches_hand_computed_sign_step():
     assert torch.allclose(got, expected)
 
 
+def test_without_random_start_equals_torchattacks_on_the_mnist_cnn():
+    # torchattacks averages the loss over the batch and projects as x + clamp(x_adv - x):
+    # the same signs and the same points up to float rounding.
+    import torchattacks
+    from stego_lib.data import load_sample
+    from stego_lib.models import build
+
+    torch.manual_seed(0)
+    model = build("mnist_cnn")
+    split = load_sample("mnist", limit=16)
+    x, y = split.images, split.labels
+    ours = PGD(eps=0.3, steps=10, alpha=0.01, random_start=False)(model, x, y)
+    ref = torchattacks.PGD(model, eps=0.3, alpha=0.01, steps=10, random_start=False)(x, y)
+    assert (ours - x).abs().max() > 0.05          # the attack moved the images
+    torch.testing.assert_close(ours, ref, rtol=0, atol=1e-6)
+
+
 def test_attack_raises_loss_and_restores_mode():
     model = tiny_model(3)
     with torch.no_grad():

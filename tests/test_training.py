@@ -139,3 +139,36 @@ def test_bad_data_raises():
         training.train(toy_model(), x.float(), y, epochs=1, batch_size=4, lr=1e-3, progress=False)
     with pytest.raises(ValueError, match="int64"):
         training.train(toy_model(), x, y.int(), epochs=1, batch_size=4, lr=1e-3, progress=False)
+
+
+def test_config_object_equals_keywords_and_not_both():
+    x, y = toy_data(64)
+    cfg = training.TrainConfig(epochs=1, batch_size=16, lr=1e-2, seed=4, progress=False)
+    a, b = toy_model(), toy_model()
+    training.train(a, x, y, cfg)
+    training.train(b, x, y, epochs=1, batch_size=16, lr=1e-2, seed=4, progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    with pytest.raises(TypeError, match="got both"):
+        training.train(toy_model(), x, y, cfg, lr=1e-3)
+
+
+def test_adversary_noise_comes_from_the_seed_and_the_global_state_is_left_alone():
+    x, y = toy_data(64)
+    draws = []
+
+    def adversary(model, xb, yb):
+        draws.append(torch.rand(3))              # the global generator, as PGD without one
+        return xb
+
+    results = []
+    for global_seed in (0, 1):
+        draws.clear()
+        model = toy_model()
+        torch.manual_seed(global_seed)
+        before = torch.get_rng_state()
+        training.train(model, x, y, epochs=1, batch_size=32, lr=1e-2, seed=5,
+                       adversary=adversary, progress=False)
+        assert torch.equal(torch.get_rng_state(), before)
+        results.append(torch.stack(draws))
+    assert torch.equal(results[0], results[1])
+    assert torch.equal(results[0], torch.rand(2, 3, generator=torch.Generator().manual_seed(5)))

@@ -1,4 +1,12 @@
-"""Adversarial attacks. Images are ``(N, C, H, W)`` floats in [0, 1]; attacks never load data."""
+"""Adversarial attacks. Images are ``(N, C, H, W)`` floats in [0, 1]; attacks never load data.
+
+Example::
+
+    >>> PGD(eps=0.3)
+    PGD(eps=0.3, steps=40, alpha=0.01, random_start=True, clip_start=False, loss='ce')
+    >>> functional_attack("C+S").name
+    'C+S'
+"""
 from .pgd import PGD
 from .threat import ThreatModel
 from .recolor import ReColorAdv

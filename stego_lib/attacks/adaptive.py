@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._checks import check_images, check_labels, check_positive
+from .linf import eval_mode, sign_step, uniform_noise
 
 __all__ = ["AdaptivePGD", "quantize_in_ball"]
 
@@ -121,14 +122,15 @@ class AdaptivePGD:
     def _start(self, images, generator):
         if not self.random_start:
             return images.clone()
-        dev = generator.device if generator is not None else torch.device("cpu")
-        u = torch.rand(images.shape, generator=generator, device=dev, dtype=images.dtype)
-        return (images + (2 * u.to(images.device) - 1) * self.eps).clamp(0, 1)
+        noise = uniform_noise(images.shape, self.eps, like=images, generator=generator)
+        return (images + noise).clamp(0, 1)
 
     def _run(self, model, images, labels, start, c):
         """One PGD run at penalty ``c``. Returns (images, won, fooled): per image the first
         iterate that fooled the classifier undetected (else the last iterate), whether there
         was one, and whether any iterate fooled the classifier at all."""
+        # PGD's step, but not PGD.run's loop: images leave the loop once won, and each
+        # iterate is judged on its quantised image before the step.
         target = self.threshold - self.margin
         x = start.detach().clone()
         out = quantize_in_ball(x, images, self.eps)
@@ -155,9 +157,7 @@ class AdaptivePGD:
                 act, xa, grad = act[keep], xa.detach()[keep], grad[keep]
                 if len(act) == 0:
                     break
-                ref = images[act]
-                xa = xa + self.alpha * grad.sign()
-                x[act] = torch.max(torch.min(xa, ref + self.eps), ref - self.eps).clamp(0, 1)
+                x[act] = sign_step(xa, grad, images[act], eps=self.eps, alpha=self.alpha)
         return out, won, fooled
 
     def __call__(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *,
@@ -165,9 +165,7 @@ class AdaptivePGD:
         check_images(images)
         check_labels(labels, images.shape[0])
         images = images.detach()
-        was_training = model.training
-        model.eval()
-        try:
+        with eval_mode(model):
             start = self._start(images, generator)
             out = quantize_in_ball(start, images, self.eps)
             found = torch.zeros(len(images), dtype=torch.bool, device=images.device)
@@ -183,7 +181,5 @@ class AdaptivePGD:
                     # a larger c helps only where the detector, not the classifier, was
                     # the obstacle: images fooled at some iterate but always flagged then
                     todo = todo[fooled & ~won]
-        finally:
-            model.train(was_training)
         self.found = found
         return out.detach()

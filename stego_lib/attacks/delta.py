@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from .._checks import check_positive
+from .linf import project_linf, uniform_noise
 from .threat import ThreatModel
 
 __all__ = ["Delta"]
@@ -49,9 +50,7 @@ class Delta(ThreatModel):
         self.check_input(images)
         if not self.random_start:
             return (torch.zeros_like(images),)
-        u = torch.rand(images.shape, generator=generator, dtype=images.dtype,
-                       device=generator.device if generator is not None else "cpu")
-        return ((2 * u.to(images.device) - 1) * self.eps,)
+        return (uniform_noise(images.shape, self.eps, like=images, generator=generator),)
 
     def apply(self, images: torch.Tensor, params: tuple) -> torch.Tensor:
         (delta,) = params
@@ -59,6 +58,6 @@ class Delta(ThreatModel):
 
     @torch.no_grad()
     def project(self, params: tuple) -> tuple:
-        """Clamp ``δ`` to ``[−eps, eps]`` (in place)."""
-        params[0].clamp_(-self.eps, self.eps)
+        """Clamp ``δ`` to ``[−eps, eps]`` (in place): PGD's projection around 0."""
+        params[0].copy_(project_linf(params[0], 0.0, self.eps))
         return params

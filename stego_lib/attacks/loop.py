@@ -15,6 +15,7 @@ from torch import nn
 from .._checks import check_choice, check_images, check_labels, check_positive
 from .combined import Combined
 from .delta import Delta
+from .linf import eval_mode
 from .recolor import ReColorAdv
 from .stadv import StAdv
 from .threat import ThreatModel
@@ -35,9 +36,9 @@ def cw_margin(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 
 def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat: ThreatModel, *,
-           iterations: int = 100, lr: float = 1e-3, reg_weight: float = 0.05,
-           seed: int | None = None, generator: torch.Generator | None = None,
-           progress: bool = False, return_params: bool = False):
+           steps: int = 100, lr: float = 1e-3, reg_weight: float = 0.05,
+           generator: torch.Generator | None = None, progress: bool = False,
+           return_params: bool = False, iterations: int | None = None):
     """Run a functional attack: Adam on the CW margin plus the weighted regulariser.
 
     Paper: Laidlaw & Feizi, *Functional Adversarial Attacks*, NeurIPS 2019, Section 4: the
@@ -46,7 +47,7 @@ def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat:
     solves (∗) by "PGD"; its code (and this loop) takes Adam steps and projects onto
     ``F_diff-col`` after each one.
 
-    Each iteration: ``loss = Σ_n [margin_n + reg_weight · threat.regularizer_n]``;
+    Each step: ``loss = Σ_n [margin_n + reg_weight · threat.regularizer_n]``;
     one Adam step on all of ``threat``'s parameters; ``threat.project``. The
     sum over images keeps the images independent of each other. The result is
     the last iterate (not the best one), as in the reference.
@@ -59,15 +60,16 @@ def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat:
         images: ``(N, C, H, W)`` float in [0, 1], on the model's device.
         labels: ``(N,)`` int64 true labels.
         threat: a :class:`ThreatModel`, e.g. ``functional_attack("C+S+D")``.
-        iterations: Adam steps (default 100). 0 returns the initial images.
+        steps: Adam steps (default 100; the reference's ``num_iterations``). 0 returns the
+            initial images.
         lr: Adam learning rate (default 1e-3).
         reg_weight: λ on the regulariser (default 0.05).
-        seed: seeds a CPU ``torch.Generator`` for random starts (ignored when
-            ``generator`` is given). With the default identity start the
-            attack is deterministic anyway.
-        generator: explicit generator for random starts.
+        generator: the generator of random starts (a CPU one gives the same start
+            on every device). With the default identity start the attack is
+            deterministic anyway.
         progress: show a tqdm progress bar.
         return_params: also return the final parameters.
+        iterations: the former name of ``steps``; overrides it when given.
 
     Returns:
         The adversarial images ``(N, C, H, W)`` in [0, 1] (detached), or
@@ -79,7 +81,7 @@ def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat:
     Example:
         >>> model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 8 * 8, 10))
         >>> x, y = torch.rand(4, 3, 8, 8), torch.randint(0, 10, (4,))
-        >>> x_adv = attack(model, x, y, functional_attack("C+D"), iterations=5)
+        >>> x_adv = attack(model, x, y, functional_attack("C+D"), steps=5)
         >>> x_adv.shape
         torch.Size([4, 3, 8, 8])
     """
@@ -90,46 +92,49 @@ def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat:
     check_images(images)
     threat.check_input(images)
     check_labels(labels, images.shape[0])
-    if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations < 0:
-        raise ValueError(f"iterations must be an int >= 0, got {iterations!r}")
+    steps = steps if iterations is None else iterations
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+        raise ValueError(f"steps must be an int >= 0, got {steps!r}")
     check_positive(lr, name="lr")
     check_positive(reg_weight, name="reg_weight", allow_zero=True)
-    if generator is None and seed is not None:
-        generator = torch.Generator().manual_seed(int(seed))
 
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         params = threat.init(images, generator)
         threat.project(params)
         tensors = threat.tensors(params)
-        for t in tensors:
-            t.requires_grad_(True)
-        opt = torch.optim.Adam(tensors, lr=lr)
-        steps = range(iterations)
-        if progress:
-            from tqdm.auto import tqdm
-            steps = tqdm(steps, desc=f"attack {threat.name}")
-        with torch.enable_grad():
-            for _ in steps:
-                adv = threat.apply(images, params)
-                loss = cw_margin(model(adv), labels).sum()
-                if reg_weight:
-                    loss = loss + reg_weight * threat.regularizer(params).sum()
-                # autograd.grad, not backward: the model's .grad stays untouched
-                grads = torch.autograd.grad(loss, tensors)
-                for t, g in zip(tensors, grads):
-                    t.grad = g
-                opt.step()
-                threat.project(params)
+        _optimise(model, images, labels, threat, params, tensors,
+                  steps=steps, lr=lr, reg_weight=reg_weight, progress=progress)
         with torch.no_grad():
             adv = threat.apply(images, params).detach()
-        for t in tensors:
-            t.requires_grad_(False)
-            t.grad = None
-    finally:
-        model.train(was_training)
     return (adv, params) if return_params else adv
+
+
+def _optimise(model, images, labels, threat, params, tensors, *, steps, lr, reg_weight,
+              progress) -> None:
+    # Adam on the threat model's parameters, projecting after each step. Not PGD's loop
+    # (stego_lib.attacks.pgd): PGD takes signed steps on the image itself.
+    for t in tensors:
+        t.requires_grad_(True)
+    opt = torch.optim.Adam(tensors, lr=lr)
+    loop = range(steps)
+    if progress:
+        from tqdm.auto import tqdm
+        loop = tqdm(loop, desc=f"attack {threat.name}")
+    with torch.enable_grad():
+        for _ in loop:
+            adv = threat.apply(images, params)
+            loss = cw_margin(model(adv), labels).sum()
+            if reg_weight:
+                loss = loss + reg_weight * threat.regularizer(params).sum()
+            # autograd.grad, not backward: the model's .grad stays untouched
+            grads = torch.autograd.grad(loss, tensors)
+            for t, g in zip(tensors, grads):
+                t.grad = g
+            opt.step()
+            threat.project(params)
+    for t in tensors:
+        t.requires_grad_(False)
+        t.grad = None
 
 
 def functional_attack(name: str, *, recolor: dict | None = None, stadv: dict | None = None,

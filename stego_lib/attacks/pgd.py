@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._checks import check_choice, check_images, check_labels, check_positive
+from .linf import eval_mode, project_linf, sign_step, uniform_noise
 
 __all__ = ["PGD"]
 
@@ -77,36 +78,32 @@ class PGD:
 
     def init(self, images: torch.Tensor, *, generator: torch.Generator | None = None
              ) -> torch.Tensor:
-        """The starting point: ``images + U(-eps, eps)`` (drawn on ``generator``'s device,
-        CPU by default, then moved), optionally clipped to [0, 1]."""
+        """The starting point: ``images + U(-eps, eps)`` (see
+        :func:`~stego_lib.attacks.linf.uniform_noise`), optionally clipped to [0, 1]."""
         if not self.random_start:
             return images.clone()
-        gen_device = generator.device if generator is not None else torch.device("cpu")
-        u = torch.rand(images.shape, generator=generator, device=gen_device, dtype=images.dtype)
-        x = images + (2 * u.to(images.device) - 1) * self.eps
+        x = images + uniform_noise(images.shape, self.eps, like=images, generator=generator)
         return x.clamp(0, 1) if self.clip_start else x
 
     def project(self, x: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
         """Project onto the eps-ball around ``images``, then onto [0, 1] (the reference order)."""
-        x = torch.max(torch.min(x, images + self.eps), images - self.eps)
-        return x.clamp(0, 1)
+        return project_linf(x, images, self.eps).clamp(0, 1)
 
     def run(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
             start: torch.Tensor) -> torch.Tensor:
         """PGD from a given ``start`` (same shape as ``images``); inputs are not re-checked."""
-        was_training = model.training
-        model.eval()
-        try:
+        # Not the functional attacks' loop (stego_lib.attacks.loop): that one minimises with
+        # Adam over a threat model's parameters; this ascends by the sign of the gradient on
+        # the image itself, which is mnist_challenge's attack and its speed.
+        with eval_mode(model):
             x = start.detach().clone()
             for _ in range(self.steps):
                 x.requires_grad_(True)
                 loss = _loss(model(x), labels, self.loss)
                 (grad,) = torch.autograd.grad(loss, x)
-                x = self.project(x.detach() + self.alpha * grad.sign(), images)
+                x = sign_step(x.detach(), grad, images, eps=self.eps, alpha=self.alpha)
             if self.steps == 0:
                 x = self.project(x, images)
-        finally:
-            model.train(was_training)
         return x.detach()
 
     def __call__(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *,

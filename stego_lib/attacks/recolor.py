@@ -55,12 +55,14 @@ Deliberate differences from the reference code (cassidylaidlaw/ReColorAdv):
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from .._checks import check_choice, check_images, check_positive
 from ..color import (SRGB_LUV_BOUNDS, luv_gamut_map, luv_shrink_to_gamut, luv_to_rgb,
                      luv_to_scaled, rgb_to_luv, scaled_to_luv)
+from .linf import uniform_noise
 from .threat import ThreatModel, pair_smoothness
 
 __all__ = ["ReColorAdv"]
@@ -142,6 +144,13 @@ class ReColorAdv(ThreatModel):
     def check_input(self, images: torch.Tensor) -> None:
         check_images(images, channels=3)
 
+    def lattice_axes(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The lattice's coordinates along each colour axis (scaled CIELUV or RGB), float64:
+        lattice point ``(i, j, k)`` sits at ``(axes[0][i], axes[1][j], axes[2][k])``."""
+        # numpy's linspace: the points the released figures were drawn at, to the last bit
+        return tuple(torch.from_numpy(np.linspace(lo, hi, n))
+                     for (lo, hi), n in zip(self._box, self.resolution))
+
     def _eps(self, like: torch.Tensor) -> torch.Tensor:
         return torch.tensor(self.eps, dtype=like.dtype, device=like.device).view(1, 3, 1, 1, 1)
 
@@ -151,9 +160,7 @@ class ReColorAdv(ThreatModel):
         shape = (images.shape[0], 3, *self.resolution)
         delta = torch.zeros(shape, dtype=images.dtype, device=images.device)
         if self.random_start:
-            u = torch.rand(shape, generator=generator, dtype=images.dtype,
-                           device=generator.device if generator is not None else "cpu")
-            delta = (2 * u.to(images.device) - 1) * self._eps(delta)
+            delta = uniform_noise(shape, self._eps(delta), like=images, generator=generator)
         return (delta,)
 
     def to_space(self, images: torch.Tensor) -> torch.Tensor:

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from .._checks import check_choice, check_positive
+from .linf import uniform_noise
 from .threat import ThreatModel, pair_smoothness
 
 __all__ = ["StAdv"]
@@ -68,9 +69,7 @@ class StAdv(ThreatModel):
         n, _, h, w = images.shape
         flow = torch.zeros(n, h, w, 2, dtype=images.dtype, device=images.device)
         if self.random_start:
-            u = torch.rand(flow.shape, generator=generator, dtype=images.dtype,
-                           device=generator.device if generator is not None else "cpu")
-            flow = (2 * u.to(images.device) - 1) * self.eps
+            flow = uniform_noise(flow.shape, self.eps, like=images, generator=generator)
             self.project((flow,))
         return (flow,)
 

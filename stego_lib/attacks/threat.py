@@ -13,6 +13,16 @@ The loop owns the ``step``: one Adam update of every tensor in ``params``.
 ``params`` is always a tuple of tensors so that composite threat models
 (:class:`~stego_lib.attacks.combined.Combined`) are tuples of tuples
 flattened by :meth:`ThreatModel.tensors`.
+
+Example::
+
+    >>> import torch
+    >>> flat = torch.zeros(2, 3, 4, 4)
+    >>> pair_smoothness(flat, dims=(2, 3), channel_dim=1)
+    tensor([0.0005, 0.0005])
+    >>> ramp = torch.arange(4.0).expand(2, 1, 4, 4)
+    >>> pair_smoothness(ramp, dims=(3,), channel_dim=1)
+    tensor([24., 24.])
 """
 from __future__ import annotations
 

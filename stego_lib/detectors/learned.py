@@ -29,7 +29,8 @@ import numpy as np
 import torch
 
 from .._checks import check_choice
-from .base import Detector, check_pixels
+from .base import Detector
+from .pixels import to_255
 
 __all__ = ["FEATURES", "FEATURE_DIMS", "SECONDS_PER_CHANNEL", "SpamEnsemble", "extract_features"]
 
@@ -43,10 +44,7 @@ SECONDS_PER_CHANNEL = {"spam": {"mnist": 0.014, "cifar10": 0.015},
 
 
 def _to_uint8(images: torch.Tensor) -> np.ndarray:
-    check_pixels(images)
-    if images.dtype == torch.uint8:
-        return images.cpu().numpy()
-    return (images.detach().double() * 255.0).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
+    return to_255(images, quantize="round", dtype=torch.float64).to(torch.uint8).cpu().numpy()
 
 
 def _one(x: np.ndarray, kind: str) -> np.ndarray:

@@ -2,9 +2,8 @@
 Ker & Böhme (2008), vectorised over a batch.
 
 WS estimates the rate of LSB-replacement embedding. With ``x`` the 8-bit image,
-``x_bar`` the image with every LSB flipped, and ``x_hat`` the pixel prediction of the
-kernel [[-1, 2, -1], [2, 0, 2], [-1, 2, -1]] / 4 ('valid'), the estimate of half the
-embedding rate (the change rate) is
+``x_bar`` the image with every LSB flipped, and ``x_hat`` the KB pixel prediction
+(:func:`~.pixels.kb_predict`), the estimate of half the embedding rate (the change rate) is
 
     beta_hat = sum_i w_i (x_i - x_bar_i)(x_i - x_hat_i),    w_i ∝ 1 / (5 + sigma_i^2),
 
@@ -18,36 +17,11 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_choice, check_images
+from .._checks import check_choice
+from .base import Detector
+from .pixels import VARIANCES, check_3x3, kb_predict, local_variance, to_255
 
 __all__ = ["VARIANCES", "WS", "ws_estimate"]
-
-VARIANCES = ("cross4", "window9")
-
-
-def _to_int255(images: torch.Tensor, dtype) -> torch.Tensor:
-    if isinstance(images, torch.Tensor) and images.dtype == torch.uint8:
-        if images.ndim != 4:
-            raise ValueError(f"images must have shape (N, C, H, W), got shape {tuple(images.shape)}")
-        return images.to(dtype)
-    check_images(images)
-    return (images.to(dtype) * 255.0).round()
-
-
-def _predict(x: torch.Tensor) -> torch.Tensor:
-    cross = x[..., :-2, 1:-1] + x[..., 2:, 1:-1] + x[..., 1:-1, :-2] + x[..., 1:-1, 2:]
-    corners = x[..., :-2, :-2] + x[..., :-2, 2:] + x[..., 2:, :-2] + x[..., 2:, 2:]
-    return 0.5 * cross - 0.25 * corners
-
-
-def _variance(x: torch.Tensor, kind: str) -> torch.Tensor:
-    if kind == "cross4":
-        nb = torch.stack([x[..., :-2, 1:-1], x[..., 2:, 1:-1], x[..., 1:-1, :-2], x[..., 1:-1, 2:]])
-        return nb.var(dim=0, correction=1)
-    h, w = x.shape[-2] - 2, x.shape[-1] - 2
-    win = torch.stack([x[..., i:i + h, j:j + w] for i in range(3) for j in range(3)])
-    mu = win.mean(0)
-    return (win ** 2).mean(0) - mu ** 2
 
 
 def ws_estimate(images: torch.Tensor, *, variance: str = "cross4", correct_bias: bool = False,
@@ -71,37 +45,58 @@ def ws_estimate(images: torch.Tensor, *, variance: str = "cross4", correct_bias:
         0.0
     """
     check_choice(variance, VARIANCES, name="variance")
-    x = _to_int255(images, dtype)
-    if x.shape[-1] < 3 or x.shape[-2] < 3:
-        raise ValueError(f"images must be at least 3x3 pixels, got shape {tuple(x.shape)}")
+    x = to_255(images, quantize="round", dtype=dtype)
+    check_3x3(x)
     odd = torch.remainder(x, 2)
     lsb_diff = 2.0 * odd - 1.0                       # x - x_bar: +1 for odd, -1 for even
     x_bar = x - lsb_diff
     c = x[..., 1:-1, 1:-1]
     d = lsb_diff[..., 1:-1, 1:-1]
+    x_hat = kb_predict(x)[0]
     if weighted:
-        w = 1.0 / (5.0 + _variance(x, variance))
+        w = 1.0 / (5.0 + local_variance(x, variance))
     else:
         w = torch.ones_like(c)
     w = w / w.sum(dim=(-3, -2, -1), keepdim=True)
-    beta = (w * d * (c - _predict(x))).sum(dim=(-3, -2, -1)).clamp_min(0)
+    beta = (w * d * (c - x_hat)).sum(dim=(-3, -2, -1)).clamp_min(0)
     if correct_bias:
-        beta = beta - beta * (w * d * _predict(x_bar - x)).sum(dim=(-3, -2, -1))
+        beta = beta - beta * (w * d * kb_predict(x_bar - x)[0]).sum(dim=(-3, -2, -1))
     return beta
 
 
-class WS:
-    """Module-like wrapper of :func:`ws_estimate` with fixed options and a ``__repr__``."""
+class WS(Detector):
+    """The WS change-rate estimate (:func:`ws_estimate`) as a detector score, with fixed
+    options and a threshold (Fridrich & Goljan 2004; Ker & Böhme 2008).
+
+    Float images are rounded to 8-bit levels first. The score estimates the share of
+    pixels whose LSB was flipped (half the LSB-replacement embedding rate).
+
+    Args:
+        variance: ``"cross4"`` (default) or ``"window9"``.
+        correct_bias: apply sealwatch's bias correction (default False).
+        weighted: False gives uniform weights (default True).
+        threshold: a known threshold, or None until :meth:`fit`.
+
+    Example::
+
+        >>> import torch
+        >>> WS().score(torch.full((1, 1, 8, 8), 100, dtype=torch.uint8)).tolist()
+        [0.0]
+    """
+
+    name = "ws"
 
     def __init__(self, *, variance: str = "cross4", correct_bias: bool = False,
-                 weighted: bool = True):
+                 weighted: bool = True, threshold: float | None = None):
         check_choice(variance, VARIANCES, name="variance")
-        self.variance, self.correct_bias, self.weighted = variance, bool(correct_bias), bool(weighted)
+        super().__init__(threshold=threshold)
+        self.variance = variance
+        self.correct_bias, self.weighted = bool(correct_bias), bool(weighted)
 
     def __repr__(self) -> str:
         return (f"WS(variance={self.variance!r}, correct_bias={self.correct_bias}, "
-                f"weighted={self.weighted})")
+                f"weighted={self.weighted}, threshold={self._thr()})")
 
-    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+    def score(self, images: torch.Tensor) -> torch.Tensor:
         return ws_estimate(images, variance=self.variance, correct_bias=self.correct_bias,
                            weighted=self.weighted)

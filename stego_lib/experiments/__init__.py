@@ -5,6 +5,18 @@ Each experiment module exposes ``make_config(profile, **overrides) -> dict`` and
 chunks cached by :func:`stego_lib.cache.cached`, so a paper-scale run resumes
 across commands. :func:`best_available` is what the book calls: it shows the
 largest scale it can without starting GPU-scale work on a CPU.
+
+Example::
+
+    >>> cfg = merged_config("smoke", {"n_images": 8, "seed": None}, ("n_images", "seed"),
+    ...                     {"n_images": 4, "seed": 0})
+    >>> cfg
+    {'n_images': 8, 'seed': 0, 'profile': 'smoke'}
+    >>> try:
+    ...     check_overrides({"eps": 0.1}, ("n_images",))
+    ... except ValueError as e:
+    ...     print(e)
+    unknown parameter(s) 'eps'; expected some of 'n_images'
 """
 from __future__ import annotations
 

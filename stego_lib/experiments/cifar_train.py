@@ -20,7 +20,15 @@ import torch
 from .. import checkpoints, data, models, training
 
 
-def main(argv=None) -> dict:
+def parse_args(argv=None) -> argparse.Namespace:
+    """The command line (see the module docstring).
+
+    Example::
+
+        >>> args = parse_args(["--name", "cifar_resnet32_brief", "--epochs", "1"])
+        >>> args.arch, args.epochs, args.lr, args.max_minutes
+        ('resnet32', 1, 0.05, None)
+    """
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--name", required=True, help="checkpoint name")
     p.add_argument("--arch", default="resnet32", choices=sorted(models.ARCHITECTURES))
@@ -32,8 +40,11 @@ def main(argv=None) -> dict:
     p.add_argument("--max-minutes", type=float, default=None,
                    help="stop after this long and resume on the next call")
     p.add_argument("--state-dir", default="_build/train_state")
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
 
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     train_split = data.load_cifar10("train")
     test_split = data.load_cifar10("test")
@@ -42,13 +53,13 @@ def main(argv=None) -> dict:
     state = Path(args.state_dir) / f"{args.name}.state.pt"
     state.parent.mkdir(parents=True, exist_ok=True)
     gen = torch.Generator().manual_seed(args.seed + 1)
-    hist = training.train(
-        model, train_split.pixels, train_split.labels, epochs=args.epochs,
-        batch_size=args.batch_size, lr=args.lr, optimizer="sgd", momentum=0.9,
-        weight_decay=args.weight_decay, schedule="cosine", seed=args.seed, device=device,
-        augment=lambda x: training.cifar_augment(x, generator=gen),
-        max_seconds=None if args.max_minutes is None else 60 * args.max_minutes,
-        state_path=state)
+    config = training.TrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer="sgd",
+        momentum=0.9, weight_decay=args.weight_decay, schedule="cosine", seed=args.seed,
+        max_seconds=None if args.max_minutes is None else 60 * args.max_minutes)
+    hist = training.train(model, train_split.pixels, train_split.labels, config, device=device,
+                          augment=lambda x: training.cifar_augment(x, generator=gen),
+                          state_path=state)
     if not hist["finished"]:
         print(f"stopped after {hist['steps']} steps; run the same command again to resume")
         return hist

@@ -4,6 +4,12 @@ Per data set and split it records the image count, the class histogram and the
 mean pixel value, and for CIFAR-10 it measures how far the JPEG copy lies from the
 original pixels on the images where both exist (PSNR, and the L-infinity error in
 1/255 units). CPU-cheap at every profile.
+
+Example::
+
+    >>> cfg = make_config("smoke")
+    >>> cfg["datasets"], cfg["splits"], cfg["source"], cfg["limit"]
+    (['mnist', 'cifar10'], ['test'], 'sample', 200)
 """
 from __future__ import annotations
 

@@ -5,6 +5,12 @@ A row: ``paper`` ("I" or "II"), ``what``, ``paper_value`` and ``ours`` (strings 
 ``n`` (images behind ours), ``verdict`` (``"matches"``: within two standard errors, or the
 same ε; ``"differs"``; ``"pending"``), ``cause`` (one line, for a row that differs) and
 ``page`` (the document that computes it).
+
+Example::
+
+    >>> r = rows()[0]
+    >>> sorted(r)
+    ['cause', 'n', 'ours', 'page', 'paper', 'paper_value', 'verdict', 'what']
 """
 from __future__ import annotations
 

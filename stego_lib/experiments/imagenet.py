@@ -10,6 +10,12 @@ attack moves away from, since arbitrary images come without ground truth.
 :func:`availability` says in one line why the examples cannot be computed here (no weights,
 no images), so a page can show that instead of failing. Results are cached per
 (model, images, attacks, iterations, seed).
+
+Example::
+
+    >>> cfg = make_config("smoke", image_dir="photos")
+    >>> {k: cfg[k] for k in ("attacks", "n_images", "iterations", "image_dir")}
+    {'attacks': ['C', 'C+S+D'], 'n_images': 2, 'iterations': 5, 'image_dir': 'photos'}
 """
 from __future__ import annotations
 
@@ -189,8 +195,8 @@ def run_examples(model: nn.Module, images: torch.Tensor, *, attacks=("C", "C+S+D
     out = {"images": images.detach().cpu().numpy().astype(np.float32),
            "clean_pred": clean_pred.cpu().numpy(), "attacks": {}}
     for name in attacks:
-        adv = attack(model, images, y, functional_attack(name), iterations=iterations, seed=seed,
-                     progress=progress)
+        adv = attack(model, images, y, functional_attack(name), steps=iterations,
+                     generator=torch.Generator().manual_seed(seed), progress=progress)
         with torch.no_grad():
             adv_pred = model(adv).argmax(1)
         out["attacks"][name] = {"adv": adv.cpu().numpy().astype(np.float32),

@@ -11,8 +11,9 @@ import numpy as np
 import torch
 
 from .. import checkpoints, data
-from ..attacks import FUNCTIONAL_ATTACKS, attack, functional_attack
+from ..attacks import FUNCTIONAL_ATTACKS, ReColorAdv, attack, functional_attack
 from ..cache import cached
+from ..color import luv_to_rgb, scaled_to_luv
 from . import merged_config
 
 EXPERIMENT = "paper2_figures"
@@ -60,8 +61,9 @@ def _attack_chunk(config: dict, name: str, progress: bool):
     for i in range(0, len(split), config["batch_size"]):
         x = split.images[i:i + config["batch_size"]].to(device)
         y = split.labels[i:i + config["batch_size"]].to(device)
-        adv, params = attack(model, x, y, threat, iterations=config["iterations"],
-                             seed=config["seed"], progress=progress, return_params=True)
+        gen = torch.Generator().manual_seed(config["seed"])   # the same start for every batch
+        adv, params = attack(model, x, y, threat, steps=config["iterations"], generator=gen,
+                             progress=progress, return_params=True)
         advs.append(adv.cpu())
         if i == 0 and name in ("C", "C-RGB"):
             lattice = params[0][:config["n_show"]].cpu().numpy()  # (n_show, 3, *resolution)
@@ -86,6 +88,49 @@ def _attack_chunk(config: dict, name: str, progress: bool):
             "model_metrics": checkpoints.entry(config["model"])["metrics"],
             "model_sha256": checkpoints.entry(config["model"])["sha256"], "device": str(device)}
     return arrays, meta
+
+
+def most_moved(lattices: np.ndarray) -> int:
+    """Index of the image whose colour function moves the most lattice points (> 0.01)."""
+    moved = (np.abs(lattices.astype(np.float32)).max(1) > 0.01).reshape(len(lattices), -1).sum(1)
+    return int(np.argmax(moved))
+
+
+def colour_field(lattice: np.ndarray, *, l_indices=None) -> list[dict]:
+    """The learned ReColorAdv function of one image in the u*-v* plane at three L* levels
+    (the paper's Fig 3), as arrays for :func:`stego_lib.plotting.paper2.colour_field`.
+
+    ``lattice`` is the displacement ``δ``, ``(3, L, U, V)`` in the attack's scaled CIELUV
+    units. By default the three L* levels where it moves colours most are kept. Per level:
+    ``L`` (L*), and for the lattice colours inside the sRGB gamut ``u``, ``v`` (u*, v*),
+    ``du``, ``dv`` (the displacement in CIELUV units) and ``rgb`` ``(K, 3)``, their colours.
+
+    Example::
+
+        >>> levels = colour_field(np.zeros((3, 4, 5, 5), np.float32), l_indices=[2])
+        >>> round(levels[0]["L"]), float(abs(levels[0]["du"]).max())
+        (67, 0.0)
+    """
+    lattice = lattice.astype(np.float32)
+    _, nl, nu, nv = lattice.shape
+    axes = [a.numpy() for a in ReColorAdv(resolution=(nl, nu, nv)).lattice_axes()]
+    if l_indices is None:
+        mass = np.linalg.norm(lattice, axis=0).sum(axis=(1, 2))
+        l_indices = sorted(np.argsort(mass)[-3:].tolist())
+    levels = []
+    for li in l_indices:
+        uu, vv = np.meshgrid(axes[1], axes[2], indexing="ij")
+        g = torch.tensor(np.stack([np.full_like(uu, axes[0][li]), uu, vv])[None],
+                         dtype=torch.float64)  # (1, 3, U, V)
+        luv = scaled_to_luv(g)[0].numpy()          # L*, u*, v*
+        rgb = luv_to_rgb(scaled_to_luv(g))[0].numpy()
+        inside = ((rgb > -1e-6) & (rgb < 1 + 1e-6)).all(0)
+        d = lattice[:, li]
+        # scaled units -> CIELUV units: L* = 100 s_L, u* = 200 s_u - 100, v* = 200 s_v - 100
+        levels.append({"L": float(luv[0].flat[0]), "u": luv[1][inside], "v": luv[2][inside],
+                       "du": 200 * d[1][inside], "dv": 200 * d[2][inside],
+                       "rgb": np.clip(rgb.reshape(3, -1).T, 0, 1)[inside.ravel()]})
+    return levels
 
 
 def chunk_config(config: dict, name: str) -> dict:

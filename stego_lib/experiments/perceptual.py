@@ -124,8 +124,9 @@ def _compute(cfg: dict, name: str, scale: float, progress: bool):
     for i in range(0, len(split), cfg["batch_size"]):
         x = split.images[i:i + cfg["batch_size"]].to(device)
         y = split.labels[i:i + cfg["batch_size"]].to(device)
-        advs.append(attack(model, x, y, threat, iterations=cfg["iterations"],
-                           lr=cfg["lr"] * scale, seed=cfg["seed"], progress=progress).cpu())
+        gen = torch.Generator().manual_seed(cfg["seed"])   # the same start for every batch
+        advs.append(attack(model, x, y, threat, steps=cfg["iterations"],
+                           lr=cfg["lr"] * scale, generator=gen, progress=progress).cpu())
     adv, x, y = torch.cat(advs), split.images, split.labels
     with torch.no_grad():
         clean_pred = torch.cat([model(x[i:i + 256].to(device)).argmax(1).cpu()

@@ -1,5 +1,11 @@
 """The perceptual page's reading of a Fig 6 sweep (:mod:`.perceptual`), as sentences generated
-from the summary, so that they say what the committed numbers say."""
+from the summary, so that they say what the committed numbers say.
+
+Example::
+
+    >>> reading({"attacks": {}, "metrics": ["ssim"], "labels": {"ssim": "1 - SSIM"}})
+    'The sweep shown does not include all three attacks at the default bounds.'
+"""
 from __future__ import annotations
 
 from . import perceptual

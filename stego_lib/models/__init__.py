@@ -1,4 +1,14 @@
-"""Model architectures by name: ``build("mnist_cnn")``, ``build("resnet32")``."""
+"""Model architectures by name: ``build("mnist_cnn")``, ``build("resnet32")``.
+
+Example::
+
+    >>> import torch
+    >>> _ = torch.manual_seed(0)
+    >>> build("resnet20")(torch.rand(2, 3, 32, 32)).shape
+    torch.Size([2, 10])
+    >>> sorted(ARCHITECTURES)
+    ['mnist_cnn', 'resnet20', 'resnet32', 'resnet32_gray']
+"""
 from __future__ import annotations
 
 from torch import nn

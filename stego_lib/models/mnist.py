@@ -1,4 +1,12 @@
-"""The MNIST CNN of MadryLab/mnist_challenge (``model.py``)."""
+"""The MNIST CNN of MadryLab/mnist_challenge (``model.py``).
+
+Example::
+
+    >>> import torch
+    >>> _ = torch.manual_seed(0)
+    >>> MadryCNN()(torch.rand(2, 1, 28, 28)).shape
+    torch.Size([2, 10])
+"""
 from __future__ import annotations
 
 import torch

@@ -1,5 +1,17 @@
 """Figures and tables of the "beyond both papers" experiments, drawn from the summaries of
-:mod:`stego_lib.experiments.beyond`. Nothing here computes a result."""
+:mod:`stego_lib.experiments.beyond`. Nothing here computes a result.
+
+Example::
+
+    >>> from stego_lib.experiments.beyond.stats import rate
+    >>> import numpy as np
+    >>> r = {"eps": [0.1], "success": [rate(np.array([True, False]))],
+    ...      "misclassified": [rate(np.array([True, True]))],
+    ...      "flagged": [rate(np.array([False, True]))],
+    ...      "combined": [rate(np.array([False, True]))]}
+    >>> adaptive_table({"natural": {"plain": r, "adaptive": r}}).rows[0][:4]
+    ['natural', '0.1', 'PGD', '0.500 (1/2; 0.095–0.905)']
+"""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt

@@ -1,4 +1,12 @@
-"""Figure and table for the data-overview page."""
+"""Figure and table for the data-overview page.
+
+Example::
+
+    >>> import numpy as np
+    >>> err = {"arrays": {"psnr": np.array([41.0, 43.0]), "linf": np.array([9.0, 12.0])}}
+    >>> jpeg_table({("cifar10-jpeg-error", "test"): err}).rows
+    [['test', 2, '42.00', '41.00', '10', '12']]
+"""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt

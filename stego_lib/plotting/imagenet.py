@@ -1,4 +1,16 @@
-"""The paper's Fig 2 layout for ImageNet examples, drawn from ``experiments.imagenet.run``."""
+"""The paper's Fig 2 layout for ImageNet examples, drawn from ``experiments.imagenet.run``.
+
+Example::
+
+    >>> import numpy as np
+    >>> x = np.full((1, 3, 8, 8), 0.5)
+    >>> result = {"images": x, "attacks": {"C": {"adv": x + 0.01}},
+    ...           "categories": {"clean": ["tabby cat"], "C": ["tiger cat"]}}
+    >>> len(example_rows(result).axes)
+    3
+    >>> len(message("no images in the folder").axes)
+    1
+"""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt

@@ -1,6 +1,14 @@
 """Figures and tables of Paper I (Schöttle et al., EUSIPCO 2018), drawn from the summaries of
 :mod:`stego_lib.experiments.paper1` with the paper's published values overlaid. Nothing here
-computes a result."""
+computes a result.
+
+Example::
+
+    >>> t2 = {"eps": [0.1, 0.3],
+    ...       "rows": [("natural, ours", [0.52, 0.98]), ("natural, paper", [0.5, None])]}
+    >>> table2(t2).rows
+    [['natural, ours', 0.52, 0.98], ['natural, paper', 0.5, '–']]
+"""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt

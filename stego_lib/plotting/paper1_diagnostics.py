@@ -1,5 +1,16 @@
 """What makes PGD examples visible to the pixel predictor: tables and a figure drawn from
-:mod:`stego_lib.experiments.paper1.diagnostics` (arrays only; nothing is computed here)."""
+:mod:`stego_lib.experiments.paper1.diagnostics` (arrays only; nothing is computed here).
+
+Example::
+
+    >>> row = {"model": "natural", "eps": 0.3, "accuracy_pgd": 0.01, "flagged_pgd": 0.99,
+    ...        "flagged_nostart": 0.62, "flagged_noise": 0.98, "tpr_pgd": 0.98, "n": 100}
+    >>> t = flag_table([row])
+    >>> t.caption
+    'First 100 MNIST test images: accuracy and share flagged by the detector'
+    >>> t.rows
+    [['natural', '0.30', '0.010', '0.990', '0.620', '0.980', '0.980']]
+"""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt

@@ -1,12 +1,20 @@
-"""Figures for Laidlaw & Feizi (2019), drawn from ``experiments.paper2_figures`` results."""
+"""Figures for Laidlaw & Feizi (2019), drawn from ``experiments.paper2_figures`` results.
+
+Example::
+
+    >>> import numpy as np
+    >>> a = {"labels": np.array([0, 1]), "clean_pred": np.array([0, 1]),
+    ...      "adv_pred": np.array([1, 1]), "linf": np.array([0.03, 0.02]),
+    ...      "l2": np.array([0.5, 0.4]),
+    ...      "changed_pixels": np.array([0.9, 0.8])}
+    >>> success_table({"C": {"arrays": a}}).rows
+    [['C', 2, '1.000', '0.500', '6.4', '0.450', '0.85']]
+"""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 
-from ..attacks.recolor import _LUV_BOX
-from ..color import luv_to_rgb, scaled_to_luv
 from ..data import CIFAR10_CLASSES
 from ._figure import finish
 from .table import Table
@@ -79,44 +87,20 @@ def examples_grid(results: dict, names, *, gain: float = 5.0):
     return finish(fig)
 
 
-def most_moved(lattices: np.ndarray) -> int:
-    """Index of the image whose colour function moves the most lattice points (> 0.01)."""
-    moved = (np.abs(lattices.astype(np.float32)).max(1) > 0.01).reshape(len(lattices), -1).sum(1)
-    return int(np.argmax(moved))
+def colour_field(levels: list[dict], *, scale: float = 3.0):
+    """The learned ReColorAdv function as arrows in the u*-v* plane, one panel per L* level
+    (paper Fig 3), from :func:`stego_lib.experiments.paper2_figures.colour_field`.
 
-
-def colour_field(lattice: np.ndarray, *, l_indices=None, scale: float = 3.0):
-    """The learned ReColorAdv function as arrows in the u*-v* plane at three L* levels
-    (paper Fig 3).
-
-    ``lattice`` is the displacement ``δ`` of one image, ``(3, L, U, V)`` in the attack's scaled
-    CIELUV units. Arrows start at lattice colours inside the sRGB gamut (drawn in that colour)
-    and point to ``f(g) = g + δ(g)``, lengthened ``scale`` times so that they are visible.
-    By default the three L* levels where the function moves colours most are drawn.
+    Arrows start at lattice colours inside the sRGB gamut (drawn in that colour) and point to
+    ``f(g) = g + δ(g)``, lengthened ``scale`` times so that they are visible.
     """
-    lattice = lattice.astype(np.float32)
-    _, nl, nu, nv = lattice.shape
-    axes_pts = [np.linspace(lo, hi, n) for (lo, hi), n in zip(_LUV_BOX, (nl, nu, nv))]
-    if l_indices is None:
-        mass = np.linalg.norm(lattice, axis=0).sum(axis=(1, 2))
-        l_indices = sorted(np.argsort(mass)[-3:].tolist())
-    fig, axes = plt.subplots(1, len(l_indices), figsize=(3.4 * len(l_indices), 3.4), squeeze=False)
-    for ax, li in zip(axes[0], l_indices):
-        uu, vv = np.meshgrid(axes_pts[1], axes_pts[2], indexing="ij")
-        g = torch.tensor(np.stack([np.full_like(uu, axes_pts[0][li]), uu, vv])[None],
-                         dtype=torch.float64)  # (1, 3, U, V)
-        luv = scaled_to_luv(g)[0].numpy()          # L*, u*, v*
-        rgb = luv_to_rgb(scaled_to_luv(g))[0].numpy()
-        inside = ((rgb > -1e-6) & (rgb < 1 + 1e-6)).all(0)
-        d = lattice[:, li]
-        # scaled units -> CIELUV units: L* = 100 s_L, u* = 200 s_u - 100, v* = 200 s_v - 100
-        du, dv = 200 * d[1], 200 * d[2]
-        col = np.clip(rgb.reshape(3, -1).T, 0, 1)[inside.ravel()]
-        u, v = luv[1][inside], luv[2][inside]
-        ax.scatter(u, v, s=6, c=col, edgecolors="none")
-        ax.quiver(u, v, scale * du[inside], scale * dv[inside], color=col, angles="xy",
-                  scale_units="xy", scale=1, width=0.007, edgecolor="k", linewidth=0.3)
-        ax.set_title(f"L* = {luv[0].flat[0]:.0f}", fontsize=9)
+    fig, axes = plt.subplots(1, len(levels), figsize=(3.4 * len(levels), 3.4), squeeze=False)
+    for ax, lv in zip(axes[0], levels):
+        ax.scatter(lv["u"], lv["v"], s=6, c=lv["rgb"], edgecolors="none")
+        ax.quiver(lv["u"], lv["v"], scale * lv["du"], scale * lv["dv"], color=lv["rgb"],
+                  angles="xy", scale_units="xy", scale=1, width=0.007, edgecolor="k",
+                  linewidth=0.3)
+        ax.set_title(f"L* = {lv['L']:.0f}", fontsize=9)
         ax.set_xlabel("u*"), ax.set_ylabel("v*")
         ax.set_aspect("equal")
     fig.tight_layout()

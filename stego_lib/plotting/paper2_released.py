@@ -1,6 +1,14 @@
 """Table 1 three ways (the paper's cells, ours on the authors' released models, ours on the
 models trained here), drawn from :func:`stego_lib.experiments.paper2.released.comparison`.
-Nothing here computes a result; a cell not computed (or a model not released) is an en dash."""
+Nothing here computes a result; a cell not computed (or a model not released) is an en dash.
+
+Example::
+
+    >>> row = {"label": "Undefended", "attack": "C", "n": 100, "authors": 3.0, "ours": 5.0,
+    ...        "diff": 2.0, "se": 1.4, "paper": 3.6}
+    >>> authors_table([row]).rows
+    [['Undefended', 'C', 100, '3.0', '5.0', '+2.0 ± 1.4', '3.6']]
+"""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt

@@ -1,6 +1,13 @@
 """Table 1 of Laidlaw & Feizi (2019) as tables and heat maps, drawn from the summaries of
 :mod:`stego_lib.experiments.paper2` (``cells``, ``grids``, ``headlines``). Nothing here computes
-a result; pending cells show as an en dash (tables) or stay blank (heat maps)."""
+a result; pending cells show as an en dash (tables) or stay blank (heat maps).
+
+Example::
+
+    >>> head = {"what": "C on the undefended model", "paper": 3.6, "ours": 5.0, "se": 0.7, "n": 846}
+    >>> headline_table([head]).rows
+    [['C on the undefended model', '3.6', '5.0', '+1.4', '0.7', 846]]
+"""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt

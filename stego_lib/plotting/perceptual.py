@@ -1,5 +1,18 @@
 """Fig 6 of Laidlaw & Feizi (2019): perceptual distance against error rate, drawn from
-``experiments.perceptual.summarize``."""
+``experiments.perceptual.summarize``.
+
+Example::
+
+    >>> import numpy as np
+    >>> row = {"bound": [0.03, 0.06], "error_rate": np.array([0.5, 0.9]),
+    ...        "success_rate": np.array([0.5, 0.9]), "lpips": np.array([0.01, 0.02]),
+    ...        "default_index": 1}
+    >>> summary = {"metrics": ["lpips"], "labels": {"lpips": "LPIPS"}, "attacks": {"C": row}}
+    >>> sweep_table(summary).rows
+    [['C', 0.03, '50.0', '50.0', '0.0100'], ['C', 0.06, '90.0', '90.0', '0.0200']]
+    >>> len(distance_vs_error(summary).axes)
+    1
+"""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt

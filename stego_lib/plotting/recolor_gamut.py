@@ -1,5 +1,14 @@
 """How far ReColorAdv moves a pixel under each way of keeping colours valid: the table of
-``results/benchmarks/recolor_gamut.json`` (written by ``benchmarks/recolor_gamut.py``)."""
+``results/benchmarks/recolor_gamut.json`` (written by ``benchmarks/recolor_gamut.py``).
+
+Example::
+
+    >>> pct = {"p50": 0.4, "p90": 1.2, "p99": 3.0, "p99.9": 5.0, "max": 9.0}
+    >>> run = {"rgb_change_over_255": pct, "luv_change_max": {"L": 6.0, "u": 12.0, "v": 12.0},
+    ...        "percent_pixels_outside_eps_box": 0.0, "success_percent": 95.0}
+    >>> change_table({"runs": {"ours_shrink": run}}).rows[0][1:6]
+    ['0.4', '1.2', '3.0', '5.0', '9.0']
+"""
 from __future__ import annotations
 
 from .table import Table

@@ -1,4 +1,14 @@
-"""A tiny table type that renders as HTML in notebooks and the book, and as text elsewhere."""
+"""A tiny table type that renders as HTML in notebooks and the book, and as text elsewhere.
+
+Example::
+
+    >>> t = Table(["attack", "success"], [["C", 0.95], ["D", 1.0]])
+    >>> print(t.to_markdown())
+    | attack | success |
+    |---|---|
+    | C | 0.950 |
+    | D | 1.000 |
+"""
 from __future__ import annotations
 
 import html

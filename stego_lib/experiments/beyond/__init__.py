@@ -6,6 +6,12 @@ Modules: :mod:`.config` (profiles), :mod:`.common` (pools, attacks, 8-bit delive
 matrix), :mod:`.adaptive` (the strategic attacker), :mod:`.lsb` (LSB replacement and
 matching), :mod:`.items` (campaign items). Paper-scale results are computed by
 ``python -m stego_lib.campaign run --items beyond``.
+
+Example::
+
+    >>> cfg = make_config("smoke")
+    >>> cfg["mnist_models"], cfg["cifar_attacks"][:3], DETECTORS
+    (['natural'], ['PGD', 'C+D'], ('predictor', 'ws', 'spam_fld'))
 """
 from . import adaptive, detection, lsb
 from .config import DETECTORS, EXPERIMENT, VERSION, ModelMissingError, make_config

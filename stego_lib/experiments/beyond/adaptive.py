@@ -9,6 +9,18 @@ classifier and the detector are then run. Reported, each with N and a Wilson int
   quantity an attacker cares about (Carlini & Wagner 2017; Tramèr et al. 2020);
 * misclassified (the classifier alone), and flagged (the detector alone);
 * combined accuracy = classified correctly or flagged (Paper I's Fig 4) = 1 - success.
+
+Example::
+
+    >>> import numpy as np
+    >>> a = {"plain_pred": np.array([1, 1, 2, 0]), "plain_score": np.array([0.9, 0.1, 0.1, 0.9]),
+    ...      "adaptive_pred": np.array([1, 0, 2, 0]),
+    ...      "adaptive_score": np.array([0.2, 0.1, 0.1, 0.4])}
+    >>> res = AdaptiveResult(config={}, labels=np.array([0, 1, 2, 3]), threshold=0.5,
+    ...                      clean_fpr=None, pools={}, models={"natural": {0.1: a}})
+    >>> c = curves(res)["natural"]
+    >>> str(c["plain"]["success"][0]), str(c["adaptive"]["success"][0])
+    ('0.000 (0/4; 0.000–0.490)', '0.750 (3/4; 0.301–0.954)')
 """
 from __future__ import annotations
 

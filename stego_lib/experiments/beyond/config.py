@@ -12,6 +12,12 @@ Three experiments share this configuration:
 Data pools, all disjoint: *test* images (attacked and scored), *train* images (clean and
 attacked pairs that train the learned detector) and *calibration* images (clean; the
 threshold of every detector is the largest score over them).
+
+Example::
+
+    >>> cfg = make_config("smoke", mnist_eps="0.1, 0.3")
+    >>> cfg["mnist_eps"], checkpoint_name(cfg, "mnist", "natural"), store(cfg)
+    ([0.1, 0.3], 'mnist_natural_pytorch_init', False)
 """
 from __future__ import annotations
 

@@ -5,6 +5,14 @@ classifier's label for the attacked image and the three detector scores, and the
 detector's scores of the clean test images (it is trained per cell, on pairs of clean
 and attacked training images). Clean scores of the fixed detectors and all thresholds
 are per data set. Image features, too large to commit, are kept outside the checkout.
+
+Example::
+
+    >>> from stego_lib.experiments.beyond import make_config
+    >>> cfg = make_config("smoke", mnist_models=["natural"], mnist_eps=[0.1], cifar_attacks=["C"],
+    ...                   cifar_scales=[1.0])
+    >>> cells(cfg)
+    [('mnist', 'natural', 'PGD', 0.1), ('cifar10', 'natural', 'C', 1.0)]
 """
 from __future__ import annotations
 

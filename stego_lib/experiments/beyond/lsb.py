@@ -11,6 +11,14 @@ WS is derived for LSB replacement: it should estimate the change rate there, and
 to nothing under LSB matching. MNIST digits are mostly pixels at 0 and 255, where both
 methods can only move a pixel one way (0 -> 1, 255 -> 254), so on MNIST matching behaves
 much like replacement.
+
+Example::
+
+    >>> from stego_lib.experiments.beyond import make_config
+    >>> cfg = make_config("smoke")
+    >>> key = lsb_config(cfg, "mnist")
+    >>> key["n"], key["modes"], key["rates"][:3]
+    (100, ['replacement', 'matching'], [0.05, 0.1, 0.2])
 """
 from __future__ import annotations
 

@@ -1,5 +1,12 @@
 """The detection page's answer to "does steganalysis catch functional attacks?", generated from
-the matrix (``detection.matrix`` rows) so that it says what the committed numbers say."""
+the matrix (``detection.matrix`` rows) so that it says what the committed numbers say.
+
+Example::
+
+    >>> per = {"C": {"ws": {"auc": 0.52}}, "D": {"ws": {"auc": 0.61}}}
+    >>> span(per, "ws", "auc")
+    'from 0.520 (C) to 0.610 (D)'
+"""
 from __future__ import annotations
 
 import numpy as np

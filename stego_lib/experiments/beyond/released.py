@@ -3,6 +3,12 @@
 
 The campaign item ``beyond-detect-cifar10-released`` computes the cells, the papers' bounds
 first; this module reads whichever are in the results cache, bound by bound.
+
+Example::
+
+    >>> cfg = config()
+    >>> cfg["mnist_models"], cfg["cifar_attacks"][:4]
+    ([], ['PGD', 'D', 'C', 'C-RGB'])
 """
 from __future__ import annotations
 

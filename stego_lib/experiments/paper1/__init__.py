@@ -15,6 +15,12 @@ Modules: :mod:`.config` (profiles and checks), :mod:`.compute` (cached chunks, :
 :mod:`.summaries` (Table II, Figs 2-4, ROC/AUC, headlines), :mod:`.training` (the two
 models' recipes), :mod:`.items` (the paper-scale campaign items). The paper-scale results
 are computed by ``python -m stego_lib.campaign run --items paper1``.
+
+Example::
+
+    >>> cfg = make_config("smoke")
+    >>> cfg["models"], cfg["eps"], cfg["steps"]
+    (['natural_pytorch_init'], [0.05, 0.1, 0.2, 0.3], 10)
 """
 from .compute import ModelResult, Paper1Result, committed_eps, page_result, run, run_committed
 from .config import (CAMPAIGN_COMMAND, CHECKPOINTS, DETECTORS, EPS_PAPER, EXPERIMENT, VERSION,

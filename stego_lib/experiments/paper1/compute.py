@@ -4,6 +4,13 @@ Each (model, ε, number of images) is one cache entry holding, per test image, t
 prediction on the adversarial image and the three detector scores (no images). A chunk is
 seeded from (seed, model, ε), so it does not depend on the batch size or on which chunks
 ran before; the campaign runner computes them one at a time, resumably.
+
+Example::
+
+    >>> import torch
+    >>> flat = torch.full((2, 1, 28, 28), 100, dtype=torch.uint8)
+    >>> {k: v.tolist() for k, v in all_scores(flat, None).items()}
+    {'abs': [0.0, 0.0], 'signed': [0.0, 0.0], 'ws': [0.0, 0.0]}
 """
 from __future__ import annotations
 
@@ -27,7 +34,7 @@ def device() -> torch.device:
 def all_scores(images: torch.Tensor, quantize) -> dict[str, np.ndarray]:
     """The three detector scores of a batch (see ``DETECTORS``), as float32 arrays."""
     from ...detectors import score, ws_estimate
-    from ...detectors.predictor import to_255
+    from ...detectors.pixels import to_255
 
     out = {}
     for kind in ("abs", "signed"):

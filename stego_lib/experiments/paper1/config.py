@@ -1,4 +1,11 @@
-"""Paper I configuration: profiles, the ε grid, and the checks on every parameter."""
+"""Paper I configuration: profiles, the ε grid, and the checks on every parameter.
+
+Example::
+
+    >>> cfg = make_config("quick", eps=[0.3, 0.15], n_images_grid=50)
+    >>> cfg["eps"], images_for(cfg, 0.15), images_for(cfg, 0.3)
+    ([0.15, 0.3], 1000, 1000)
+"""
 from __future__ import annotations
 
 from ..._checks import check_choice

@@ -1,6 +1,12 @@
 """The Paper I page's sentences about our numbers against the paper's, generated from the
 results (``paper1.run`` / ``curves`` / ``headlines``) so that they say what the committed
-numbers say; tested on small synthetic results."""
+numbers say; tested on small synthetic results.
+
+Example::
+
+    >>> describe_model("no_such_model")
+    'Not trained yet; the campaign trains it (see the end of the page).'
+"""
 from __future__ import annotations
 
 import numpy as np

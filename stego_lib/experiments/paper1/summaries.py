@@ -3,6 +3,13 @@
 Everything is computed from the cached per-image arrays of :func:`run`; a row of the sweep
 that holds fewer images than the others (the ε outside Table II on a CPU campaign) is
 summarised over the images it holds, and ``n`` says how many.
+
+Example::
+
+    >>> auc([0.1, 0.2, 0.3], [0.25, 0.4])
+    0.8333333333333334
+    >>> auc([0.5], [0.5])
+    0.5
 """
 from __future__ import annotations
 

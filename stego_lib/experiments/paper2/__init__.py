@@ -14,6 +14,12 @@ beside ours, headlines), :mod:`.claims` (the paper's conclusions as tests on a t
 authors' released models beside ours), :mod:`.authors` (the authors' own attack on them),
 :mod:`.bw_conversion` (the released B&W model's input). The models and the table are computed by
 ``python -m stego_lib.campaign run --items paper2``.
+
+Example::
+
+    >>> cfg = make_config("smoke")
+    >>> cfg["rows"][:3], ATTACKS[:4], LABELS["natural"]
+    (['natural'], ('None', 'C-RGB', 'C', 'D'), 'Undefended')
 """
 from .config import (ATTACKS, CAMPAIGN_COMMAND, CHECKPOINTS, EXPERIMENT, LABELS, PAPER_IMAGES,
                      RELEASED_ROWS, ROWS, THREATS, VERSION, image_ranges, make_config)

@@ -11,6 +11,11 @@ identity (no random start), so the result is deterministic.
 The reference is an optional dependency (``pip install recoloradv==0.0.1 six``, the ``bench``
 and ``test`` extras); it runs unmodified, with two runtime shims: a stand-in ``six`` module
 when ``six`` is missing, and its deprecation warnings silenced.
+
+Example::
+
+    >>> reference_names()["C+S"]
+    'recoloradv+stadv'
 """
 from __future__ import annotations
 

@@ -18,6 +18,11 @@ evidence are measured on the released ``bw.resnet32.pt``:
 Because the first convolution is linear, a conversion applied *after* the normaliser (three
 equal normalised channels) and a contrast factor ``s`` on the network's input can be told
 apart from these statistics too; both are measured, with the factor that fits best.
+
+Example::
+
+    >>> sorted(config())
+    ['augment', 'checkpoint', 'conversions', 'kind', 'scales', 'seed', 'test', 'train']
 """
 from __future__ import annotations
 

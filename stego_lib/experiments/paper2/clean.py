@@ -3,6 +3,12 @@
 The models are trained on JPEG re-encoded images, and the full test set exists only as JPEG.
 846 test images also exist with their original pixels, so the cost of JPEG is measurable on
 the same images: classify both versions of each.
+
+Example::
+
+    >>> rows = model_rows()
+    >>> sorted(rows[0]) if rows else []
+    ['checkpoint', 'exact_846', 'jpeg_10000', 'label', 'paper', 'row']
 """
 from __future__ import annotations
 

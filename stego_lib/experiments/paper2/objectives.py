@@ -79,7 +79,7 @@ class FunctionalAdversary:
         self._model = functional_attack(threat)
 
     def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return attack(model, x, y, self._model, iterations=self.iterations, lr=self.lr,
+        return attack(model, x, y, self._model, steps=self.iterations, lr=self.lr,
                       reg_weight=self.reg_weight)
 
     def __repr__(self) -> str:

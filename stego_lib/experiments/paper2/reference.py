@@ -4,6 +4,18 @@
 Each run attacks the same images of one model with the reference package (``recoloradv``
 0.0.1) and with ``stego_lib``, so a gap between our Table 1 cell and the paper's can be split
 into what the attack does and what the model does.
+
+Example::
+
+    >>> import json
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> root = Path(tempfile.mkdtemp())
+    >>> run = {"model": "cifar_resnet32_natural (resnet32)", "images": 100, "iterations": 100,
+    ...        "rows": [{"attack": "C", "accuracy_reference": 3.0, "accuracy_ours": 5.0}]}
+    >>> _ = (root / "recoloradv_natural.json").write_text(json.dumps(run))
+    >>> [(r["row"], r["reference"], r["ours"]) for r in reference_runs("C", root=root)]
+    [('natural', 3.0, 5.0)]
 """
 from __future__ import annotations
 

@@ -78,7 +78,7 @@ def _compute(row: str, eps: float, progress, lr: float | None = None, models: st
     for i in range(0, cfg["n_images"], cfg["batch_size"]):
         x = split.images[i:i + cfg["batch_size"]].to(dev)
         y = split.labels[i:i + cfg["batch_size"]].to(dev)
-        adv = attack(model, x, y, threat, iterations=cfg["iterations"],
+        adv = attack(model, x, y, threat, steps=cfg["iterations"],
                      lr=cfg["lr"] if lr is None else lr, reg_weight=cfg["reg_weight"])
         with torch.no_grad():
             correct.append((model(adv).argmax(1) == y).cpu())

@@ -8,6 +8,13 @@ keeps the attacked images themselves as uint8, for the detection experiments tha
 Every evaluation attack is :func:`stego_lib.attacks.attack` with the paper's bounds (the
 defaults of :func:`~stego_lib.attacks.functional_attack`), Adam lr 1e-3, 100 iterations,
 λ = 0.05, identity start: deterministic, so no seed enters the results.
+
+Example::
+
+    >>> from stego_lib.experiments.paper2 import make_config
+    >>> key = cell_config(make_config("smoke"), "natural", "0123abcd", "C", 0, 4)
+    >>> key["attack"], key["start"], key["stop"], key["iterations"]
+    ('C', 0, 4, 5)
 """
 from __future__ import annotations
 
@@ -104,7 +111,7 @@ def _compute(cfg, row, attack_name, start, stop, model: Lazy, images: Lazy, prog
         x = x_all[i:i + cfg["batch_size"]].to(dev)
         y = y_all[i:i + cfg["batch_size"]].to(dev)
         if threat is not None:
-            x = attack(m, x, y, threat, iterations=cfg["iterations"], lr=cfg["lr"],
+            x = attack(m, x, y, threat, steps=cfg["iterations"], lr=cfg["lr"],
                        reg_weight=cfg["reg_weight"])
         x8 = (x * 255).round().to(torch.uint8)   # (B, 3, 32, 32)
         pred.append(_predict(m, x))

@@ -1,6 +1,16 @@
 """The Table 1 page's sentences about the models trained here (the authors' attack on them,
 the C-RGB bound sweep, where each fine-tuned model sits, the cost of the JPEG copy), generated
-from the results so that they say what the committed numbers say; tested on synthetic inputs."""
+from the results so that they say what the committed numbers say; tested on synthetic inputs.
+
+Example::
+
+    >>> ref = {"label": "Undefended", "images": 100, "reference": 3.0, "ours": 5.0}
+    >>> text = reference_text([ref])
+    >>> text.split(". ")[1]
+    'Ours left +2.0 to +2.0 points more images correct than theirs'
+    >>> "comes within two standard errors of the paper's" in text
+    True
+"""
 from __future__ import annotations
 
 import statistics
