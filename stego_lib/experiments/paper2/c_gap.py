@@ -98,7 +98,7 @@ def _compute(variant: str, progress):
     for i in range(0, IMAGES, cfg["batch_size"]):
         x = split.images[i:i + cfg["batch_size"]].to(dev)
         y = split.labels[i:i + cfg["batch_size"]].to(dev)
-        adv = attack(model, x, y, threat, iterations=cfg["iterations"], lr=cfg["lr"],
+        adv = attack(model, x, y, threat, steps=cfg["iterations"], lr=cfg["lr"],
                      reg_weight=cfg["reg_weight"])
         with torch.no_grad():
             correct.append((model(adv).argmax(1) == y).cpu())
