@@ -55,8 +55,8 @@ def test_every_released_row_is_a_campaign_item_of_27_chunks():
         assert len(chunks) == 27 and item.needs == ()
         assert chunks[0].name == "None × images 0-282"
     names = [c.name for c in reg["paper2-authors"].chunks("cpu")]
-    assert names[:2] == ["C on released/natural", "C on released/c"] and len(names) == 18
-    assert names[9] == "S on released/natural"
+    assert names[:2] == ["S on released/natural", "S on released/c"] and len(names) == 18
+    assert names[9] == "C on released/natural"
 
 
 def test_authors_keys_pin_the_package_and_the_model():

@@ -107,8 +107,8 @@ def c_gap_text(rows: list[dict], authors: dict | None) -> str:
         >>> a = {"authors": 35.1, "ours": 40.1, "diff": 5.0, "se": 1.4, "n": 282}
         >>> print(c_gap_text(rows, a))  # doctest: +NORMALIZE_WHITESPACE
         On the authors' C-trained model, our C leaves 40.1 % of the first 282 test images
-        correct and the authors' 35.1 % (paired difference +5.0 ± 1.4 points). With the
-        reference's way of doing it, ours leaves: RGB clamp 36.0 % (−4.1 ± 1.2 from ours,
+        correct and the authors' 35.1 % (paired difference +5.0 ± 1.4 points). Switched to
+        the reference's choice, our C leaves: RGB clamp 36.0 % (−4.1 ± 1.2 from ours,
         +0.9 ± 1.0 from the authors'). Within two standard errors of the authors': RGB clamp.
     """
     if authors is None:
@@ -121,7 +121,7 @@ def c_gap_text(rows: list[dict], authors: dict | None) -> str:
 
     def pm(d):
         return f"{d[0]:+.1f} ± {d[1]:.1f}".replace("-", "\u2212")
-    text += " With the reference's way of doing it, ours leaves: " + "; ".join(
+    text += " Switched to the reference's choice, our C leaves: " + "; ".join(
         f"{r['variant']} {_pct(r['accuracy'])} ({pm(r['vs_ours'])} from ours, "
         f"{pm(r['vs_authors'])} from the authors')" for r in rows) + "."
     close = [r["variant"] for r in rows if abs(r["vs_authors"][0]) <= 2 * r["vs_authors"][1]]
