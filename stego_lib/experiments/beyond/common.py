@@ -18,7 +18,7 @@ from ...attacks import PGD, attack, functional_attack
 from ...attacks.adaptive import quantize_in_ball
 from ...cache import ResultsCache
 from ...checkpoints import LazyModel  # noqa: F401 - re-exported for the other beyond modules
-from ...campaign.core import state_dir
+from ...storage import state_dir
 from ...detectors import score as predictor_score, ws_estimate
 from .config import CIFAR_BOUNDS, ModelMissingError, checkpoint_name
 

@@ -70,9 +70,14 @@ class LazyTest:
                           dataclasses.replace(self.split.provenance, count=n))
 
 
-def threshold_chunk(cfg: dict, mode: str):
-    ccfg = {"kind": "threshold", "split": "train", "n": cfg["threshold_n"],
+def threshold_config(cfg: dict) -> dict:
+    """The cache key of :func:`threshold_chunk`."""
+    return {"kind": "threshold", "split": "train", "n": cfg["threshold_n"],
             "detectors": list(DETECTORS)}
+
+
+def threshold_chunk(cfg: dict, mode: str):
+    ccfg = threshold_config(cfg)
 
     def compute():
         split = data.load_mnist("train", limit=cfg["threshold_n"])
@@ -131,9 +136,14 @@ def attack_chunk(cfg, model_name, sha, eps, n, test: LazyTest, lazy: LazyModel, 
                   store=store)
 
 
-def clean_chunk(cfg, model_name, sha, test: LazyTest, lazy: LazyModel, mode, store):
-    ccfg = {"kind": "clean", "model": model_name, "checkpoint": sha,
+def clean_config(cfg, model_name, sha) -> dict:
+    """The cache key of :func:`clean_chunk`."""
+    return {"kind": "clean", "model": model_name, "checkpoint": sha,
             "n_images": cfg["n_images"], "data": cfg["data"]}
+
+
+def clean_chunk(cfg, model_name, sha, test: LazyTest, lazy: LazyModel, mode, store):
+    ccfg = clean_config(cfg, model_name, sha)
 
     def compute():
         model = lazy.get()
@@ -300,8 +310,7 @@ def committed_eps(cfg: dict, model: str) -> list[float]:
         npz, meta = cache.paths(EXPERIMENT, config_key(ccfg, VERSION))
         return npz.exists() and meta.exists()
 
-    if not has({"kind": "clean", "model": model, "checkpoint": sha,
-                "n_images": cfg["n_images"], "data": cfg["data"]}):
+    if not has(clean_config(cfg, model, sha)):
         return []
     return [e for e in cfg["eps"]
             if any(has(attack_config(cfg, model, sha, e, n)) for n in _image_counts(cfg, e))]

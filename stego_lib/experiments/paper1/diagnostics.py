@@ -227,7 +227,7 @@ MODELS = {"natural": "mnist_natural", "adversarial": "mnist_adversarial",
 
 
 def _chunks(device: str) -> list:
-    from ...campaign.core import Chunk
+    from ...tasks import Chunk
 
     out = []
     for name, ckpt in MODELS.items():
@@ -242,7 +242,7 @@ def _chunks(device: str) -> list:
 
 
 def items() -> list:
-    from ...campaign.core import Item
+    from ...tasks import Item
 
     return [Item("paper1-diagnostics", f"results/{EXPERIMENT}: start noise vs gradient, "
                                        f"{len(EPS)} ε × {N_IMAGES:,} images per MNIST model",

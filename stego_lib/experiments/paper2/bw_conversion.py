@@ -200,7 +200,7 @@ def result(entry=None) -> dict:
 
 
 def items() -> list:
-    from ...campaign.core import Chunk, Item
+    from ...tasks import Chunk, Item
 
     return [Item("paper2-released-bw", f"results/{EXPERIMENT}: which grayscale conversion the "
                                        "released B&W model expects", lambda device: [

@@ -9,7 +9,7 @@ GPU. Recipes and their CPU/GPU differences: :mod:`.recipes`.
 """
 from __future__ import annotations
 
-from ...campaign.core import Chunk, Item
+from ...tasks import Chunk, Item, chained
 from . import training
 from .recipes import recipe
 from .config import PAPER_IMAGES, RELEASED_ROWS, ROWS, image_ranges, make_config
@@ -48,7 +48,7 @@ def _train_chunks(row: str):
                 progress(end - start)
             out.append(Chunk(f"steps {prev:,}-{end:,}", done, run, units=end - prev))
             prev = end
-        return out
+        return chained(out)
     return chunks
 
 
