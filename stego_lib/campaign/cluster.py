@@ -119,8 +119,8 @@ def slurm_options(e: Engine) -> dict:
 
 def connect(e: Engine, device: str, log):
     """A Dask client on the cluster ``e`` describes (started here unless it joins one), and
-    the cluster to close afterwards (None when joining). Workers for ``cuda`` are pinned to
-    one GPU each and hold the resource ``GPU``."""
+    the cluster to close afterwards (None when joining). The workers started here for
+    ``cuda`` are pinned to one GPU each and hold the resource ``GPU``."""
     from distributed import Client, LocalCluster
 
     cluster = None
@@ -159,6 +159,7 @@ def connect(e: Engine, device: str, log):
                                host="127.0.0.1", resources=resources, env=env)
         client = Client(cluster)
         client.register_plugin(IgnoreInterrupt())
-    if device == "cuda":
+    # the workers of a cluster joined here were pinned by whoever started them
+    if device == "cuda" and cluster is not None:
         client.register_plugin(GPUPin())
     return client, cluster

@@ -299,7 +299,7 @@ def run(config: dict, *, mode: str = "auto", progress: bool = True) -> Paper1Res
 def committed_eps(cfg: dict, model: str) -> list[float]:
     """The ε of ``cfg`` whose sweep point for ``model`` is in the results cache (at all images
     or at the ε's own number of images), with the clean chunk cached too."""
-    from ...cache import ResultsCache, config_key
+    from ...cache import ResultsCache
 
     sha = checkpoint_sha(model)
     if sha is None:
@@ -307,8 +307,7 @@ def committed_eps(cfg: dict, model: str) -> list[float]:
     cache = ResultsCache()
 
     def has(ccfg):
-        npz, meta = cache.paths(EXPERIMENT, config_key(ccfg, VERSION))
-        return npz.exists() and meta.exists()
+        return cache.has(EXPERIMENT, ccfg, VERSION)
 
     if not has(clean_config(cfg, model, sha)):
         return []
