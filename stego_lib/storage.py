@@ -11,14 +11,8 @@ __all__ = ["state_dir"]
 
 
 def state_dir() -> Path:
-    """``$STEGO_STATE``, else the user's cache (outside the checkout, never committed).
-
-    Example:
-        >>> import os; os.environ["STEGO_STATE"] = "/tmp/state"
-        >>> state_dir().as_posix()
-        '/tmp/state'
-        >>> del os.environ["STEGO_STATE"]
-    """
+    """``$STEGO_STATE``, else ``~/.cache/stego_lib/state`` (``$XDG_CACHE_HOME`` when set):
+    outside the checkout, never committed."""
     env = os.environ.get("STEGO_STATE")
     if env:
         return Path(env)

@@ -17,6 +17,7 @@ import torch
 
 from stego_lib import campaign, checkpoints, models
 from stego_lib.campaign import cluster, runner
+from stego_lib.campaign.status import scheduler_file
 from stego_lib.campaign.core import UnknownItemError, registry, select
 from stego_lib.tasks import Chunk, Item
 
@@ -194,7 +195,7 @@ def test_status_lists_what_is_not_on_disk_and_what_the_scheduler_runs(tmp_path, 
     assert not any(r["running"] for r in campaign.status("toy", extra=extra))
     campaign.run("toy-train", progress=False, log=lambda m: None, extra=extra,
                  engine=campaign.Engine(workers=1))
-    assert not runner._scheduler_file().exists()
+    assert not scheduler_file().exists()
     rows = {r["item"]: r for r in campaign.status("toy", extra=extra)}
     assert (rows["toy-train"]["done"], rows["toy-train"]["total"]) == (3, 3)
     assert rows["toy-results"]["done"] == 0 and rows["toy-results"]["waits_for"] == []

@@ -9,7 +9,8 @@ The items and chunks are the experiments' own (:mod:`stego_lib.tasks`).
 """
 from .cluster import Engine
 from .core import MODULES, Throughput, UnknownItemError, registry, select
-from .runner import format_status, run, status
+from .runner import run
+from .status import format_status, status
 
 __all__ = ["Engine", "MODULES", "Throughput", "UnknownItemError", "format_status", "registry",
            "run", "select", "status"]

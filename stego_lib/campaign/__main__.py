@@ -45,7 +45,8 @@ def main(argv=None, extra=()) -> int:
 
     from .cluster import Engine
     from .core import UnknownItemError
-    from .runner import format_status, run, status
+    from .runner import run
+    from .status import format_status, status
 
     engine = None
     if a.command == "run":
