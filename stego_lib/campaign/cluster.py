@@ -155,8 +155,10 @@ def connect(e: Engine, device: str, log):
         env = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
         if device == "cpu":
             env["CUDA_VISIBLE_DEVICES"] = ""
+        # memory_limit=0: no per-worker share of the RAM, which Dask would enforce by
+        # restarting a worker (a Table 1 cell at batch 500 may need more than an even share).
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", resources=resources, env=env)
+                               host="127.0.0.1", resources=resources, env=env, memory_limit=0)
         client = Client(cluster)
         client.register_plugin(IgnoreInterrupt())
     # the workers of a cluster joined here were pinned by whoever started them

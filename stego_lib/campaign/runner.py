@@ -127,7 +127,7 @@ def run(items: str | None = None, *, max_minutes: float | None = None, device: s
     stop = _Stop(log)
     old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     start, n_done, stopped, failed = time.monotonic(), 0, None, []
-    inflight: dict = {}  # future -> (item, chunk, started)
+    inflight: dict = {}  # future -> (item name, chunk)
     bar = client = cluster = None
     try:
         if not queue.open:
@@ -151,7 +151,7 @@ def run(items: str | None = None, *, max_minutes: float | None = None, device: s
             if not inflight:
                 break
             for fut in _wait_some(inflight):
-                name, chunk, units = inflight.pop(fut)
+                name, chunk = inflight.pop(fut)
                 try:
                     out = fut.result()
                 except Exception as err:  # reported; the other chunks go on
@@ -166,9 +166,9 @@ def run(items: str | None = None, *, max_minutes: float | None = None, device: s
                 if out["seconds"] is None:
                     continue
                 n_done += 1
-                tp.add(reg[name], device, units, out["seconds"])
+                tp.add(reg[name], device, chunk.units, out["seconds"])
                 log(f"{name}: {chunk.name} done in {out['seconds']:.1f} s "
-                    f"({units / out['seconds']:.1f} {reg[name].unit}/s)")
+                    f"({chunk.units / out['seconds']:.1f} {reg[name].unit}/s)")
     except KeyboardInterrupt:
         stopped = "abandoned"
         for fut in inflight:
@@ -186,14 +186,14 @@ def run(items: str | None = None, *, max_minutes: float | None = None, device: s
 def _submit(client, queue: _Queue, inflight: dict, device: str, extra, bar) -> None:
     """Fill the free worker threads with ready chunks."""
     threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
-    busy = {(n, c.name) for n, c, _ in inflight.values()}
+    busy = {(n, c.name) for n, c in inflight.values()}
     free = max(1, threads) - len(inflight)
     for name, chunk in queue.ready(busy)[:max(0, free)]:
         # The key names the item first: `status` reads the running items from it.
         key = f"{name}/{chunk.name}#{uuid.uuid4().hex[:8]}"
         fut = client.submit(run_chunk, name, chunk.name, device, tuple(extra), key=key,
                             pure=False, resources={"GPU": 1} if device == "cuda" else None)
-        inflight[fut] = (name, chunk, chunk.units)
+        inflight[fut] = (name, chunk)
         if bar is not None:
             bar.total += 1
             bar.refresh()
