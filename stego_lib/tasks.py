@@ -23,6 +23,11 @@ class Chunk:
     calling ``progress(n)`` as it completes ``n`` more of its ``units``. ``after`` names the
     chunks of the same item that must be done before it starts (a training slice waits for
     the slice before it); chunks with nothing in ``after`` may run side by side.
+
+    ``tiny()``, set where the chunk's recipe on a GPU differs from its recipe on a CPU, runs
+    that recipe on the machine at hand on a few images for a couple of steps and stores
+    nothing (no result; a training slice's state goes to a scratch state dir): a test
+    executes every GPU-scale recipe on a CPU with it.
     """
 
     name: str
@@ -30,6 +35,7 @@ class Chunk:
     run: Callable[[Callable[[int], None]], None]
     units: float = 1.0
     after: tuple[str, ...] = ()
+    tiny: Callable[[], None] | None = None
 
 
 @dataclass

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from ... import checkpoints
+from ... import checkpoints, data
 from ...cache import CacheMiss, ResultsCache
+from ...storage import scratch_state
 from ...tasks import Chunk, Item, chained
 from . import training
 from .compute import (LazyModel, LazyTest, attack_chunk, attack_config, checkpoint_sha,
@@ -19,6 +20,8 @@ from .config import CHECKPOINTS, EXPERIMENT, VERSION, images_for, make_config
 
 # Throughput measured on a 2-core CPU (2 threads): PGD-40 on MadryCNN 43 images/s; a natural
 # training step (batch 50) 44 ms; a PGD-7 training step 177 ms; a PGD-40 one ~0.9 s.
+# Training steps of a chunk's tiny run (see stego_lib.tasks.Chunk).
+TINY_STEPS = 2
 CPU_RATE = {"sweep": 43.0, "natural": 22.7, "adversarial": 5.6, "adversarial-reference": 1.1,
             "madry": 0.75}
 
@@ -49,6 +52,8 @@ def _train_chunks(which_for_device):
                 progress(end - start)
             out.append(Chunk(f"steps {prev:,}-{end:,}", done, run, units=end - prev))
             prev = end
+        if which_for_device("cuda") != which_for_device("cpu"):
+            out[0].tiny = lambda: _tiny_train(which)
         chained(out)
         if training.RECIPES[which]["adversary"] is not None:
             # the robustness runs measure the stored checkpoint, written by the last slice
@@ -56,6 +61,12 @@ def _train_chunks(which_for_device):
                     for c in _robustness_chunks(training.RECIPES[which]["checkpoint"])]
         return out
     return chunks
+
+
+def _tiny_train(which: str) -> None:
+    with scratch_state():
+        training.train_slice(which, TINY_STEPS, progress=False,
+                             train_images=data.load_mnist("train", limit=100))
 
 
 def _robustness_chunks(name: str) -> list[Chunk]:
