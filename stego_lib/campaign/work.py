@@ -2,9 +2,12 @@
 registry, so a task carries names rather than code or loaded data."""
 from __future__ import annotations
 
+import os
 import time
 from types import ModuleType
 from typing import Sequence
+
+import torch
 
 from .. import checkpoints
 from .core import registry
@@ -14,6 +17,11 @@ def run_chunk(item: str, chunk: str, device: str, extra: Sequence[ModuleType] = 
     """Compute the chunk ``chunk`` of ``item`` unless it is on disk already (a retry after a
     worker died may find it written). Returns ``seconds`` (None when skipped) and the checkpoint
     ``manifest`` changes it made, which the client writes."""
+    # A task runs in a thread of the worker's pool, not in the thread that torch configured
+    # at import: give this thread the worker's torch thread count.
+    threads = os.environ.get("OMP_NUM_THREADS")
+    if threads:
+        torch.set_num_threads(int(threads))
     found = [c for c in registry(extra)[item].chunks(device) if c.name == chunk]
     if not found:
         raise LookupError(f"{item}: no chunk {chunk!r} on this worker (is its checkout the "
