@@ -68,7 +68,8 @@ bench: setup
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 # The paper-scale results, resumable: `nohup nice -n 10 make campaign > campaign.log 2>&1 &`.
-# Pass ITEMS=a,b or MINUTES=M to narrow it, WORKERS=N for N one-thread workers; finished chunks land in results/ and checkpoints/.
+# Pass ITEMS=a,b or MINUTES=M to narrow it, WORKERS=N for N one-thread Dask worker processes
+# (default: one per core); finished chunks land in results/ and checkpoints/.
 campaign: setup
 	$(BIN)/python -m stego_lib.campaign run $(if $(ITEMS),--items $(ITEMS)) $(if $(MINUTES),--max-minutes $(MINUTES)) $(if $(WORKERS),--workers $(WORKERS))
 

@@ -5,9 +5,15 @@ architecture, training config, data provenance, metrics, torch version and
 creation time. Weights are state dicts saved with ``torch.save`` and read back
 with ``torch.load(weights_only=True)``, after the sha256 is verified: a foreign
 or corrupt file raises :class:`ChecksumError` and never runs code.
+
+The manifest has one writer at a time: in the campaign, the workers compute inside
+:func:`deferred_manifest` and hand their changes to the campaign's client, which applies them
+with :func:`apply_changes`; so workers on several machines need no lock on a shared folder.
 """
 from __future__ import annotations
 
+import contextlib
+import copy
 import io
 import json
 import os
@@ -21,12 +27,14 @@ from torch import nn
 from . import models
 from .models import reference
 from ._io import atomic_write_bytes, atomic_write_json, default_dir, sha256_file
-from ._locks import exclusive_dir
 
-__all__ = ["CheckpointNotFoundError", "ChecksumError", "LazyModel", "available", "checkpoints_dir",
-           "sha256_file", "entry", "load", "save"]
+__all__ = ["CheckpointNotFoundError", "ChecksumError", "LazyModel", "apply_changes", "available",
+           "checkpoints_dir", "deferred_manifest", "entry", "load", "save", "sha256_file",
+           "update_metrics"]
 
 MANIFEST = "manifest.json"
+# Inside deferred_manifest(): the manifest changes made since, as (root, op, name, value).
+_deferred: list | None = None
 
 
 class CheckpointNotFoundError(FileNotFoundError):
@@ -43,6 +51,15 @@ def checkpoints_dir(root: str | os.PathLike | None = None) -> Path:
 
 
 def _manifest(root: Path) -> dict:
+    """The manifest on disk, with this process's deferred changes to it applied."""
+    data = _read_manifest(root)
+    for where, op, name, value in _deferred or ():
+        if where == str(root):
+            _apply(data, op, name, value)
+    return data
+
+
+def _read_manifest(root: Path) -> dict:
     path = root / MANIFEST
     if not path.exists():
         return {"format": 1, "checkpoints": {}}
@@ -53,6 +70,58 @@ def _manifest(root: Path) -> dict:
     if not isinstance(data, dict) or not isinstance(data.get("checkpoints"), dict):
         raise ChecksumError(f"{path} is not a checkpoint manifest (no 'checkpoints' mapping)")
     return data
+
+
+def _apply(manifest: dict, op: str, name: str, value: dict) -> None:
+    if op == "save":  # a copy: later metrics merges must not change the recorded change
+        manifest["checkpoints"][name] = copy.deepcopy(value)
+    elif name not in manifest["checkpoints"]:
+        raise CheckpointNotFoundError(f"unknown checkpoint {name!r}")
+    else:
+        manifest["checkpoints"][name]["metrics"].update(value)
+
+
+def _change(root: Path, op: str, name: str, value: dict) -> dict:
+    """Record one change (``save`` a record, or merge ``metrics``) and return the entry."""
+    if _deferred is not None:
+        _apply(_manifest(root), op, name, value)  # fails here, not in the client, if unknown
+        _deferred.append((str(root), op, name, value))
+        return _manifest(root)["checkpoints"][name]
+    manifest = _read_manifest(root)
+    _apply(manifest, op, name, value)
+    atomic_write_json(root / MANIFEST, manifest)
+    return manifest["checkpoints"][name]
+
+
+@contextlib.contextmanager
+def deferred_manifest():
+    """Inside the block, :func:`save` and :func:`update_metrics` write weights but not the
+    manifest; this process reads the manifest as if they had. Yields the list of changes,
+    which :func:`apply_changes` writes (in the process that owns the manifest).
+
+    Example:
+        >>> with deferred_manifest() as changes:
+        ...     pass
+        >>> changes
+        []
+    """
+    global _deferred
+    outer, _deferred = _deferred, []
+    try:
+        yield _deferred
+    finally:
+        _deferred = outer
+
+
+def apply_changes(changes: list) -> None:
+    """Write the changes collected by :func:`deferred_manifest`, in order: a metrics update
+    merges into the entry as it is now, so updates from parallel workers all stay."""
+    for root in dict.fromkeys(c[0] for c in changes):
+        manifest = _read_manifest(Path(root))
+        for where, op, name, value in changes:
+            if where == root:
+                _apply(manifest, op, name, value)
+        atomic_write_json(Path(root) / MANIFEST, manifest)
 
 
 def available(root=None) -> list[str]:
@@ -97,23 +166,12 @@ def save(model: nn.Module, name: str, *, arch: str, config: dict, data: dict, me
         "config": config, "data": data, "metrics": metrics, "torch": torch.__version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    with exclusive_dir(root):  # parallel workers may save or update other entries meanwhile
-        manifest = _manifest(root)
-        manifest["checkpoints"][name] = record
-        atomic_write_json(root / MANIFEST, manifest)
-    return record
+    return _change(root, "save", name, record)
 
 
 def update_metrics(name: str, metrics: dict, root=None) -> dict:
     """Merge ``metrics`` into the manifest entry of ``name``."""
-    root = checkpoints_dir(root)
-    with exclusive_dir(root):
-        manifest = _manifest(root)
-        if name not in manifest["checkpoints"]:
-            raise CheckpointNotFoundError(f"unknown checkpoint {name!r}")
-        manifest["checkpoints"][name]["metrics"].update(metrics)
-        atomic_write_json(root / MANIFEST, manifest)
-    return manifest["checkpoints"][name]
+    return _change(checkpoints_dir(root), "metrics", name, metrics)
 
 
 def load(name: str, *, root=None, device: str | torch.device = "cpu") -> nn.Module:

@@ -1,10 +1,20 @@
 """A small campaign for the runner's tests: a sliced training item and a results item that
-needs it, on the package's MNIST sample. Setting ``TOY_PAUSE`` to a file path makes the chunk
-named by ``TOY_PAUSE_AT`` write that file half-way through and then sleep, so a test can kill
-the process in the middle of a chunk."""
+needs it, on the package's MNIST sample.
+
+Hooks for the tests, by environment variable (the chunks run in Dask worker processes):
+``TOY_PAUSE`` (a file path) makes the chunk named by ``TOY_PAUSE_AT`` write its process id
+to that file half-way through and then sleep (``TOY_PAUSE_S`` seconds, default 60), once, so
+a test can kill a worker or the whole campaign in the middle of a chunk; ``TOY_FAIL_AT`` names a chunk that raises; ``TOY_EVENTS``
+(a file path) gets a line ``start <chunk>`` / ``end <chunk>`` around every chunk.
+
+Run as a script, it is the campaign's command line with these items added:
+``python tests/campaign_toy.py run --items toy``; ``python tests/campaign_toy.py serial``
+computes every chunk in order in that one process, without the campaign (the reference).
+"""
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -14,16 +24,37 @@ import torch
 from stego_lib import checkpoints, data, models, training
 from stego_lib.attacks import PGD
 from stego_lib.cache import ResultsCache, cached, config_key
-from stego_lib.campaign.core import Chunk, Item, state_dir
+from stego_lib.storage import state_dir
+from stego_lib.tasks import Chunk, Item, chained
 
 SLICES = (6, 12, 18)
 EPS = (0.1, 0.2, 0.3)
 
 
 def _pause(name: str) -> None:
-    if os.environ.get("TOY_PAUSE") and os.environ.get("TOY_PAUSE_AT") == name:
-        Path(os.environ["TOY_PAUSE"]).write_text("paused")
-        time.sleep(60)
+    marker = os.environ.get("TOY_PAUSE")
+    if marker and os.environ.get("TOY_PAUSE_AT") == name and not Path(marker).exists():
+        Path(marker).write_text(str(os.getpid()))
+        time.sleep(float(os.environ.get("TOY_PAUSE_S", "60")))
+
+
+def _event(what: str) -> None:
+    if os.environ.get("TOY_EVENTS"):
+        with open(os.environ["TOY_EVENTS"], "a") as fh:  # one short append: atomic
+            fh.write(f"{what}\n")
+
+
+def _traced(chunk: Chunk) -> Chunk:
+    run = chunk.run
+
+    def traced(progress):
+        _event(f"start {chunk.name}")
+        if os.environ.get("TOY_FAIL_AT") == chunk.name:
+            raise RuntimeError(f"toy failure in {chunk.name}")
+        run(progress)
+        _event(f"end {chunk.name}")
+    chunk.run = traced
+    return chunk
 
 
 def _state() -> Path:
@@ -67,7 +98,7 @@ def _train_chunks(device):
             end < SLICES[-1] and _steps() >= end),
                          run, units=end - prev))
         prev = end
-    return out
+    return [_traced(c) for c in chained(out)]
 
 
 def _cfg(eps):
@@ -93,7 +124,7 @@ def _results_chunks(device):
                 return {"x": x.numpy(), "pred": model(x).argmax(1).numpy()}, {}
             cached("toy", _cfg(eps), "1", compute, needs_gpu=False, command="-")
             progress(1)
-        return Chunk(f"eps {eps}", done, run)
+        return _traced(Chunk(f"eps {eps}", done, run))
     return [make(e) for e in EPS]
 
 
@@ -110,3 +141,19 @@ def arrays(results_root) -> dict:
         with np.load(f, allow_pickle=False) as z:
             out.update({f"{f.stem}/{k}": z[k] for k in z.files})
     return out
+
+
+def serial() -> None:
+    for item in items():
+        for chunk in item.chunks("cpu"):
+            chunk.run(lambda n: None)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["serial"]:
+        serial()
+        sys.exit(0)
+    import campaign_toy  # this file under its importable name, which the workers can load
+    from stego_lib.campaign.__main__ import main
+
+    sys.exit(main(extra=(campaign_toy,)))

@@ -1,5 +1,7 @@
-"""The campaign runner: kill-and-resume gives the same arrays, status reads what is on disk,
-bad item names fail with the valid ones listed."""
+"""The campaign on Dask: parallel workers and kill-and-resume give the arrays of a
+single-process run, needs are respected, a killed worker's chunk is recomputed, a failing
+chunk is reported while the others go on, status reads what is on disk and what the
+scheduler runs, bad options fail with clear messages."""
 from __future__ import annotations
 
 import os
@@ -13,17 +15,21 @@ import numpy as np
 import pytest
 import torch
 
-from stego_lib import campaign
+from stego_lib import campaign, checkpoints, models
+from stego_lib.campaign import cluster, runner
+from stego_lib.campaign.status import scheduler_file
 from stego_lib.campaign.core import UnknownItemError, registry, select
+from stego_lib.tasks import Chunk, Item
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
+TOY = [sys.executable, str(TESTS / "campaign_toy.py")]
 
 
 def _env(tmp: Path, **extra) -> dict:
     env = dict(os.environ)
     env.update(STEGO_RESULTS=str(tmp / "results"), STEGO_CHECKPOINTS=str(tmp / "checkpoints"),
-               STEGO_STATE=str(tmp / "state"), STEGO_CAMPAIGN_MODULES="campaign_toy",
+               STEGO_STATE=str(tmp / "state"),
                PYTHONPATH=os.pathsep.join([str(TESTS), str(REPO), env.get("PYTHONPATH", "")]),
                OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
     env.update(extra)
@@ -32,26 +38,28 @@ def _env(tmp: Path, **extra) -> dict:
 
 
 def _campaign(tmp: Path, *args, **extra):
-    return subprocess.run([sys.executable, "-m", "stego_lib.campaign", *args, "--no-progress"]
-                          if args[0] == "run" else
-                          [sys.executable, "-m", "stego_lib.campaign", *args],
-                          env=_env(tmp, **extra), cwd=tmp, capture_output=True, text=True,
-                          timeout=300)
+    """The campaign's command line with the toy items, in ``tmp``."""
+    args = [*args, "--no-progress"] if args[0] == "run" else list(args)
+    return subprocess.run(TOY + args, env=_env(tmp, **extra), cwd=tmp, capture_output=True,
+                          text=True, timeout=300)
 
 
-def _killed_mid_chunk(tmp: Path, pause_at: str) -> None:
+def _start_paused(tmp: Path, pause_at: str, pause_s: float = 60, *args):
+    """A toy campaign (2 workers) in its own process group, and the pid of the worker process
+    once it has reached the middle of chunk ``pause_at``."""
     marker = tmp / "paused"
-    proc = subprocess.Popen([sys.executable, "-m", "stego_lib.campaign", "run", "--items", "toy",
-                             "--no-progress"], env=_env(tmp, TOY_PAUSE=str(marker),
-                                                        TOY_PAUSE_AT=pause_at),
-                            cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(TOY + ["run", "--items", "toy", "--no-progress", "--workers", "2",
+                                   *args],
+                            env=_env(tmp, TOY_PAUSE=str(marker), TOY_PAUSE_AT=pause_at,
+                                     TOY_PAUSE_S=str(pause_s)),
+                            cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
     deadline = time.monotonic() + 240
-    while not marker.exists():
+    while not marker.exists() or not marker.read_text():
         assert proc.poll() is None, "the campaign ended before reaching the pause"
         assert time.monotonic() < deadline, "the campaign never reached the pause"
         time.sleep(0.1)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    return proc, int(marker.read_text())
 
 
 def _final(tmp: Path):
@@ -67,46 +75,128 @@ def _assert_same_outputs(a: Path, b: Path) -> None:
     assert sorted(arrays_a) == sorted(arrays_b) and len(arrays_a) == 6
     for k in arrays_a:
         np.testing.assert_array_equal(arrays_a[k], arrays_b[k], err_msg=k)
+    assert sorted(ckpt_a) == sorted(ckpt_b)
     for k in ckpt_a:
         assert torch.equal(ckpt_a[k], ckpt_b[k]), k
 
 
-@pytest.mark.parametrize("pause_at", ["train 12", "save", "results 0.2"])
-def test_sigkill_mid_chunk_then_resume_matches_uninterrupted(tmp_path, pause_at):
-    clean, broken = tmp_path / "clean", tmp_path / "broken"
-    out = _campaign(clean, "run", "--items", "toy")
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    """Every toy chunk computed in order in one process, without the campaign."""
+    tmp = tmp_path_factory.mktemp("serial")
+    out = subprocess.run(TOY + ["serial"], env=_env(tmp), cwd=tmp, capture_output=True,
+                         text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    _killed_mid_chunk(broken, pause_at)
+    return tmp
+
+
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("two")
+    out = _campaign(tmp, "run", "--items", "toy", "--workers", "2",
+                    TOY_EVENTS=str(tmp / "events"))
+    assert out.returncode == 0, out.stderr
+    return tmp, out.stdout
+
+
+def test_two_workers_compute_each_chunk_once_and_match_a_single_process(serial, two_workers):
+    tmp, stdout = two_workers
+    done = [line.split("] ", 1)[1].split(" done in")[0] for line in stdout.splitlines()
+            if " done in " in line]
+    assert sorted(done) == sorted(set(done)) and len(done) == 6, stdout
+    assert "Dask dashboard: http" in stdout
+    _assert_same_outputs(serial, tmp)
+
+
+def test_a_chunk_starts_only_after_what_it_needs(two_workers):
+    tmp, _ = two_workers
+    events = (tmp / "events").read_text().splitlines()
+    assert sorted(events) == sorted(set(events)) and len(events) == 12, events
+    # the training slices run one after another; the results need the finished model
+    for before, after in (("steps to 6", "steps to 12"), ("steps to 12", "steps to 18")):
+        assert events.index(f"end {before}") < events.index(f"start {after}"), events
+    for eps in ("0.1", "0.2", "0.3"):
+        assert events.index("end steps to 18") < events.index(f"start eps {eps}"), events
+
+
+@pytest.mark.parametrize("pause_at", ["train 12", "results 0.2"])
+def test_a_sigkilled_worker_s_chunk_is_recomputed_and_matches(tmp_path, serial, pause_at):
+    proc, worker = _start_paused(tmp_path, pause_at)
+    assert worker != proc.pid
+    os.kill(worker, signal.SIGKILL)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out
+    _assert_same_outputs(serial, tmp_path)
+
+
+@pytest.mark.parametrize("pause_at", ["train 12", "save", "results 0.2"])
+def test_sigkill_mid_chunk_then_resume_matches_uninterrupted(tmp_path, serial, pause_at):
+    proc, _ = _start_paused(tmp_path, pause_at)
+    os.killpg(proc.pid, signal.SIGKILL)  # the client and every worker, as a power cut would
+    proc.communicate()
     # The killed chunk left nothing half-written: no temporary files, and it is not done.
-    assert not list(broken.rglob("*.tmp"))
-    status = _campaign(broken, "status", "--items", "toy")
+    assert not list(tmp_path.rglob("*.tmp"))
+    status = _campaign(tmp_path, "status", "--items", "toy")
     assert status.returncode == 0, status.stderr
     assert "done" not in status.stdout.splitlines()[3]  # toy-results is pending
     if pause_at == "save":  # killed before the checkpoint was stored: training is not done
         assert "done" not in status.stdout.splitlines()[2]
-    out = _campaign(broken, "run", "--items", "toy")
+    out = _campaign(tmp_path, "run", "--items", "toy")
     assert out.returncode == 0, out.stderr
-    _assert_same_outputs(clean, broken)
+    _assert_same_outputs(serial, tmp_path)
 
 
-def test_status_lists_exactly_what_is_not_on_disk(tmp_path, monkeypatch):
+def test_a_stop_signal_lets_the_running_chunk_finish(tmp_path):
+    proc, _ = _start_paused(tmp_path, "results 0.2", pause_s=5)
+    os.killpg(proc.pid, signal.SIGINT)  # a Ctrl-C reaches the client and its workers
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out
+    assert "stopped: signal" in out and "toy-results: eps 0.2 done" in out, out
+
+
+def test_a_failing_chunk_is_reported_and_the_others_go_on(tmp_path):
+    out = _campaign(tmp_path, "run", "--items", "toy", "--workers", "2",
+                    TOY_FAIL_AT="eps 0.2")
+    assert out.returncode == 1, out.stdout
+    assert "failed: toy-results: eps 0.2: RuntimeError('toy failure in eps 0.2')" in out.stderr
+    assert "toy-results: eps 0.1 done" in out.stdout and "toy-results: eps 0.3 done" in out.stdout
+    status = _campaign(tmp_path, "status", "--items", "toy")
+    assert " 2/3 " in status.stdout.splitlines()[3], status.stdout
+
+
+def _toy_env(monkeypatch, tmp_path):
     env = _env(tmp_path)
-    for k in ("STEGO_RESULTS", "STEGO_CHECKPOINTS", "STEGO_STATE", "STEGO_CAMPAIGN_MODULES"):
+    for k in ("STEGO_RESULTS", "STEGO_CHECKPOINTS", "STEGO_STATE"):
         monkeypatch.setenv(k, env[k])
     monkeypatch.syspath_prepend(str(TESTS))
-    rows = {r["item"]: r for r in campaign.status("toy")}
+    import campaign_toy
+    return (campaign_toy,)
+
+
+def test_status_lists_what_is_not_on_disk_and_what_the_scheduler_runs(tmp_path, monkeypatch):
+    from distributed import Client, LocalCluster
+
+    extra = _toy_env(monkeypatch, tmp_path)
+    rows = {r["item"]: r for r in campaign.status("toy", extra=extra)}
     assert [r["done"] for r in rows.values()] == [0, 0]
     assert rows["toy-results"]["waits_for"] == ["toy-train"]
     assert not any(r["running"] for r in rows.values())
-    from stego_lib._locks import try_lock
-    from stego_lib.campaign.runner import _lock_path
-    with try_lock(_lock_path("toy-train")) as mine:  # as a worker holds it while computing
-        assert mine
-        rows = {r["item"]: r for r in campaign.status("toy")}
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cl, \
+            Client(cl) as client:
+        fut = client.submit(time.sleep, 30, key="toy-train/steps to 6#test")
+        while not client.processing()[next(iter(client.processing()))]:
+            time.sleep(0.05)
+        runner._publish(client)  # as a running campaign does
+        rows = {r["item"]: r for r in campaign.status("toy", extra=extra)}
         assert rows["toy-train"]["running"] and not rows["toy-results"]["running"]
         assert "running now" in campaign.format_status(list(rows.values()), "cpu")
-    campaign.run("toy-train", progress=False, log=lambda m: None)
-    rows = {r["item"]: r for r in campaign.status("toy")}
+        fut.cancel()
+    # a scheduler that is gone: nothing runs
+    assert not any(r["running"] for r in campaign.status("toy", extra=extra))
+    campaign.run("toy-train", progress=False, log=lambda m: None, extra=extra,
+                 engine=campaign.Engine(workers=1))
+    assert not scheduler_file().exists()
+    rows = {r["item"]: r for r in campaign.status("toy", extra=extra)}
     assert (rows["toy-train"]["done"], rows["toy-train"]["total"]) == (3, 3)
     assert rows["toy-results"]["done"] == 0 and rows["toy-results"]["waits_for"] == []
 
@@ -115,7 +205,6 @@ def test_fresh_checkout_status_reads_committed_files(tmp_path, monkeypatch):
     """Against an empty results and checkpoint store every registered item is pending; against
     the committed ones, an item is done exactly when its files are committed."""
     monkeypatch.setenv("STEGO_STATE", str(tmp_path / "state"))
-    monkeypatch.delenv("STEGO_CAMPAIGN_MODULES", raising=False)
     monkeypatch.setenv("STEGO_RESULTS", str(tmp_path / "empty-results"))
     monkeypatch.setenv("STEGO_CHECKPOINTS", str(tmp_path / "empty-checkpoints"))
     (tmp_path / "empty-checkpoints").mkdir()
@@ -145,60 +234,111 @@ def test_select_adds_what_an_item_needs_in_dependency_order():
     assert set(select("paper1", reg)) == {k for k in reg if k.startswith("paper1-")}
 
 
-def test_two_workers_compute_each_chunk_once_and_match_one_run(tmp_path):
-    one, two = tmp_path / "one", tmp_path / "two"
-    out = _campaign(one, "run", "--items", "toy")
-    assert out.returncode == 0, out.stderr
-    out = _campaign(two, "run", "--items", "toy", "--workers", "2", STEGO_CAMPAIGN_POLL="0.2")
-    assert out.returncode == 0, out.stderr
-    done = [line.split("] ", 1)[1].split(" done in")[0] for line in out.stdout.splitlines()
-            if " done in " in line]
-    assert sorted(done) == sorted(set(done)) and len(done) == 6, out.stdout
-    workers = {line.split("]")[0].split()[-1] for line in out.stdout.splitlines()
-               if " done in " in line}
-    assert workers <= {"1", "2"}, out.stdout
-    # The worker that found nothing it could start waited for the other instead of exiting.
-    assert "another worker is computing it" in out.stdout, out.stdout
-    _assert_same_outputs(one, two)
+def test_training_slices_are_chained_and_their_checks_wait_for_the_model():
+    chunks = registry()["paper1-train-adversarial"].chunks("cpu")
+    slices = [c for c in chunks if c.name.startswith("steps ")]
+    assert slices[0].after == () and all(b.after == (a.name,) for a, b in zip(slices, slices[1:]))
+    assert all(c.after == (slices[-1].name,) for c in chunks[len(slices):]) and chunks[len(slices):]
+    assert all(c.after == () for c in registry()["paper2-table1-c"].chunks("cpu"))
 
 
-def test_bad_worker_counts_fail_with_a_usage_error(tmp_path):
-    for args in (("--workers", "0"), ("--workers", "2", "--threads", "0")):
-        out = _campaign(tmp_path, "run", "--items", "toy", *args)
-        assert out.returncode == 2 and "must be at least 1" in out.stderr, out.stderr
+@pytest.mark.parametrize("args, message", [
+    (("--workers", "0"), "--workers must be at least 1, got 0"),
+    (("--threads", "0"), "--threads must be at least 1, got 0"),
+    (("--slurm", "--scheduler-file", "f.json"), "cannot join another"),
+])
+def test_bad_engine_options_fail_with_a_usage_error(tmp_path, args, message):
+    out = _campaign(tmp_path, "run", "--items", "toy", *args)
+    assert out.returncode == 2 and message in out.stderr, out.stderr
 
 
-def test_parallel_manifest_updates_are_all_kept(tmp_path):
-    """Workers finishing at the same moment must not overwrite each other's manifest entries."""
-    import threading
+def test_an_unreachable_scheduler_fails_with_its_address(tmp_path):
+    out = _campaign(tmp_path, "run", "--items", "toy", "--scheduler-address",
+                    "tcp://127.0.0.1:9")
+    assert out.returncode == 2, out.stderr
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in out.stderr, out.stderr
 
-    from stego_lib import checkpoints, models
-    for name in ("a", "b"):
-        checkpoints.save(models.build("mnist_cnn"), name, arch="mnist_cnn", config={}, data={},
+
+def test_slurm_without_its_extra_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "dask_jobqueue", None)  # as if not installed
+    with pytest.raises(RuntimeError, match=r"pip install 'stego_lib\[slurm\]'"):
+        cluster.connect(campaign.Engine(slurm=True), "cpu", print)
+
+
+def test_slurm_job_script_asks_for_the_gpus_and_declares_them():
+    jobqueue = pytest.importorskip("dask_jobqueue")
+    e = campaign.Engine(slurm=True, jobs=2, gpus_per_job=4, walltime="02:00:00",
+                        partition="gpu")
+    with jobqueue.SLURMCluster(**cluster.slurm_options(e), dashboard_address=None) as cl:
+        script = cl.job_script()
+    for line in ("#SBATCH --gres=gpu:4", "#SBATCH -p gpu", "#SBATCH -t 02:00:00",
+                 "#SBATCH --cpus-per-task=4"):
+        assert line in script, script
+    for arg in ("--nworkers 4", "--nthreads 1", "--resources GPU=1"):
+        assert arg in script, script
+    cpu = cluster.slurm_options(campaign.Engine(slurm=True, workers=3))
+    assert (cpu["processes"], cpu["cores"], cpu["job_extra_directives"]) == (3, 3, [])
+    assert cpu["worker_extra_args"] == []
+
+
+def test_each_gpu_worker_pins_one_gpu(monkeypatch):
+    class Worker:
+        name = "SLURMCluster-3-1"
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5")
+    cluster.GPUPin().setup(Worker())
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "5"
+    with pytest.raises(RuntimeError, match="no GPU is visible"):
+        cluster.gpu_for(0, "")
+
+
+def test_gpu_chunks_require_a_gpu_resource():
+    class Client:
+        def __init__(self):
+            self.calls = []
+
+        def scheduler_info(self):
+            return {"workers": {"a": {"nthreads": 1}, "b": {"nthreads": 1}}}
+
+        def submit(self, fn, *args, **kwargs):
+            self.calls.append(kwargs)
+            return object()
+    cells = [Chunk(f"cell {i}", lambda: False, None) for i in range(3)]
+    reg = {"x": Item("x", "three cells", lambda device: cells)}
+    for device, resources in (("cuda", {"GPU": 1}), ("cpu", None)):
+        client, inflight = Client(), {}
+        runner._submit(client, runner._Queue(reg, ["x"], device, print), inflight, device, (),
+                       None)
+        assert len(client.calls) == 2  # one per worker thread
+        assert all(c["resources"] == resources for c in client.calls)
+
+
+def test_manifest_changes_of_workers_are_written_by_the_client(tmp_path):
+    checkpoints.save(models.build("mnist_cnn"), "a", arch="mnist_cnn", config={}, data={},
+                     metrics={}, root=tmp_path)
+    on_disk = (tmp_path / "manifest.json").read_text()
+    changes = []
+    for i in range(2):  # two workers, each measuring one metric of the same checkpoint
+        with checkpoints.deferred_manifest() as mine:
+            checkpoints.update_metrics("a", {f"m{i}": i}, root=tmp_path)
+            assert checkpoints.entry("a", root=tmp_path)["metrics"] == {f"m{i}": i}
+        changes.append(mine)
+    with checkpoints.deferred_manifest() as saved:
+        checkpoints.save(models.build("mnist_cnn"), "b", arch="mnist_cnn", config={}, data={},
                          metrics={}, root=tmp_path)
-
-    def write(name):
-        for i in range(30):
-            checkpoints.update_metrics(name, {f"m{i}": i}, root=tmp_path)
-    threads = [threading.Thread(target=write, args=(n,)) for n in ("a", "b")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for name in ("a", "b"):
-        assert checkpoints.entry(name, root=tmp_path)["metrics"] == {f"m{i}": i for i in range(30)}
+        checkpoints.update_metrics("b", {"acc": 1.0}, root=tmp_path)
+    assert (tmp_path / "manifest.json").read_text() == on_disk
+    assert checkpoints.available(root=tmp_path) == ["a"]
+    for c in changes + [saved]:
+        checkpoints.apply_changes(c)
+    assert checkpoints.entry("a", root=tmp_path)["metrics"] == {"m0": 0, "m1": 1}
+    assert checkpoints.entry("b", root=tmp_path)["metrics"] == {"acc": 1.0}
+    checkpoints.load("b", root=tmp_path)  # its weights match the record
 
 
-def test_a_stop_signal_repeated_at_once_is_one_request_and_a_later_one_abandons(monkeypatch):
-    from stego_lib.campaign import runner
-    now = [100.0]
-    monkeypatch.setattr(runner.time, "monotonic", lambda: now[0])
+def test_a_second_stop_signal_abandons(monkeypatch):
     logged = []
     stop = runner._Stop(logged.append)
     stop(signal.SIGTERM, None)
-    now[0] += 0.5
-    stop(signal.SIGTERM, None)  # the same Ctrl-C or pkill, forwarded by the parent
     assert stop.requested and len(logged) == 1
-    now[0] += 5
     with pytest.raises(KeyboardInterrupt):
         stop(signal.SIGTERM, None)

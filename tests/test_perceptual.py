@@ -1,7 +1,5 @@
 """Perceptual metrics (stego_lib.perceptual), the Fig 6 sweep (experiments.perceptual) and
 its campaign item."""
-import sys
-import types
 
 import numpy as np
 import pytest
@@ -147,7 +145,7 @@ def test_smoke_sweep_and_summary():
 
 # ---------------------------------------------------------------- campaign item
 
-def test_campaign_item(monkeypatch):
+def test_campaign_item():
     from stego_lib.campaign import core
     from stego_lib.experiments import perceptual_items
 
@@ -160,20 +158,7 @@ def test_campaign_item(monkeypatch):
     chunks = item.chunks("cpu")
     assert len(chunks) == len(cfg["attacks"]) * len(cfg["scales"]) >= 15
     assert all(c.units == cfg["n_images"] for c in chunks)
-    # the registry accepts it; a stand-in provides the item it needs if nobody registers it yet
-    reg_modules = ["stego_lib.experiments.perceptual_items"]
-    try:
-        has_dep = "paper2-train-natural" in core.registry()
-    except ValueError:
-        has_dep = False
-    if not has_dep:
-        stub = types.ModuleType("_stub_paper2_items")
-        stub.items = lambda: [core.Item("paper2-train-natural", "stand-in", lambda d: [])]
-        monkeypatch.setitem(sys.modules, "_stub_paper2_items", stub)
-        reg_modules.insert(0, "_stub_paper2_items")
-    if "stego_lib.experiments.perceptual_items" in core.MODULES:
-        reg_modules.remove("stego_lib.experiments.perceptual_items")
-    monkeypatch.setenv(core.EXTRA_ENV, ",".join(reg_modules))
+    # registered, with the item it needs
     reg = core.registry()
     assert "paper2-perceptual" in reg
     assert set(core.select("paper2-perceptual", reg)) == {"paper2-perceptual",

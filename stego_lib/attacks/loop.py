@@ -38,7 +38,7 @@ def cw_margin(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat: ThreatModel, *,
            steps: int = 100, lr: float = 1e-3, reg_weight: float = 0.05,
            generator: torch.Generator | None = None, progress: bool = False,
-           return_params: bool = False, iterations: int | None = None):
+           return_params: bool = False):
     """Run a functional attack: Adam on the CW margin plus the weighted regulariser.
 
     Paper: Laidlaw & Feizi, *Functional Adversarial Attacks*, NeurIPS 2019, Section 4: the
@@ -69,7 +69,6 @@ def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat:
             deterministic anyway.
         progress: show a tqdm progress bar.
         return_params: also return the final parameters.
-        iterations: the former name of ``steps``; overrides it when given.
 
     Returns:
         The adversarial images ``(N, C, H, W)`` in [0, 1] (detached), or
@@ -92,7 +91,6 @@ def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat:
     check_images(images)
     threat.check_input(images)
     check_labels(labels, images.shape[0])
-    steps = steps if iterations is None else iterations
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
         raise ValueError(f"steps must be an int >= 0, got {steps!r}")
     check_positive(lr, name="lr")

@@ -6,7 +6,7 @@ One chunk per attack of :mod:`.paper2_figures`' paper profile (846 exact-pixel t
 from __future__ import annotations
 
 from ..cache import ResultsCache
-from ..campaign.core import Chunk, Item
+from ..tasks import Chunk, Item
 from . import paper2_figures as figures
 
 NAME = "paper2-figures"

@@ -7,7 +7,7 @@ A chunk is done when its cache entry for the committed checkpoint is on disk.
 from __future__ import annotations
 
 from ..cache import ResultsCache
-from ..campaign.core import Chunk, Item
+from ..tasks import Chunk, Item
 from . import perceptual
 
 NAME = "paper2-perceptual"

@@ -18,7 +18,7 @@ from ...attacks import PGD, attack, functional_attack
 from ...attacks.adaptive import quantize_in_ball
 from ...cache import ResultsCache
 from ...checkpoints import LazyModel  # noqa: F401 - re-exported for the other beyond modules
-from ...campaign.core import state_dir
+from ...storage import state_dir
 from ...detectors import score as predictor_score, ws_estimate
 from .config import CIFAR_BOUNDS, ModelMissingError, checkpoint_name
 
@@ -139,7 +139,7 @@ def run_attack(model, images: torch.Tensor, labels: torch.Tensor, spec: dict, se
                 recolor={"eps": e.get("C", e.get("C-RGB"))} if ("C" in e or "C-RGB" in e) else None,
                 stadv={"eps": e["S"]} if "S" in e else None,
                 delta={"eps": e["D"]} if "D" in e else None)
-            adv = attack(model, x, y, threat, iterations=spec["iterations"], lr=spec["lr"],
+            adv = attack(model, x, y, threat, steps=spec["iterations"], lr=spec["lr"],
                          reg_weight=spec["reg_weight"], generator=gen)
             if spec["attack"] == "D":
                 adv = quantize_in_ball(adv, x, e["D"])

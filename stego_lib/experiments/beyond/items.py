@@ -13,10 +13,8 @@ Every chunk is one cell (a few CPU minutes) written atomically to the results ca
 """
 from __future__ import annotations
 
-import importlib
-
-from ...cache import CacheMiss, ResultsCache, config_key
-from ...campaign.core import MODULES, Chunk, Item
+from ...cache import CacheMiss, ResultsCache
+from ...tasks import Chunk, Item
 from . import adaptive, detection, lsb
 from .common import LazyModel, LazyPools, checkpoint_sha
 from .config import EXPERIMENT, ModelMissingError, VERSION, checkpoint_name, make_config
@@ -36,8 +34,7 @@ CPU_RATE = {"mnist": 18.0, "cifar10": 1.9, "adaptive": 7.0, "clean": 45.0, "lsb"
 
 
 def _has(experiment: str, ccfg: dict, cache: ResultsCache | None = None) -> bool:
-    npz, meta = (cache or ResultsCache()).paths(experiment, config_key(ccfg, VERSION))
-    return npz.exists() and meta.exists()
+    return (cache or ResultsCache()).has(experiment, ccfg, VERSION)
 
 
 def _sha(cfg, dataset, model):
@@ -144,19 +141,6 @@ def _adaptive_chunks(model: str):
     return chunks
 
 
-def _cifar_needs() -> tuple[str, ...]:
-    """The undefended CIFAR-10 model is trained by Paper II's items; name that item only
-    when it is registered, so the registry loads either way."""
-    mod = "stego_lib.experiments.paper2.items"
-    if mod not in MODULES:
-        return ()
-    try:
-        names = {i.name for i in importlib.import_module(mod).items()}
-    except Exception:   # a module under construction must not break this registry
-        return ()
-    return ("paper2-train-natural",) if "paper2-train-natural" in names else ()
-
-
 def items() -> list[Item]:
     clean = ("beyond-clean",)
     return [
@@ -174,7 +158,7 @@ def items() -> list[Item]:
              unit="image", rate={"cpu": CPU_RATE["mnist"]}),
         Item("beyond-detect-cifar10",
              "results/beyond: detection matrix, 9 attacks x 4 bounds on the CIFAR-10 ResNet-32",
-             _detect_chunks("cifar10", "natural"), needs=_cifar_needs() + clean,
+             _detect_chunks("cifar10", "natural"), needs=("paper2-train-natural",) + clean,
              unit="image", rate={"cpu": CPU_RATE["cifar10"]}),
         Item("beyond-detect-cifar10-released",
              "results/beyond: detection matrix, 9 attacks x 4 bounds on the authors' released "

@@ -77,9 +77,14 @@ class LazyTest:
                           dataclasses.replace(self.split.provenance, count=n))
 
 
-def threshold_chunk(cfg: dict, mode: str):
-    ccfg = {"kind": "threshold", "split": "train", "n": cfg["threshold_n"],
+def threshold_config(cfg: dict) -> dict:
+    """The cache key of :func:`threshold_chunk`."""
+    return {"kind": "threshold", "split": "train", "n": cfg["threshold_n"],
             "detectors": list(DETECTORS)}
+
+
+def threshold_chunk(cfg: dict, mode: str):
+    ccfg = threshold_config(cfg)
 
     def compute():
         split = data.load_mnist("train", limit=cfg["threshold_n"])
@@ -138,9 +143,14 @@ def attack_chunk(cfg, model_name, sha, eps, n, test: LazyTest, lazy: LazyModel, 
                   store=store)
 
 
-def clean_chunk(cfg, model_name, sha, test: LazyTest, lazy: LazyModel, mode, store):
-    ccfg = {"kind": "clean", "model": model_name, "checkpoint": sha,
+def clean_config(cfg, model_name, sha) -> dict:
+    """The cache key of :func:`clean_chunk`."""
+    return {"kind": "clean", "model": model_name, "checkpoint": sha,
             "n_images": cfg["n_images"], "data": cfg["data"]}
+
+
+def clean_chunk(cfg, model_name, sha, test: LazyTest, lazy: LazyModel, mode, store):
+    ccfg = clean_config(cfg, model_name, sha)
 
     def compute():
         model = lazy.get()
@@ -296,7 +306,7 @@ def run(config: dict, *, mode: str = "auto", progress: bool = True) -> Paper1Res
 def committed_eps(cfg: dict, model: str) -> list[float]:
     """The ε of ``cfg`` whose sweep point for ``model`` is in the results cache (at all images
     or at the ε's own number of images), with the clean chunk cached too."""
-    from ...cache import ResultsCache, config_key
+    from ...cache import ResultsCache
 
     sha = checkpoint_sha(model)
     if sha is None:
@@ -304,11 +314,9 @@ def committed_eps(cfg: dict, model: str) -> list[float]:
     cache = ResultsCache()
 
     def has(ccfg):
-        npz, meta = cache.paths(EXPERIMENT, config_key(ccfg, VERSION))
-        return npz.exists() and meta.exists()
+        return cache.has(EXPERIMENT, ccfg, VERSION)
 
-    if not has({"kind": "clean", "model": model, "checkpoint": sha,
-                "n_images": cfg["n_images"], "data": cfg["data"]}):
+    if not has(clean_config(cfg, model, sha)):
         return []
     return [e for e in cfg["eps"]
             if any(has(attack_config(cfg, model, sha, e, n)) for n in _image_counts(cfg, e))]

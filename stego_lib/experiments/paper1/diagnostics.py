@@ -31,6 +31,7 @@ from ... import checkpoints, data
 from ...attacks import PGD
 from ...attacks.pgd import _loss
 from ...cache import ResultsCache, cached
+from ...tasks import Chunk, Item
 from .compute import all_scores, device, threshold_chunk
 from .config import CAMPAIGN_COMMAND, make_config
 
@@ -226,9 +227,7 @@ MODELS = {"natural": "mnist_natural", "adversarial": "mnist_adversarial",
           "madry": "mnist_adversarial_madry"}
 
 
-def _chunks(device: str) -> list:
-    from ...campaign.core import Chunk
-
+def _chunks(device: str) -> list[Chunk]:
     out = []
     for name, ckpt in MODELS.items():
         if name == "madry" and checkpoint_sha(ckpt) is None:
@@ -241,9 +240,7 @@ def _chunks(device: str) -> list:
     return out
 
 
-def items() -> list:
-    from ...campaign.core import Item
-
+def items() -> list[Item]:
     return [Item("paper1-diagnostics", f"results/{EXPERIMENT}: start noise vs gradient, "
                                        f"{len(EPS)} ε × {N_IMAGES:,} images per MNIST model",
                  _chunks, needs=("paper1-threshold",), unit="image", rate={"cpu": 12.0})]

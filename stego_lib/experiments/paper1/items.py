@@ -7,23 +7,27 @@ exact recipe on a GPU (see :mod:`.training`).
 """
 from __future__ import annotations
 
-from ... import checkpoints
-from ...cache import CacheMiss, ResultsCache, config_key
-from ...campaign.core import Chunk, Item
+import dataclasses
+
+from ... import checkpoints, data
+from ...cache import CacheMiss, ResultsCache
+from ...storage import scratch_state
+from ...tasks import Chunk, Item, chained
 from . import training
 from .compute import (LazyModel, LazyTest, attack_chunk, attack_config, checkpoint_sha,
-                      clean_chunk, threshold_chunk)
+                      clean_chunk, clean_config, threshold_chunk, threshold_config)
 from .config import CHECKPOINTS, EXPERIMENT, VERSION, images_for, make_config
 
 # Throughput measured on a 2-core CPU (2 threads): PGD-40 on MadryCNN 43 images/s; a natural
 # training step (batch 50) 44 ms; a PGD-7 training step 177 ms; a PGD-40 one ~0.9 s.
+# Training steps of a chunk's tiny run (see stego_lib.tasks.Chunk).
+TINY_STEPS = 2
 CPU_RATE = {"sweep": 43.0, "natural": 22.7, "adversarial": 5.6, "adversarial-reference": 1.1,
             "madry": 0.75}
 
 
 def _has(ccfg: dict) -> bool:
-    npz, meta = ResultsCache().paths(EXPERIMENT, config_key(ccfg, VERSION))
-    return npz.exists() and meta.exists()
+    return ResultsCache().has(EXPERIMENT, ccfg, VERSION)
 
 
 def _adv_recipe(device: str) -> str:
@@ -48,10 +52,21 @@ def _train_chunks(which_for_device):
                 progress(end - start)
             out.append(Chunk(f"steps {prev:,}-{end:,}", done, run, units=end - prev))
             prev = end
+        if which_for_device("cuda") != which_for_device("cpu"):
+            out[0].tiny = lambda: _tiny_train(which)
+        chained(out)
         if training.RECIPES[which]["adversary"] is not None:
-            out += _robustness_chunks(training.RECIPES[which]["checkpoint"])
+            # the robustness runs measure the stored checkpoint, written by the last slice
+            out += [dataclasses.replace(c, after=(out[-1].name,))
+                    for c in _robustness_chunks(training.RECIPES[which]["checkpoint"])]
         return out
     return chunks
+
+
+def _tiny_train(which: str) -> None:
+    with scratch_state():
+        training.train_slice(which, TINY_STEPS, progress=False,
+                             train_images=data.load_mnist("train", limit=100))
 
 
 def _robustness_chunks(name: str) -> list[Chunk]:
@@ -83,14 +98,9 @@ def _snapshot_pytorch_chunks(device: str) -> list[Chunk]:
 
     def done():
         try:
-            sha = checkpoints.entry(name)["sha256"]
+            return training.has_snapshot_checkpoint(name)
         except checkpoints.CheckpointNotFoundError:
             return True  # nothing to measure
-        cfg = {"kind": "snapshot", "checkpoint": name, "sha256": sha,
-               "eps": list(training.SNAPSHOT_EPS), "n_images": training.SNAPSHOT_N,
-               "pgd": dict(training.PGD40, eps=None)}
-        npz, meta = ResultsCache().paths(EXPERIMENT + "_snapshots", config_key(cfg, "1"))
-        return npz.exists() and meta.exists()
 
     def run(progress):
         training.snapshot_checkpoint(name)
@@ -100,9 +110,7 @@ def _snapshot_pytorch_chunks(device: str) -> list[Chunk]:
 
 def _threshold_chunks(device: str) -> list[Chunk]:
     cfg = make_config("paper")
-    ccfg = {"kind": "threshold", "split": "train", "n": cfg["threshold_n"],
-            "detectors": ["abs", "signed", "ws"]}
-    return [Chunk("60,000 training images", lambda: _has(ccfg),
+    return [Chunk("60,000 training images", lambda: _has(threshold_config(cfg)),
                   lambda progress: (threshold_chunk(cfg, "auto"), progress(1)), units=1)]
 
 
@@ -129,8 +137,7 @@ def _sweep_chunks(model: str):
 
         def clean_done():
             sha = checkpoint_sha(model)
-            return sha is not None and _has({"kind": "clean", "model": model, "checkpoint": sha,
-                                             "n_images": cfg["n_images"], "data": cfg["data"]})
+            return sha is not None and _has(clean_config(cfg, model, sha))
 
         def clean_run(progress):
             clean_chunk(cfg, model, checkpoint_sha(model), test, lazy, "auto", True)

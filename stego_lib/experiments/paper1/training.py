@@ -14,9 +14,9 @@ import numpy as np
 import torch
 
 from ... import checkpoints, data
-from ...campaign.core import state_dir
+from ...storage import state_dir
 from ..._checks import check_choice
-from ...cache import cached
+from ...cache import ResultsCache, cached
 from .compute import all_scores, device
 from .config import CHECKPOINTS, EXPERIMENT
 
@@ -362,13 +362,20 @@ def snapshot(model, which: str, step: int, seed: int = 0, *, config: dict | None
                   command="python -m stego_lib.campaign run --items paper1-train-natural")
 
 
+def snapshot_checkpoint_config(name: str) -> dict:
+    """The cache key of :func:`snapshot_checkpoint`'s measurement of the committed ``name``."""
+    return {"kind": "snapshot", "checkpoint": name, "sha256": checkpoints.entry(name)["sha256"],
+            "eps": list(SNAPSHOT_EPS), "n_images": SNAPSHOT_N, "pgd": dict(PGD40, eps=None)}
+
+
+def has_snapshot_checkpoint(name: str) -> bool:
+    return ResultsCache().has(EXPERIMENT + "_snapshots", snapshot_checkpoint_config(name), "1")
+
+
 def snapshot_checkpoint(name: str):
     """The same measurements for a committed checkpoint (e.g. the PyTorch-initialised model)."""
-    sha = checkpoints.entry(name)["sha256"]
     model = checkpoints.load(name, device=device())
-    cfg = {"kind": "snapshot", "checkpoint": name, "sha256": sha, "eps": list(SNAPSHOT_EPS),
-           "n_images": SNAPSHOT_N, "pgd": dict(PGD40, eps=None)}
-    return snapshot(model, name, -1, config=cfg)
+    return snapshot(model, name, -1, config=snapshot_checkpoint_config(name))
 
 
 __all__ = ["CHECKPOINTS", "RECIPES", "ROBUST_RUNS", "RampedPGD", "SLICE_STEPS", "SNAPSHOT_STEPS",
@@ -401,9 +408,7 @@ def snapshots() -> list[dict]:
     try:
         rec = checkpoints.entry(name)
         add("PyTorch init, Adam 1e-3 cosine", "PyTorch default", "Adam 1e-3, cosine, batch 50",
-            rec["config"].get("steps_done"),
-            {"kind": "snapshot", "checkpoint": name, "sha256": rec["sha256"],
-             "eps": list(SNAPSHOT_EPS), "n_images": SNAPSHOT_N, "pgd": dict(PGD40, eps=None)})
+            rec["config"].get("steps_done"), snapshot_checkpoint_config(name))
     except checkpoints.CheckpointNotFoundError:
         pass
     r = RECIPES["natural"]
@@ -418,7 +423,6 @@ def madry_snapshots(seed: int = 0) -> list[dict]:
     """The committed diagnostics of the Madry-recipe run, one row per snapshot step: ``step``,
     ``clean`` (accuracy on all 10,000 test images) and ``by_eps`` (ε -> the summary of
     :func:`.diagnostics.summary`)."""
-    from ...cache import ResultsCache
     from .diagnostics import summary
 
     out = []

@@ -28,7 +28,7 @@ import torch
 
 from ... import checkpoints
 from ...cache import ResultsCache, cached
-from ...campaign.core import Chunk, Item
+from ...tasks import Chunk, Item
 from ...models.reference import PREFIX
 from .config import CAMPAIGN_COMMAND, RELEASED_ROWS, make_config
 from .table1 import lazy_images, lazy_model

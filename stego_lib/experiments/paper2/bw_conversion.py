@@ -35,6 +35,7 @@ from ...cache import ResultsCache, cached
 from ...color import rgb_to_luv
 from ...models.reference import load_reference, reference_sha
 from ...models.resnet import GRAY_WEIGHTS, IMAGENET_MEAN, IMAGENET_STD
+from ...tasks import Chunk, Item
 from .config import CAMPAIGN_COMMAND
 
 __all__ = ["CONVERSIONS", "EXPERIMENT", "config", "result", "run"]
@@ -204,9 +205,7 @@ def result(entry=None) -> dict:
     return out
 
 
-def items() -> list:
-    from ...campaign.core import Chunk, Item
-
+def items() -> list[Item]:
     return [Item("paper2-released-bw", f"results/{EXPERIMENT}: which grayscale conversion the "
                                        "released B&W model expects", lambda device: [
                      Chunk("conversions × scales", has, lambda progress: (run(), progress(1)))],

@@ -26,7 +26,7 @@ import torch
 from ... import checkpoints
 from ...attacks import ReColorAdv, attack
 from ...cache import ResultsCache, cached
-from ...campaign.core import Chunk, Item
+from ...tasks import Chunk, Item
 from .config import CAMPAIGN_COMMAND, make_config
 from .table1 import lazy_images, lazy_model
 

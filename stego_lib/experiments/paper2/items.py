@@ -9,7 +9,11 @@ GPU. Recipes and their CPU/GPU differences: :mod:`.recipes`.
 """
 from __future__ import annotations
 
-from ...campaign.core import Chunk, Item
+import torch
+
+from ... import data
+from ...storage import scratch_state
+from ...tasks import Chunk, Item, chained
 from . import training
 from .recipes import recipe
 from .config import PAPER_IMAGES, RELEASED_ROWS, ROWS, image_ranges, make_config
@@ -30,6 +34,8 @@ CPU_TABLE1_IMAGES_PER_S = 5.0
 # The clean column costs one forward pass per image, against 100 forward-backward passes and
 # the threat model's own work for an attack: it counts as this fraction of an image.
 CLEAN_UNITS = 0.01
+# A chunk's tiny run (see stego_lib.tasks.Chunk): images per batch or cell, steps, iterations.
+TINY = {"images": 4, "steps": 2, "iterations": 2}
 
 
 def _train_chunks(row: str):
@@ -48,7 +54,8 @@ def _train_chunks(row: str):
                 progress(end - start)
             out.append(Chunk(f"steps {prev:,}-{end:,}", done, run, units=end - prev))
             prev = end
-        return out
+        out[0].tiny = lambda: _tiny_train(row, device)
+        return chained(out)
     return chunks
 
 
@@ -72,10 +79,25 @@ def _table_chunks(row: str, models: str = "trained"):
                     cell_chunk(cfg, row, checkpoint_sha(cfg, row), a, s, e, model=model,
                                images=images, mode="auto", needs_gpu=False, store=True,
                                progress=lambda n: progress(n * step))
+                def tiny(a=a, s=s):
+                    cell_chunk(dict(cfg, iterations=TINY["iterations"]), row,
+                               checkpoint_sha(cfg, row), a, s, s + TINY["images"], model=model,
+                               images=images, mode="recompute", store=False)
                 units = (e - s) * (CLEAN_UNITS if a == "None" else 1.0)
-                out.append(Chunk(f"{a} × images {s}-{e}", done, run, units=units))
+                out.append(Chunk(f"{a} × images {s}-{e}", done, run, units=units,
+                                 tiny=tiny if models == "trained" else None))
         return out
     return chunks
+
+
+def _tiny_train(row: str, device: str) -> None:
+    """``device``'s recipe of ``row`` on this machine, at a batch of TINY["images"]."""
+    split = data.load_cifar10("train", limit=TINY["images"] * TINY["steps"])
+    here = "cuda" if torch.cuda.is_available() else "cpu"
+    with scratch_state():
+        training.train_slice(row, TINY["steps"], device=here,
+                             override=dict(recipe(row, device), batch_size=TINY["images"]),
+                             train_split=split)
 
 
 def _needs(row: str) -> tuple[str, ...]:

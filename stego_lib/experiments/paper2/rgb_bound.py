@@ -20,7 +20,7 @@ import torch
 from ... import checkpoints
 from ...attacks import attack, functional_attack
 from ...cache import ResultsCache, cached
-from ...campaign.core import Chunk, Item
+from ...tasks import Chunk, Item
 from ...papers import paper2_accuracy
 from .config import CAMPAIGN_COMMAND, CHECKPOINTS, LABELS, PAPER_IMAGES, make_config
 from . import summaries

@@ -17,7 +17,7 @@ import torch
 
 from ... import checkpoints, data, models
 from ..._checks import check_choice
-from ...campaign.core import state_dir
+from ...storage import state_dir
 from .config import CHECKPOINTS, LABELS
 from .objectives import (FunctionalAdversary, StepAugment, TradesPGD, concat_objective,
                          trades_objective)
