@@ -7,7 +7,6 @@ results/benchmarks/cpu_mnist.json. Asserts nothing about time.
     python benchmarks/bench_cpu_mnist.py [--n 1000] [--repeat 3]
 """
 import argparse
-import json
 import platform
 import time
 from pathlib import Path

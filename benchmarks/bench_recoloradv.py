@@ -117,6 +117,18 @@ def predict(model, x, batch=256):
         return torch.cat([model(x[i:i + batch]).argmax(1) for i in range(0, len(x), batch)])
 
 
+def prepare(args, **load_kwargs):
+    """Thread count and seed from ``args``, then the model and the first ``args.n`` exact-pixel
+    CIFAR-10 test images: ``(model, description, x, y, clean correct mask, data)``."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model, model_desc = load_model(args.untrained, **load_kwargs)
+    data = load_sample("cifar10", limit=args.n)
+    x, y = data.images, data.labels
+    return model, model_desc, x, y, predict(model, x) == y, data
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=256, help="images from the exact-pixel CIFAR-10 sample")
@@ -134,14 +146,8 @@ def main() -> None:
     ap.add_argument("--json", default=None,
                     help="also write the results here (the book reads results/benchmarks/recoloradv.json)")
     args = ap.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-
-    model, model_desc = load_model(args.untrained, args.train_fallback, args.model)
-    data = load_sample("cifar10", limit=args.n)
-    x, y = data.images, data.labels
-    clean = predict(model, x) == y
+    model, model_desc, x, y, clean, data = prepare(args, train_fallback=args.train_fallback,
+                                                   name=args.model)
     print(f"model: {model_desc}")
     print(f"images: {len(x)} from {data.provenance.source}; clean accuracy {100 * clean.float().mean():.1f} %")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU; "

@@ -35,11 +35,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_recoloradv import load_model, predict, reference_attack  # noqa: E402
+from bench_recoloradv import predict, prepare, reference_attack  # noqa: E402
 
 from stego_lib.attacks import ReColorAdv, attack  # noqa: E402
 from stego_lib.color import luv_gamut_map, luv_shrink_to_gamut, luv_to_rgb, rgb_to_luv  # noqa: E402
-from stego_lib.data import load_sample  # noqa: E402
 
 PERCENTILES = (50, 90, 99, 99.9)
 EPS_LUV = (6.0, 12.0, 12.0)  # the default eps = 0.06 in L*, u*, v* units
@@ -98,13 +97,7 @@ def main() -> None:
     ap.add_argument("--json", default=None,
                     help="also write the numbers here (the book reads results/benchmarks/recolor_gamut.json)")
     args = ap.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    model, model_desc = load_model(args.untrained)
-    data = load_sample("cifar10", limit=args.n)
-    x, y = data.images, data.labels
-    clean = predict(model, x) == y
+    model, model_desc, x, y, clean, data = prepare(args)
     print(f"model: {model_desc}\nimages: {len(x)} from {data.provenance.source}; "
           f"clean accuracy {100 * clean.float().mean():.1f} %; {args.iterations} iterations")
 

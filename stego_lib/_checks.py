@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["check_images", "check_labels", "check_choice", "check_positive"]
+__all__ = ["check_images", "check_labels", "check_choice", "check_int", "check_positive"]
 
 
 def check_images(x, *, channels: int | tuple[int, ...] | None = None, name: str = "images",
@@ -65,6 +65,22 @@ def check_choice(value, choices, *, name: str) -> None:
     """Raise ValueError naming the accepted values when ``value`` is not one of ``choices``."""
     if value not in choices:
         raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(map(repr, choices))}")
+
+
+def check_int(value, *, name: str, minimum: int = 1, allow_none: bool = False) -> None:
+    """Raise ValueError unless ``value`` is an int (not a bool) >= ``minimum`` (or None, when
+    allowed).
+
+    Example:
+        >>> check_int(True, name="steps")
+        Traceback (most recent call last):
+        ...
+        ValueError: steps must be an int >= 1, got True
+    """
+    if value is None and allow_none:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
 
 
 def check_positive(value, *, name: str, allow_zero: bool = False) -> None:

@@ -25,8 +25,8 @@ import torch
 
 from ._io import atomic_write_bytes, atomic_write_json, canonical_json, default_dir, sha256_file
 
-__all__ = ["CacheCorruptError", "CacheMiss", "Entry", "GPURequiredError", "ResultsCache",
-           "cached", "can_compute", "config_key", "results_dir"]
+__all__ = ["CacheCorruptError", "CacheMiss", "Entry", "GPURequiredError", "ModelMissingError",
+           "ResultsCache", "cached", "can_compute", "config_key", "results_dir"]
 
 
 class CacheMiss(LookupError):
@@ -43,6 +43,11 @@ class GPURequiredError(RuntimeError):
     Such results are computed by a separate, resumable command (the campaign, or a GPU run)
     whose finished chunks are committed; the message names that command.
     """
+
+
+class ModelMissingError(GPURequiredError):
+    """A checkpoint needed for a result that is not cached is not committed yet (the campaign
+    trains it); the message names the model and the command."""
 
 
 def results_dir(root: str | os.PathLike | None = None) -> Path:

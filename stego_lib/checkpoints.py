@@ -29,8 +29,8 @@ from .models import reference
 from ._io import atomic_write_bytes, atomic_write_json, default_dir, sha256_file
 
 __all__ = ["CheckpointNotFoundError", "ChecksumError", "LazyModel", "apply_changes", "available",
-           "checkpoints_dir", "deferred_manifest", "entry", "load", "save", "sha256_file",
-           "update_metrics"]
+           "checkpoints_dir", "deferred_manifest", "device", "entry", "load", "save", "sha",
+           "sha256_file", "update_metrics"]
 
 MANIFEST = "manifest.json"
 # Inside deferred_manifest(): the manifest changes made since, as (root, op, name, value).
@@ -146,6 +146,27 @@ def entry(name: str, root=None) -> dict:
     return entries[name]
 
 
+def sha(name: str, root=None) -> str | None:
+    """The sha256 of checkpoint ``name`` as the manifest records it; None when it is not
+    committed (an experiment then reads committed results or says which model is missing).
+
+    Example:
+        >>> sha("no such model") is None
+        True
+        >>> len(sha("released/c"))
+        64
+    """
+    try:
+        return entry(name, root)["sha256"]
+    except CheckpointNotFoundError:
+        return None
+
+
+def device() -> torch.device:
+    """Where models are loaded and attacked: the GPU when there is one, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
 def save(model: nn.Module, name: str, *, arch: str, config: dict, data: dict, metrics: dict,
          arch_kwargs: dict | None = None, half: bool = True, root=None) -> dict:
     """Save ``model``'s weights as ``<name>.pt`` and record them in the manifest.
@@ -211,6 +232,5 @@ class LazyModel:
 
     def get(self) -> nn.Module:
         if self.model is None:
-            dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-            self.model = load(self.name, device=dev)
+            self.model = load(self.name, device=device())
         return self.model

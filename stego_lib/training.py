@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_choice, check_positive
+from ._checks import check_choice, check_int, check_positive
 from ._io import atomic_write_bytes
 
 __all__ = ["TrainConfig", "TrainState", "cifar_augment", "evaluate", "make_optimizer",
@@ -66,13 +66,6 @@ def _check_data(images, labels) -> None:
         lo, hi = float(images.min()), float(images.max())
         if not (0.0 <= lo and hi <= 1.0):  # also false for NaN
             raise ValueError(f"float images must lie in [0, 1], got values in [{lo:.4g}, {hi:.4g}]")
-
-
-def _check_int(value, *, name: str, minimum: int = 1, allow_none: bool = False) -> None:
-    if value is None and allow_none:
-        return
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
 
 
 def cifar_augment(x: torch.Tensor, *, padding: int = 4, generator: torch.Generator | None = None
@@ -153,10 +146,10 @@ class TrainConfig:
 
     def __post_init__(self):
         for name in ("epochs", "batch_size", "log_every"):
-            _check_int(getattr(self, name), name=name)
-        _check_int(self.max_steps, name="max_steps", allow_none=True)
-        _check_int(self.stop_at, name="stop_at", allow_none=True)
-        _check_int(self.seed, name="seed", minimum=0)
+            check_int(getattr(self, name), name=name)
+        check_int(self.max_steps, name="max_steps", allow_none=True)
+        check_int(self.stop_at, name="stop_at", allow_none=True)
+        check_int(self.seed, name="seed", minimum=0)
         check_positive(self.lr, name="lr")
         check_positive(self.weight_decay, name="weight_decay", allow_zero=True)
         check_positive(self.momentum, name="momentum", allow_zero=True)
@@ -435,7 +428,7 @@ def predict(model: nn.Module, images: torch.Tensor, labels: torch.Tensor | None 
 
     The model is put in eval mode for the call and its mode restored afterwards.
     """
-    _check_int(batch_size, name="batch_size")
+    check_int(batch_size, name="batch_size")
     if attack is not None and labels is None:
         raise ValueError("an attack needs the true labels, got labels=None")
     if device is None:

@@ -104,7 +104,7 @@ def test_committed_cifar_attacks_needs_every_bound(tmp_state, monkeypatch):
     from stego_lib.experiments.beyond import config as bcfg
 
     cfg = make_config("paper")
-    monkeypatch.setattr(detection, "checkpoint_sha", lambda *a: "f" * 64)
+    monkeypatch.setattr(detection, "model_sha", lambda *a: "f" * 64)
     cache = ResultsCache()
 
     def touch(a, b):
@@ -122,7 +122,7 @@ def test_committed_cifar_attacks_needs_every_bound(tmp_state, monkeypatch):
 
     def missing(*a):
         raise bcfg.ModelMissingError("no model")
-    monkeypatch.setattr(detection, "checkpoint_sha", missing)
+    monkeypatch.setattr(detection, "model_sha", missing)
     assert detection.committed_cifar_attacks(cfg) == []
 
 

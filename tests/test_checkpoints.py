@@ -65,3 +65,9 @@ def test_unknown_and_missing(tmp_path):
 def test_unknown_architecture():
     with pytest.raises(ValueError, match="'mnist_cnn'"):
         models.build("vgg")
+
+
+def test_sha_is_the_manifest_record_or_none(tmp_path):
+    _save(tmp_path)
+    assert checkpoints.sha("m", root=tmp_path) == checkpoints.entry("m", root=tmp_path)["sha256"]
+    assert checkpoints.sha("nope", root=tmp_path) is None

@@ -85,3 +85,21 @@ def test_parameters_refuses_a_cell_papermill_cannot_override(tmp_path):
     nb.write_text("```{code-cell} ipython3\nprofile = 'paper'\n```\n")
     with pytest.raises(ValueError, match="no cell tagged 'parameters'"):
         parameters(nb)
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_a_page_enters_its_experiment_through_page_result(nb):
+    # One entry style: a page never assembles best_available or run itself.
+    text = nb.read_text()
+    assert "best_available(" not in text
+    assert not re.search(r"\b(imagenet|paper2_figures|data_overview|perceptual)\.run\(config", text)
+
+
+def test_one_model_missing_error_and_the_note_names_it():
+    from stego_lib.experiments import _why, beyond, paper1, perceptual
+
+    assert paper1.ModelMissingError is beyond.ModelMissingError is perceptual.ModelMissingError \
+        is cache.ModelMissingError
+    assert _why(cache.ModelMissingError("the madry model")).startswith(
+        "a model it needs is not committed yet (the madry model")
+    assert _why(cache.GPURequiredError("run x")).startswith("its results are not committed")

@@ -38,7 +38,7 @@ def test_released_config_rejects_what_was_not_released(bad, message):
 
 def test_cell_keys_name_the_released_file_and_the_measured_bw_input():
     cfg = paper2.make_config("paper", models="released")
-    sha = table1.checkpoint_sha(cfg, "c")
+    sha = table1.row_sha(cfg, "c")
     assert sha == RELEASED["c"][1]
     key = table1.cell_config(cfg, "c", sha, "C", 0, 282)
     assert key == {"kind": "cell", "row": "c", "checkpoint": sha, "attack": "C", "data": "sample",

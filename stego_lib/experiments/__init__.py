@@ -3,8 +3,9 @@
 Each experiment module exposes ``make_config(profile, **overrides) -> dict`` and
 ``run(config, *, mode="auto", progress=True) -> result``. Heavy work is split into
 chunks cached by :func:`stego_lib.cache.cached`, so a paper-scale run resumes
-across commands. :func:`best_available` is what the book calls: it shows the
-largest scale it can without starting GPU-scale work on a CPU.
+across commands. Every page calls one entry, its experiment's ``page_result(profile,
+**overrides)``: :func:`best_available` (made by :func:`page_entry`) where nothing more is
+needed, which shows the largest scale it can without starting GPU-scale work on a CPU.
 
 Example::
 
@@ -23,10 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..cache import CacheMiss, GPURequiredError
+from ..cache import CacheMiss, GPURequiredError, ModelMissingError
 from ..profiles import check_profile, fallbacks
 
-__all__ = ["Shown", "best_available", "check_overrides", "merged_config"]
+__all__ = ["Shown", "best_available", "check_overrides", "merged_config", "page_entry"]
 
 
 @dataclass
@@ -62,7 +63,7 @@ def merged_config(profile: str, overrides: dict, allowed, *layers: dict) -> dict
 
 def _why(err: Exception) -> str:
     """Why a profile could not be shown, in the words of the exception that stopped it."""
-    if type(err).__name__ == "ModelMissingError":   # experiments.paper1; named, not imported
+    if isinstance(err, ModelMissingError):
         return f"a model it needs is not committed yet ({err})"
     if isinstance(err, GPURequiredError):
         return f"its results are not committed yet ({err})"
@@ -100,3 +101,24 @@ def best_available(make_config: Callable[..., dict], run: Callable[..., Any], pr
                     + " ".join(r + "." for r in reasons))
         return Shown(result, p, profile, note)
     raise RuntimeError("no profile could be shown: " + " | ".join(reasons))
+
+
+def page_entry(make_config: Callable[..., dict], run: Callable[..., Any]) -> Callable[..., Shown]:
+    """An experiment's ``page_result(profile, **overrides) -> Shown``, the one entry every page
+    calls, for an experiment whose page needs nothing beyond :func:`best_available`.
+
+    Example::
+
+        >>> page_result = page_entry(lambda profile, **o: {"profile": profile, **o},
+        ...                          lambda cfg, mode: cfg["n"] * 2)
+        >>> shown = page_result("smoke", n=21)
+        >>> shown.result, shown.profile, shown.note
+        (42, 'smoke', "Profile 'smoke' as requested.")
+    """
+    def page_result(profile: str, **overrides) -> Shown:
+        return best_available(make_config, run, profile, **overrides)
+
+    page_result.__doc__ = ("What the page shows: the largest profile up to ``profile`` whose "
+                           "results are committed or computable here (see "
+                           ":func:`stego_lib.experiments.best_available`).")
+    return page_result

@@ -45,7 +45,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = str(checkpoints.device())
     train_split = data.load_cifar10("train")
     test_split = data.load_cifar10("test")
     torch.manual_seed(args.seed)

@@ -19,6 +19,7 @@ import torch
 from .. import data
 from ..cache import cached
 from . import merged_config
+from . import page_entry
 
 EXPERIMENT = "data_overview"
 COMMAND = f"python -m stego_lib.experiments.{EXPERIMENT} --profile paper"  # seconds on a CPU
@@ -98,3 +99,6 @@ if __name__ == "__main__":
     res = run(make_config(args.profile))
     for key, val in res.items():
         print(key, val["provenance"] or {k: float(np.median(v)) for k, v in val["arrays"].items()})
+
+
+page_result = page_entry(make_config, run)

@@ -27,14 +27,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import data, hub
+from .. import checkpoints, data, hub
 from .._checks import check_choice, check_images
 from ..attacks import FUNCTIONAL_ATTACKS, attack, functional_attack
 from ..cache import cached
 from . import merged_config
+from . import Shown
 
 __all__ = ["EXPERIMENT", "IMAGE_SUFFIXES", "Normalized", "availability", "classifier",
-           "default_image_dir", "find_images", "load_images", "make_config", "run",
+           "default_image_dir", "find_images", "load_images", "make_config", "page_result", "run",
            "run_examples"]
 
 EXPERIMENT = "imagenet_examples"
@@ -225,7 +226,7 @@ def _sha(path: Path) -> str:
 def run(config: dict, *, mode: str = "auto", progress: bool = False) -> dict:
     """Load the classifier and the first ``n_images`` images, attack them (cached), and return
     :func:`run_examples`'s dict plus ``"names"`` (file names), ``"categories"`` (class names
-    of the predictions, per image and attack) and ``"model"``.
+    of the predictions, per image and attack), ``"model"`` and ``"iterations"``.
 
     Raises:
         stego_lib.hub.WeightsMissingError / ValueError: see :func:`classifier`,
@@ -238,7 +239,7 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> dict:
     key = {"model": config["model"], "weights": weights_path.name,
            "images": [[p.name, _sha(p)] for p in paths],
            **{k: config[k] for k in ("attacks", "iterations", "seed")}}
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = checkpoints.device()
     loaded = {}
 
     def compute():
@@ -258,7 +259,7 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> dict:
                    mode=mode, store=config["profile"] != "smoke")
     cats = loaded.get("categories") or list(_weights(config["model"]).meta["categories"])
     a = entry.arrays
-    out = {"model": config["model"], "names": [p.name for p in paths], "images": a["images"],
+    out = {"model": config["model"], "iterations": config["iterations"], "names": [p.name for p in paths], "images": a["images"],
            "clean_pred": a["clean_pred"], "attacks": {}}
     for name in config["attacks"]:
         out["attacks"][name] = {k: a[f"{name}/{k}"] for k in ("adv", "adv_pred", "linf")}
@@ -283,3 +284,14 @@ if __name__ == "__main__":
     for i, name in enumerate(res["names"]):
         print(name, res["categories"]["clean"][i], "->",
               ", ".join(f"{n}: {res['categories'][n][i]}" for n in res["attacks"]))
+
+
+def page_result(profile: str, **overrides) -> Shown:
+    """What the page shows: the examples computed at ``profile``, or no result and, as the note,
+    why they cannot be computed here (:func:`availability`): nothing to fall back to, since no
+    ImageNet result is committed."""
+    config = make_config(profile, **overrides)
+    reason = availability(config["model"], config["image_dir"])
+    if reason:
+        return Shown(None, profile, profile, reason)
+    return Shown(run(config), profile, profile, f"Profile '{profile}' as requested.")

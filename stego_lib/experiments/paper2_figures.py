@@ -11,10 +11,12 @@ import numpy as np
 import torch
 
 from .. import checkpoints, data
+from ..training import predict
 from ..attacks import FUNCTIONAL_ATTACKS, ReColorAdv, attack, functional_attack
 from ..cache import cached
 from ..color import luv_to_rgb, scaled_to_luv
 from . import merged_config
+from . import page_entry
 
 EXPERIMENT = "paper2_figures"
 # Computes every missing attack chunk of the paper profile, one cached chunk per attack, on
@@ -48,12 +50,8 @@ def make_config(profile: str, **overrides) -> dict:
     return cfg
 
 
-def _device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def _attack_chunk(config: dict, name: str, progress: bool):
-    device = _device()
+    device = checkpoints.device()
     split = data.load_sample("cifar10", limit=config["n_images"])
     model = checkpoints.load(config["model"], device=device)
     threat = functional_attack(name)
@@ -69,11 +67,8 @@ def _attack_chunk(config: dict, name: str, progress: bool):
             lattice = params[0][:config["n_show"]].cpu().numpy()  # (n_show, 3, *resolution)
     adv = torch.cat(advs)
     x, y = split.images, split.labels
-    with torch.no_grad():
-        clean_pred = torch.cat([model(x[i:i + 256].to(device)).argmax(1).cpu()
-                                for i in range(0, len(x), 256)])
-        adv_pred = torch.cat([model(adv[i:i + 256].to(device)).argmax(1).cpu()
-                              for i in range(0, len(adv), 256)])
+    clean_pred = predict(model, x, batch_size=256, device=device)
+    adv_pred = predict(model, adv, batch_size=256, device=device)
     diff = (adv - x).flatten(1)
     arrays = {
         "labels": y.numpy(), "clean_pred": clean_pred.numpy(), "adv_pred": adv_pred.numpy(),
@@ -172,3 +167,6 @@ if __name__ == "__main__":
         ok = a["clean_pred"] == a["labels"]
         print(f"{name:6s} accuracy under attack {np.mean(a['adv_pred'] == a['labels']):.3f} "
               f"(clean {ok.mean():.3f})")
+
+
+page_result = page_entry(make_config, run)

@@ -23,10 +23,12 @@ import numpy as np
 import torch
 
 from .. import checkpoints, data, perceptual
+from ..training import predict
 from .._checks import check_choice
 from ..attacks import attack, functional_attack
-from ..cache import GPURequiredError, cached, can_compute
+from ..cache import ModelMissingError, cached, can_compute
 from . import merged_config
+from . import page_entry
 
 EXPERIMENT = "perceptual"
 VERSION = "1"
@@ -50,10 +52,6 @@ _DEFAULTS = {
     "paper": {"model": "cifar_resnet32_natural", "n_images": 200, "iterations": 100, "lr": 1e-3,
               "scales": [0.125, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0]},
 }
-
-
-class ModelMissingError(GPURequiredError):
-    """A checkpoint needed for a result that is not cached is not committed yet."""
 
 
 def make_config(profile: str, **overrides) -> dict:
@@ -91,22 +89,11 @@ def threat_for(name: str, scale: float):
                              delta={"eps": BASE_BOUNDS["D"] * scale})
 
 
-def checkpoint_sha(model: str) -> str | None:
-    try:
-        return checkpoints.entry(model)["sha256"]
-    except checkpoints.CheckpointNotFoundError:
-        return None
-
-
 def chunk_config(cfg: dict, name: str, scale: float, sha: str) -> dict:
     """The cache key of one (attack, scale) chunk (the metrics are recorded, not keyed)."""
     return {"model": cfg["model"], "checkpoint": sha, "attack": name, "scale": scale,
             "n_images": cfg["n_images"], "iterations": cfg["iterations"],
             "lr": cfg["lr"] * scale, "seed": cfg["seed"], "batch_size": cfg["batch_size"]}
-
-
-def _device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 @functools.lru_cache(maxsize=2)
@@ -116,9 +103,9 @@ def _model(name: str, sha: str, device: str) -> torch.nn.Module:
 
 
 def _compute(cfg: dict, name: str, scale: float, progress: bool):
-    device = _device()
+    device = checkpoints.device()
     split = data.load_sample("cifar10", limit=cfg["n_images"])
-    model = _model(cfg["model"], checkpoint_sha(cfg["model"]), str(device))
+    model = _model(cfg["model"], checkpoints.sha(cfg["model"]), str(device))
     threat = threat_for(name, scale)
     advs = []
     for i in range(0, len(split), cfg["batch_size"]):
@@ -128,11 +115,8 @@ def _compute(cfg: dict, name: str, scale: float, progress: bool):
         advs.append(attack(model, x, y, threat, steps=cfg["iterations"],
                            lr=cfg["lr"] * scale, generator=gen, progress=progress).cpu())
     adv, x, y = torch.cat(advs), split.images, split.labels
-    with torch.no_grad():
-        clean_pred = torch.cat([model(x[i:i + 256].to(device)).argmax(1).cpu()
-                                for i in range(0, len(x), 256)])
-        adv_pred = torch.cat([model(adv[i:i + 256].to(device)).argmax(1).cpu()
-                              for i in range(0, len(adv), 256)])
+    clean_pred = predict(model, x, batch_size=256, device=device)
+    adv_pred = predict(model, adv, batch_size=256, device=device)
     arrays = {"labels": y.numpy(), "clean_pred": clean_pred.numpy(), "adv_pred": adv_pred.numpy(),
               "linf": (adv - x).flatten(1).abs().amax(1).numpy()}
     arrays |= perceptual.distances(x, adv, cfg["metrics"])
@@ -154,7 +138,7 @@ def run_chunk(cfg: dict, name: str, scale: float, *, mode: str = "auto", progres
         ModelMissingError: the model's checkpoint is not committed and the chunk is not cached.
         GPURequiredError / CacheMiss: as :func:`stego_lib.cache.cached`.
     """
-    sha = checkpoint_sha(cfg["model"])
+    sha = checkpoints.sha(cfg["model"])
     if sha is None:
         raise ModelMissingError(f"checkpoint {cfg['model']!r} is not committed yet; the campaign "
                                 f"trains it ({COMMAND})")
@@ -252,7 +236,7 @@ def _bound_text(name: str, scale: float) -> str:
 
 
 __all__ = ["ATTACKS", "BASE_BOUNDS", "COMMAND", "EXPERIMENT", "ModelMissingError", "VERSION",
-           "chunk_config", "distance_at_error", "make_config", "run", "run_chunk", "summarize",
+           "chunk_config", "distance_at_error", "make_config", "page_result", "run", "run_chunk", "summarize",
            "threat_for"]
 
 if __name__ == "__main__":
@@ -268,3 +252,6 @@ if __name__ == "__main__":
         for i, s in enumerate(row["scale"]):
             dist = "  ".join(f"{m} {row[m][i]:.4f}" for m in summary["metrics"])
             print(f"{name:4s} x{s:<5g} error rate {row['error_rate'][i]:.3f}  {dist}")
+
+
+page_result = page_entry(make_config, run)

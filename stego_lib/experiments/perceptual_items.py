@@ -6,6 +6,7 @@ A chunk is done when its cache entry for the committed checkpoint is on disk.
 """
 from __future__ import annotations
 
+from .. import checkpoints
 from ..cache import ResultsCache
 from ..tasks import Chunk, Item
 from . import perceptual
@@ -27,7 +28,7 @@ def _chunks(device: str, model: str | None = None) -> list[Chunk]:
     for name in cfg["attacks"]:
         for scale in cfg["scales"]:
             def done(name=name, scale=scale) -> bool:
-                sha = perceptual.checkpoint_sha(cfg["model"])
+                sha = checkpoints.sha(cfg["model"])
                 if sha is None:
                     return False
                 return ResultsCache().has(perceptual.EXPERIMENT,

@@ -88,13 +88,22 @@ def _finish_eps_axes(fig, ax, ylabel: str, *, ylim=(-0.03, 1.03), **legend):
     fig.tight_layout()
     return finish(fig)
 
+
+def _eps_plot(curves: dict, key: str, ylabel: str, *, height: float, paper: bool = False,
+              ylim=(-0.03, 1.03), **legend):
+    """One curve per model of ``curves[m][key]`` over ε; with the paper's points if ``paper``."""
+    fig, ax = plt.subplots(figsize=(6, height))
+    for m, c in curves.items():
+        _ours(ax, c, key, m)
+        if paper:
+            _paper_points(ax, key, m)
+    return _finish_eps_axes(fig, ax, ylabel, ylim=ylim, **legend)
+
+
 def fig_tpr(curves: dict):
     """Fig 2: true-positive rate vs ε; crosses are the paper's Table II."""
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    for m, c in curves.items():
-        _ours(ax, c, "tpr", m)
-        _paper_points(ax, "tpr", m)
-    return _finish_eps_axes(fig, ax, "true-positive rate", fontsize=8, loc="lower right")
+    return _eps_plot(curves, "tpr", "true-positive rate", height=3.6, paper=True, fontsize=8,
+                     loc="lower right")
 
 
 def fig_accuracy(curves: dict, headlines: dict):
@@ -154,10 +163,7 @@ def fig_roc(rocs: dict):
 
 def fig_auc(aucs: dict):
     """AUC (clean test images vs all attacked images) per ε."""
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    for m, a in aucs.items():
-        _ours(ax, a, "auc", m)
-    return _finish_eps_axes(fig, ax, "ROC AUC", ylim=(0.45, 1.01), fontsize=8)
+    return _eps_plot(aucs, "auc", "ROC AUC", height=3.2, ylim=(0.45, 1.01), fontsize=8)
 
 
 def variants_table(t2_by_detector: dict, headlines_by_detector: dict) -> Table:

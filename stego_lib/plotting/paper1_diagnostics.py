@@ -14,7 +14,6 @@ Example::
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 
 from ._figure import finish
 from .table import Table

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ._figure import finish
-from .table import Table
+from .table import Table, cell_grid
 
 __all__ = ["authors_table", "claims_table", "intervals_table", "three_way_table", "z_heatmap"]
 
@@ -26,19 +26,11 @@ def _v(side: dict | None, key: str = "pct", fmt: str = "{:.1f}") -> str:
     return "–" if side is None else fmt.format(side[key])
 
 
-def _by_row(cells: list[dict]) -> tuple[list[str], dict]:
-    attacks = list(dict.fromkeys(c["attack"] for c in cells))
-    by: dict = {}
-    for c in cells:
-        by.setdefault(c["label"], {})[c["attack"]] = c
-    return attacks, by
-
-
 def three_way_table(cells: list[dict]) -> Table:
     """Per defence three lines: the paper's accuracy, ours on the authors' released model and
     ours on the model trained here (%), each of ours marked ``*`` when it lies more than two
     standard errors from the paper's."""
-    attacks, by = _by_row(cells)
+    attacks, by = cell_grid(cells)
     rows = []
     for label, row in by.items():
         rows.append([label, "paper"] + [f"{row[a]['paper']:.1f}" for a in attacks])
@@ -56,7 +48,7 @@ def three_way_table(cells: list[dict]) -> Table:
 def intervals_table(cells: list[dict], side: str = "released") -> Table:
     """Per computed defence: our accuracy with its Wilson 95 % interval, and the difference
     from the paper's in standard errors."""
-    attacks, by = _by_row(cells)
+    attacks, by = cell_grid(cells)
     rows = []
     for label, row in by.items():
         if all(row[a][side] is None for a in attacks):
@@ -85,7 +77,7 @@ def authors_table(rows: list[dict]) -> Table:
 def z_heatmap(cells: list[dict], side: str = "released"):
     """One heat map: (ours − paper) / standard error per cell, clipped at ±6; blank where
     not computed. Large digits, one panel, so that every cell can be read."""
-    attacks, by = _by_row(cells)
+    attacks, by = cell_grid(cells)
     labels = [lab for lab, row in by.items() if any(row[a][side] is not None for a in attacks)]
     z = np.array([[np.nan if by[lab][a][side] is None else by[lab][a][side]["z"]
                    for a in attacks] for lab in labels])

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ._figure import finish
-from .table import Table
+from .table import Table, cell_grid
 
 __all__ = ["claims_summary", "claims_table", "differences_list", "comparison_table", "error_table", "headline_table",
            "heatmaps"]
@@ -24,19 +24,10 @@ def _pct(v, fmt="{:.1f}") -> str:
     return "–" if v is None or (isinstance(v, float) and np.isnan(v)) else fmt.format(v)
 
 
-def _grid(cells: list[dict]) -> tuple[list[str], dict]:
-    """The attacks in order of appearance, and the cells as ``{label: {attack: cell}}``."""
-    attacks = list(dict.fromkeys(c["attack"] for c in cells))
-    by: dict = {}
-    for c in cells:
-        by.setdefault(c["label"], {})[c["attack"]] = c
-    return attacks, by
-
-
 def comparison_table(cells: list[dict], *, with_ours: bool = True) -> Table:
     """Table 1 with, per defence, the paper's row, ours and ours − paper (percentage points);
     ``with_ours=False`` gives the paper's rows alone."""
-    attacks, by = _grid(cells)
+    attacks, by = cell_grid(cells)
     rows = []
     for label, row in by.items():
         rows.append([label, "paper"] + [_pct(row[a]["paper"]) for a in attacks])
@@ -51,7 +42,7 @@ def comparison_table(cells: list[dict], *, with_ours: bool = True) -> Table:
 def error_table(cells: list[dict]) -> Table:
     """Per computed cell: N and the binomial standard error of our accuracy, and the accuracy
     after rounding the attacked images to 8-bit pixels."""
-    attacks, by = _grid(cells)
+    attacks, by = cell_grid(cells)
     rows = []
     for label, row in by.items():
         if all(row[a]["ours"] is None for a in attacks):

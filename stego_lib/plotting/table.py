@@ -49,3 +49,18 @@ class Table:
 
     def __repr__(self) -> str:
         return (self.caption + "\n" if self.caption else "") + self.to_markdown()
+
+
+def cell_grid(cells: list[dict]) -> tuple[list[str], dict]:
+    """Table cells (dicts with ``label`` and ``attack``) as the attacks in order of appearance
+    and ``{label: {attack: cell}}``, the rows and columns of a Table 1-shaped table.
+
+    Example:
+        >>> cell_grid([{"label": "C", "attack": "S"}, {"label": "C", "attack": "D"}])[0]
+        ['S', 'D']
+    """
+    attacks = list(dict.fromkeys(c["attack"] for c in cells))
+    by: dict = {}
+    for c in cells:
+        by.setdefault(c["label"], {})[c["attack"]] = c
+    return attacks, by

@@ -21,6 +21,34 @@ from pathlib import Path
 import websocket
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+NO_CHROMIUM = "no Chromium found: install Debian's `chromium` (apt-get install -y chromium)"
+
+
+def page_ready(timeout_ms: int) -> str:
+    """JavaScript statements that wait until MathJax has typeset and every image has loaded
+    (or ``timeout_ms`` passed), leaving the page's images in ``imgs``; the start of every
+    async check run on a page."""
+    return """
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await MathJax.startup.promise;
+  }
+  const imgs = [...document.images];
+  imgs.forEach(i => { i.loading = "eager"; });
+  await Promise.all(imgs.map(i => i.complete ? null : new Promise(r => {
+    i.addEventListener("load", r); i.addEventListener("error", r); setTimeout(r, %d);
+  })));""" % timeout_ms
+
+
+def chromium_or_skip() -> str:
+    """The browser for a test: skipped when there is none, failed on CI, which installs it."""
+    import pytest
+
+    exe = find_chromium()
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail(NO_CHROMIUM)
+        pytest.skip(NO_CHROMIUM)
+    return exe
 
 
 def find_chromium() -> str | None:

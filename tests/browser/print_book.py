@@ -16,18 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-from chromium import Browser, Server, find_chromium
+from chromium import NO_CHROMIUM, Browser, Server, find_chromium, page_ready
 
 READY = r"""
-(async () => {
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-    await MathJax.startup.promise;
-  }
-  const imgs = [...document.images];
-  imgs.forEach(i => { i.loading = "eager"; });
-  await Promise.all(imgs.map(i => i.complete ? null : new Promise(r => {
-    i.addEventListener("load", r); i.addEventListener("error", r); setTimeout(r, 30000);
-  })));
+(async () => {""" + page_ready(30000) + r"""
   const style = document.createElement("style");
   style.textContent = "@media print { details.hide.above-input { display: none !important; } }";
   document.head.appendChild(style);
@@ -74,7 +66,7 @@ def print_book(site: Path, out: Path) -> dict:
     """Print the single page of ``site`` to ``out``; returns what was waited for."""
     exe = find_chromium()
     if exe is None:
-        raise SystemExit("no Chromium found: install Debian's `chromium` (apt-get install -y chromium)")
+        raise SystemExit(NO_CHROMIUM)
     with Server(site) as server:
         # A book of a hundred pages takes Chromium a while to lay out and print.
         browser = Browser(exe, width=800, timeout=600)

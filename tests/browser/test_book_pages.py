@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from chromium import Browser, Server, find_chromium
+from chromium import Browser, Server, chromium_or_skip, page_ready
 from defects import FIND_DEFECTS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,15 +35,7 @@ SHOTS = {"index": "book/intro.html", "paper1_detection": "notebooks/paper1_detec
          "results_glance": "notebooks/results_glance.html"}
 
 CHECK_PAGE = r"""
-(async () => {
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-    await MathJax.startup.promise;
-  }
-  const imgs = [...document.images];
-  imgs.forEach(i => { i.loading = "eager"; });
-  await Promise.all(imgs.map(i => i.complete ? null : new Promise(r => {
-    i.addEventListener("load", r); i.addEventListener("error", r); setTimeout(r, 15000);
-  })));
+(async () => {""" + page_ready(15000) + r"""
   const skip = "pre, code, script, style, textarea, mjx-container, .highlight";
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
     acceptNode(n) {
@@ -101,12 +93,7 @@ def report():
     """Open every page once; return ``{page: findings}`` plus the server's base URL."""
     if not (HTML / "index.html").exists():
         pytest.skip(f"no built book at {HTML}: run `make book` first")
-    exe = find_chromium()
-    if exe is None:
-        msg = "no Chromium found: install Debian's `chromium` (apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
+    exe = chromium_or_skip()
     findings = {}
     with Server(HTML) as server:
         browser = Browser(exe)

@@ -3,13 +3,12 @@ page fixed. Tiny pages in a temporary folder, opened in the same headless Chromi
 book; no book build needed."""
 from __future__ import annotations
 
-import os
 import struct
 import zlib
 
 import pytest
 
-from chromium import Browser, Server, find_chromium
+from chromium import Browser, Server, chromium_or_skip
 from defects import CHECKS, FIND_DEFECTS
 
 # The theme's article is 688 px wide in the book's 1,300 px window; these pages pin it.
@@ -56,12 +55,7 @@ def _png(width: int, height: int) -> bytes:
 @pytest.fixture(scope="module")
 def opened(tmp_path_factory):
     """``open(name)``: the findings of FIND_DEFECTS on one of the pages written here."""
-    exe = find_chromium()
-    if exe is None:
-        msg = "no Chromium found: install Debian's `chromium` (apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
+    exe = chromium_or_skip()
     root = tmp_path_factory.mktemp("pages")
     (root / "wide.png").write_bytes(_png(1300, 20))    # drawn at 688 px: 53 %
     (root / "narrow.png").write_bytes(_png(900, 20))   # drawn at 688 px: 76 %

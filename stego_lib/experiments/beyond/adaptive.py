@@ -32,9 +32,11 @@ import torch
 from ...attacks.adaptive import AdaptivePGD
 from ...cache import cached
 from ...detectors import score as predictor_score
-from .common import (LazyModel, LazyPools, attack_spec, checkpoint_sha, predict, run_attack,
+from .common import (LazyModel, LazyPools, attack_spec, model_sha, predict, run_attack,
                      seed_of, to_uint8)
-from .config import CAMPAIGN_COMMAND, EXPERIMENT, VERSION, checkpoint_name, store
+from .config import (CAMPAIGN_COMMAND, EXPERIMENT, VERSION, checkpoint_name,
+                     make_config, store)
+from .. import page_entry
 from .detection import clean_entry, needs_gpu
 from .stats import rate
 
@@ -102,7 +104,7 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> Adaptive
         ModelMissingError, GPURequiredError, CacheMiss: as :func:`.detection.run`.
     """
     cfg = dict(config)
-    shas = {m: checkpoint_sha(cfg, "mnist", m) for m in cfg["mnist_models"]}
+    shas = {m: model_sha(cfg, "mnist", m) for m in cfg["mnist_models"]}
     lazy = LazyPools(cfg, "mnist")
     clean = clean_entry(cfg, "mnist", lazy, mode)
     thr = float(clean.arrays["thr_predictor"])
@@ -135,3 +137,6 @@ def curves(res: AdaptiveResult) -> dict:
                 rows["combined"].append(rate(~wrong | flag))
             out[m][kind] = rows
     return out
+
+
+page_result = page_entry(make_config, run)

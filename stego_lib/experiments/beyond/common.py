@@ -23,10 +23,6 @@ from ...detectors import score as predictor_score, ws_estimate
 from .config import CIFAR_BOUNDS, ModelMissingError, checkpoint_name
 
 
-def device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def state_cache() -> ResultsCache:
     """Intermediate arrays (image features) that are too large to commit: kept outside the
     checkout and recomputed on a fresh machine."""
@@ -88,14 +84,14 @@ class LazyPools:
         return self.value
 
 
-def checkpoint_sha(cfg: dict, dataset: str, model: str) -> str:
+def model_sha(cfg: dict, dataset: str, model: str) -> str:
     name = checkpoint_name(cfg, dataset, model)
-    try:
-        return checkpoints.entry(name)["sha256"]
-    except checkpoints.CheckpointNotFoundError:
+    sha = checkpoints.sha(name)
+    if sha is None:
         raise ModelMissingError(
             f"the {dataset} {model} model (checkpoint {name!r}) is not committed yet; the "
-            f"campaign trains it before it runs these experiments: {CAMPAIGN_HINT}") from None
+            f"campaign trains it before it runs these experiments: {CAMPAIGN_HINT}")
+    return sha
 
 
 CAMPAIGN_HINT = "python -m stego_lib.campaign run --items beyond"

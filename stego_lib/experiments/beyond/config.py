@@ -21,7 +21,7 @@ Example::
 """
 from __future__ import annotations
 
-from ...cache import GPURequiredError
+from ...cache import ModelMissingError  # noqa: F401 - part of this experiment's API
 from .. import merged_config
 
 EXPERIMENT = "beyond"
@@ -78,10 +78,6 @@ _COMMON = dict(
     batch_size=500,
 )
 PARAMS = set(_DEFAULTS["paper"]) | set(_COMMON)
-
-
-class ModelMissingError(GPURequiredError):
-    """A checkpoint that a result needs is not committed yet (the campaign trains it)."""
 
 
 def make_config(profile: str, **overrides) -> dict:

@@ -22,7 +22,7 @@ import numpy as np
 
 from ...cache import CacheMiss, GPURequiredError, ResultsCache, cached
 from ...detectors.learned import SpamEnsemble, extract_features
-from .common import (LazyModel, LazyPools, attack_spec, checkpoint_sha, fixed_scores, predict,
+from .common import (LazyModel, LazyPools, attack_spec, model_sha, fixed_scores, predict,
                      run_attack, seed_of, state_cache)
 from .. import Shown, best_available
 from .config import (CAMPAIGN_COMMAND, EXPERIMENT, VERSION, ModelMissingError, checkpoint_name,
@@ -157,7 +157,7 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> Detectio
     """
     cfg = dict(config)
     todo = cells(cfg)
-    shas = {(d, m): checkpoint_sha(cfg, d, m) for d, m, _, _ in todo}   # fail before any work
+    shas = {(d, m): model_sha(cfg, d, m) for d, m, _, _ in todo}   # fail before any work
     res = DetectionResult(cfg, {}, {})
     lazies = {d: LazyPools(cfg, d) for d in {c[0] for c in todo}}
     models = {k: LazyModel(checkpoint_name(cfg, *k)) for k in shas}
@@ -178,7 +178,7 @@ def committed_cifar_attacks(cfg: dict) -> list[str]:
     """The CIFAR-10 attacks of ``cfg`` whose cells are cached at every bound (the campaign
     computes a whole attack, bound after bound, before the next one)."""
     try:
-        sha = checkpoint_sha(cfg, "cifar10", "natural")
+        sha = model_sha(cfg, "cifar10", "natural")
     except ModelMissingError:
         return []
     cache = ResultsCache()

@@ -16,7 +16,7 @@ from __future__ import annotations
 from ...cache import CacheMiss, ResultsCache
 from ...tasks import Chunk, Item
 from . import adaptive, detection, lsb
-from .common import LazyModel, LazyPools, checkpoint_sha
+from .common import LazyModel, LazyPools, model_sha
 from .config import EXPERIMENT, ModelMissingError, VERSION, checkpoint_name, make_config
 
 # Priors: units per second on the 2-core CPU (units: images attacked, training and test
@@ -39,7 +39,7 @@ def _has(experiment: str, ccfg: dict, cache: ResultsCache | None = None) -> bool
 
 def _sha(cfg, dataset, model):
     try:
-        return checkpoint_sha(cfg, dataset, model)
+        return model_sha(cfg, dataset, model)
     except ModelMissingError:
         return None
 
@@ -102,7 +102,7 @@ def _detect_chunks(dataset: str, model: str, overrides: dict | None = None):
                     cfg, dataset, model, sha, a, b))
 
             def run(progress, a=a, b=b):
-                sha = checkpoint_sha(cfg, dataset, model)
+                sha = model_sha(cfg, dataset, model)
                 detection.clean_pred_entry(cfg, dataset, model, sha, lazy, net)
                 detection.cell_entry(cfg, dataset, model, sha, a, b, lazy, net, progress=progress,
                                      campaign=True)
@@ -134,7 +134,7 @@ def _adaptive_chunks(model: str):
                                                 adaptive.adaptive_config(cfg, model, sha, e, t))
 
             def run(progress, e=e):
-                adaptive.entry(cfg, model, checkpoint_sha(cfg, "mnist", model), e, thr(), lazy,
+                adaptive.entry(cfg, model, model_sha(cfg, "mnist", model), e, thr(), lazy,
                                net, progress=progress, campaign=True)
             out.append(Chunk(f"ε {e:g}", done, run, units=cfg["mnist_n"]["test"]))
         return out

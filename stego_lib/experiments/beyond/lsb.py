@@ -31,7 +31,8 @@ from ...cache import cached
 from ...detectors import score as predictor_score, ws_estimate
 from ...embedding import LSB_MODES, lsb_embed
 from .common import LazyPools, seed_of
-from .config import CAMPAIGN_COMMAND, EXPERIMENT, VERSION, store
+from .config import CAMPAIGN_COMMAND, EXPERIMENT, VERSION, make_config, store
+from .. import page_entry
 from .detection import clean_entry
 from .stats import auc, rate
 
@@ -127,3 +128,6 @@ def summary(res: LSBResult) -> dict:
             s["saturated"] = float(a["cover_saturated"].astype(np.float64).mean())
             out[d][m] = s
     return out
+
+
+page_result = page_entry(make_config, run)

@@ -25,6 +25,71 @@ def span(per, det, key, fmt="{:.3f}"):
     return f"from {fmt.format(val[lo])} ({lo}) to {fmt.format(val[hi])} ({hi})"
 
 
+def _other_bounds(rows: list[dict], cfg: dict, n: int) -> str | None:
+    """The paragraph on the smallest and largest bound of the sweep (None: a single bound)."""
+    ends = {b: detection.at_bound(rows, "cifar10", b) for b in (min(cfg["cifar_scales"]),
+                                                                      max(cfg["cifar_scales"]))}
+    if len(ends) == 2 and all(ends.values()):   # a sweep with more than one bound
+        (b0, lo), (b1, hi) = sorted(ends.items())
+        flagged_hi = max(d["predictor"]["tpr"]["k"] for d in hi.values())
+        return (
+            f"**Other bounds.** At {b0:g} times the papers' bounds the pixel predictor's AUC "
+            f"runs {span(lo, 'predictor', 'auc')} and the learned detector's "
+            f"{span(lo, 'spam_fld', 'auc')}; at {b1:g} times, {span(hi, 'predictor', 'auc')} "
+            f"and {span(hi, 'spam_fld', 'auc')}. Even at {b1:g} times the bounds the pixel "
+            f"predictor flags "
+            + (f"none of the {n} attacked images" if flagged_hi == 0 else
+               f"at most {flagged_hi} of {n} attacked images")
+            + " at zero false positives (the AUC against bound for every attack is in the "
+              "figure above).")
+    return None
+
+
+def _mnist_scale(res, rows: list[dict], mn: dict) -> str | None:
+    """The paragraph that puts the CIFAR-10 bound beside MNIST's ε (None: MNIST not computed)."""
+    small = detection.at_bound(rows, "mnist", 0.05)
+    if "predictor" in mn.get("PGD", {}) and "predictor" in small.get("PGD", {}):
+        m, m5 = mn["PGD"]["predictor"], small["PGD"]["predictor"]
+        thr = {ds: float(res.clean[ds]["thr_predictor"]) for ds in ("mnist", "cifar10")}
+        med = {ds: float(np.median(res.clean[ds]["score_predictor"])) for ds in thr}
+        pgd = next((c for c in res.cells if (c.dataset, c.attack) == ("cifar10", "PGD")
+                    and abs(c.bound - 1.0) < 1e-9), None)
+        return (
+            f"On MNIST the same operating point flags {m['tpr']['k']:,} of {m['tpr']['n']:,} "
+            f"PGD images of the natural model at ε 0.3, but {m5['tpr']['k']:,} of "
+            f"{m5['tpr']['n']:,} at ε 0.05 (AUC {m5['auc']:.3f}), and the papers' CIFAR-10 "
+            f"bound, 8/255 ≈ 0.031, is smaller still. The threshold catches large "
+            f"perturbations, not attacks as such: it sits {thr['mnist'] / med['mnist']:.1f} times "
+            f"above the median clean test score on MNIST and "
+            f"{thr['cifar10'] / med['cifar10']:.1f} times on CIFAR-10"
+            + (f", and the median PGD image at the papers' CIFAR-10 bound scores "
+               f"{np.median(pgd.arrays['score_predictor']):.4f}, below the threshold of "
+               f"{thr['cifar10']:.4f}" if pgd is not None else "") + ".")
+    return None
+
+
+def _colour_vs_local(cif: dict) -> str | None:
+    """The paragraph comparing C with the additive D under the pixel predictor."""
+    if "C" in cif and "D" in cif:
+        c, d = cif["C"]["predictor"], cif["D"]["predictor"]
+        rgb = cif.get("C-RGB", {}).get("predictor")
+        return (
+            f"**A global colour function against a local predictor.** The pixel predictor's "
+            f"AUC is {c['auc']:.3f} ± {c['auc_se']:.3f} for C"
+            + (f", {rgb['auc']:.3f} ± {rgb['auc_se']:.3f} for C-RGB" if rgb else "")
+            + f" and {d['auc']:.3f} ± {d['auc_se']:.3f} for the additive D: for C it is "
+            f"{detection.compare_auc(c, d)} for D (two standard errors decide). "
+            + ("A colour function moves neighbouring pixels of similar colour by similar "
+               "amounts, so a predictor that estimates each pixel from its neighbours sees "
+               "little of it, while D changes each pixel on its own. Not invisible, though: "
+               "the learned detector, trained on C's own examples, reaches an AUC of "
+               f"{cif['C']['spam_fld']['auc']:.3f} against it."
+               if detection.compare_auc(c, d) == "lower than" else
+               "The smoothness of a colour function does not hide it from the local predictor "
+               "here."))
+    return None
+
+
 def answer(res, rows: list[dict], cfg: dict) -> tuple[str, list[dict], str]:
     """The page's answer (Markdown paragraphs), the rows of its operating-point table and
     that table's caption, for the matrix ``rows`` of result ``res`` at config ``cfg``."""
@@ -68,56 +133,8 @@ def answer(res, rows: list[dict], cfg: dict) -> tuple[str, list[dict], str]:
             f"would catch {span(cif, 'predictor', 'tpr_at_5pct_fpr')} of the attacked images if "
             f"5 % of clean images may be flagged, and the learned detector "
             f"{span(cif, 'spam_fld', 'tpr_at_5pct_fpr')}."]
-        ends = {b: detection.at_bound(rows, "cifar10", b) for b in (min(cfg["cifar_scales"]),
-                                                                          max(cfg["cifar_scales"]))}
-        if len(ends) == 2 and all(ends.values()):   # a sweep with more than one bound
-            (b0, lo), (b1, hi) = sorted(ends.items())
-            flagged_hi = max(d["predictor"]["tpr"]["k"] for d in hi.values())
-            parts.append(
-                f"**Other bounds.** At {b0:g} times the papers' bounds the pixel predictor's AUC "
-                f"runs {span(lo, 'predictor', 'auc')} and the learned detector's "
-                f"{span(lo, 'spam_fld', 'auc')}; at {b1:g} times, {span(hi, 'predictor', 'auc')} "
-                f"and {span(hi, 'spam_fld', 'auc')}. Even at {b1:g} times the bounds the pixel "
-                f"predictor flags "
-                + (f"none of the {n} attacked images" if flagged_hi == 0 else
-                   f"at most {flagged_hi} of {n} attacked images")
-                + " at zero false positives (the AUC against bound for every attack is in the "
-                  "figure above).")
-        small = detection.at_bound(rows, "mnist", 0.05)
-        if "predictor" in mn.get("PGD", {}) and "predictor" in small.get("PGD", {}):
-            m, m5 = mn["PGD"]["predictor"], small["PGD"]["predictor"]
-            thr = {ds: float(res.clean[ds]["thr_predictor"]) for ds in ("mnist", "cifar10")}
-            med = {ds: float(np.median(res.clean[ds]["score_predictor"])) for ds in thr}
-            pgd = next((c for c in res.cells if (c.dataset, c.attack) == ("cifar10", "PGD")
-                        and abs(c.bound - 1.0) < 1e-9), None)
-            parts.append(
-                f"On MNIST the same operating point flags {m['tpr']['k']:,} of {m['tpr']['n']:,} "
-                f"PGD images of the natural model at ε 0.3, but {m5['tpr']['k']:,} of "
-                f"{m5['tpr']['n']:,} at ε 0.05 (AUC {m5['auc']:.3f}), and the papers' CIFAR-10 "
-                f"bound, 8/255 ≈ 0.031, is smaller still. The threshold catches large "
-                f"perturbations, not attacks as such: it sits {thr['mnist'] / med['mnist']:.1f} times "
-                f"above the median clean test score on MNIST and "
-                f"{thr['cifar10'] / med['cifar10']:.1f} times on CIFAR-10"
-                + (f", and the median PGD image at the papers' CIFAR-10 bound scores "
-                   f"{np.median(pgd.arrays['score_predictor']):.4f}, below the threshold of "
-                   f"{thr['cifar10']:.4f}" if pgd is not None else "") + ".")
-        if "C" in cif and "D" in cif:
-            c, d = cif["C"]["predictor"], cif["D"]["predictor"]
-            rgb = cif.get("C-RGB", {}).get("predictor")
-            parts.append(
-                f"**A global colour function against a local predictor.** The pixel predictor's "
-                f"AUC is {c['auc']:.3f} ± {c['auc_se']:.3f} for C"
-                + (f", {rgb['auc']:.3f} ± {rgb['auc_se']:.3f} for C-RGB" if rgb else "")
-                + f" and {d['auc']:.3f} ± {d['auc_se']:.3f} for the additive D: for C it is "
-                f"{detection.compare_auc(c, d)} for D (two standard errors decide). "
-                + ("A colour function moves neighbouring pixels of similar colour by similar "
-                   "amounts, so a predictor that estimates each pixel from its neighbours sees "
-                   "little of it, while D changes each pixel on its own. Not invisible, though: "
-                   "the learned detector, trained on C's own examples, reaches an AUC of "
-                   f"{cif['C']['spam_fld']['auc']:.3f} against it."
-                   if detection.compare_auc(c, d) == "lower than" else
-                   "The smoothness of a colour function does not hide it from the local predictor "
-                   "here."))
+        parts += [p for p in (_other_bounds(rows, cfg, n), _mnist_scale(res, rows, mn),
+                              _colour_vs_local(cif)) if p]
         answer = "\n\n".join(parts)
         operating = [r for per in cif.values() for r in per.values()]
         caption = (f"At the papers' bounds on CIFAR-10, {n} attacked test images per attack: "

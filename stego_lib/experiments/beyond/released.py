@@ -13,7 +13,7 @@ Example::
 from __future__ import annotations
 
 from ...cache import ResultsCache
-from .common import checkpoint_sha
+from .common import model_sha
 from .config import EXPERIMENT, VERSION, make_config
 from .detection import cell_config, matrix, run
 from .items import RELEASED
@@ -29,7 +29,7 @@ def config(**overrides) -> dict:
 def rows() -> list[dict]:
     """:func:`.detection.matrix` rows of every committed cell (empty when none is)."""
     cfg = config()
-    sha = checkpoint_sha(cfg, "cifar10", "natural")
+    sha = model_sha(cfg, "cifar10", "natural")
     cache, out = ResultsCache(), []
     for b in cfg["cifar_scales"]:
         done = [a for a in cfg["cifar_attacks"] if cache.has(

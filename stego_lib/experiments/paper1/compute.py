@@ -27,10 +27,6 @@ from .config import (CAMPAIGN_COMMAND, CHECKPOINTS, DETECTORS, EXPERIMENT, PARTI
                      ModelMissingError, images_for)
 
 
-def device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def all_scores(images: torch.Tensor, quantize) -> dict[str, np.ndarray]:
     """The three detector scores of a batch (see ``DETECTORS``), as float32 arrays."""
     from ...detectors import score, ws_estimate
@@ -51,11 +47,9 @@ def needs_gpu(n_images: int, steps: int) -> bool:
     return n_images * max(steps, 1) > 100_000
 
 
-def checkpoint_sha(model: str) -> str | None:
-    try:
-        return checkpoints.entry(CHECKPOINTS[model])["sha256"]
-    except checkpoints.CheckpointNotFoundError:
-        return None
+def model_sha(model: str) -> str | None:
+    """The sha256 of Paper I model ``model`` ("natural", "adversarial", ...)."""
+    return checkpoints.sha(CHECKPOINTS[model])
 
 
 class LazyTest:
@@ -243,7 +237,7 @@ def run(config: dict, *, mode: str = "auto", progress: bool = True) -> Paper1Res
     test = LazyTest(cfg)
     shas = {}
     for m in cfg["models"]:  # every checkpoint first, so a missing one fails before any work
-        shas[m] = checkpoint_sha(m)
+        shas[m] = model_sha(m)
         if shas[m] is None:
             raise ModelMissingError(
                 f"the {m} model (checkpoint {CHECKPOINTS[m]!r}) is not committed yet; "
@@ -308,7 +302,7 @@ def committed_eps(cfg: dict, model: str) -> list[float]:
     or at the ε's own number of images), with the clean chunk cached too."""
     from ...cache import ResultsCache
 
-    sha = checkpoint_sha(model)
+    sha = model_sha(model)
     if sha is None:
         return []
     cache = ResultsCache()

@@ -8,8 +8,8 @@ Example::
 """
 from __future__ import annotations
 
-from ..._checks import check_choice
-from ...cache import GPURequiredError
+from ..._checks import check_choice, check_int
+from ...cache import ModelMissingError  # noqa: F401 - part of this experiment's API
 from ...papers import PAPER1_TABLE2_EPS
 from .. import merged_config
 
@@ -63,16 +63,6 @@ _ALLOWED = set(_DEFAULTS["paper"]) | set(_COMMON)
 PARTIAL_N = 2000
 
 
-class ModelMissingError(GPURequiredError):
-    """A checkpoint needed for a result that is not cached is not committed yet."""
-
-
-def _check_int(cfg: dict, key: str, minimum: int) -> None:
-    v = cfg[key]
-    if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
-        raise ValueError(f"{key} must be an int >= {minimum}, got {v!r}")
-
-
 def make_config(profile: str, **overrides) -> dict:
     """The full config of ``profile`` with ``overrides`` applied (None means the default).
 
@@ -93,10 +83,10 @@ def make_config(profile: str, **overrides) -> dict:
     cfg["eps"] = sorted(set(eps))
     for key, minimum in (("steps", 0), ("seed", 0), ("n_images", 1), ("threshold_n", 1),
                          ("batch_size", 1)):
-        _check_int(cfg, key, minimum)
+        check_int(cfg[key], name=key, minimum=minimum)
     if cfg["n_images_grid"] is None:
         cfg["n_images_grid"] = cfg["n_images"]
-    _check_int(cfg, "n_images_grid", 1)
+    check_int(cfg["n_images_grid"], name="n_images_grid", minimum=1)
     cfg["n_images_grid"] = min(cfg["n_images_grid"], cfg["n_images"])
     if not (isinstance(cfg["alpha"], (int, float)) and cfg["alpha"] > 0):
         raise ValueError(f"alpha must be > 0, got {cfg['alpha']!r}")

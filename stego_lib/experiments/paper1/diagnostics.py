@@ -32,7 +32,7 @@ from ...attacks import PGD
 from ...attacks.pgd import _loss
 from ...cache import ResultsCache, cached
 from ...tasks import Chunk, Item
-from .compute import all_scores, device, threshold_chunk
+from .compute import all_scores, threshold_chunk
 from .config import CAMPAIGN_COMMAND, make_config
 
 __all__ = ["EPS", "EXPERIMENT", "N_IMAGES", "chunk_config", "delta_roughness", "flat_mask",
@@ -117,20 +117,13 @@ def observed_pgd(atk: PGD, model, images: torch.Tensor, labels: torch.Tensor,
     return x.detach(), {"zero_grad": zero_grad.cpu(), "sign_consistency": consistency.cpu()}
 
 
-def checkpoint_sha(name: str) -> str | None:
-    try:
-        return checkpoints.entry(name)["sha256"]
-    except checkpoints.CheckpointNotFoundError:
-        return None
-
-
 def chunk_config(checkpoint: str, sha: str, eps: float) -> dict:
     return {"kind": "diagnostics", "checkpoint": checkpoint, "sha256": sha, "eps": float(eps),
             "n_images": N_IMAGES, "pgd": dict(PGD_SETTINGS), "seed": 0, "quantize": "floor"}
 
 
 def _compute(checkpoint: str, eps: float, progress):
-    model = checkpoints.load(checkpoint, device=device())
+    model = checkpoints.load(checkpoint, device=checkpoints.device())
     arrays, meta = measure(model, eps, progress)
     return arrays, {**meta, "model_checkpoint": checkpoint}
 
@@ -189,7 +182,7 @@ def measure(model, eps: float, progress=None) -> tuple[dict, dict]:
 
 def run_chunk(checkpoint: str, eps: float, *, mode: str = "auto", progress=None):
     """The diagnostic entry of ``checkpoint`` at ``eps`` (cached)."""
-    sha = checkpoint_sha(checkpoint)
+    sha = checkpoints.sha(checkpoint)
     if sha is None:
         raise checkpoints.CheckpointNotFoundError(f"checkpoint {checkpoint!r} is not committed")
     return cached(EXPERIMENT, chunk_config(checkpoint, sha, eps), VERSION,
@@ -198,7 +191,7 @@ def run_chunk(checkpoint: str, eps: float, *, mode: str = "auto", progress=None)
 
 
 def has(checkpoint: str, eps: float) -> bool:
-    sha = checkpoint_sha(checkpoint)
+    sha = checkpoints.sha(checkpoint)
     return sha is not None and ResultsCache().has(EXPERIMENT, chunk_config(checkpoint, sha, eps),
                                                   VERSION)
 
@@ -230,7 +223,7 @@ MODELS = {"natural": "mnist_natural", "adversarial": "mnist_adversarial",
 def _chunks(device: str) -> list[Chunk]:
     out = []
     for name, ckpt in MODELS.items():
-        if name == "madry" and checkpoint_sha(ckpt) is None:
+        if name == "madry" and checkpoints.sha(ckpt) is None:
             continue   # measured once the model is trained (paper1-train-madry)
         for eps in EPS:
             def run(progress, ckpt=ckpt, eps=eps):

@@ -14,7 +14,7 @@ from ...cache import CacheMiss, ResultsCache
 from ...storage import scratch_state
 from ...tasks import Chunk, Item, chained
 from . import training
-from .compute import (LazyModel, LazyTest, attack_chunk, attack_config, checkpoint_sha,
+from .compute import (LazyModel, LazyTest, attack_chunk, attack_config, model_sha,
                       clean_chunk, clean_config, threshold_chunk, threshold_config)
 from .config import CHECKPOINTS, EXPERIMENT, VERSION, images_for, make_config
 
@@ -126,21 +126,21 @@ def _sweep_chunks(model: str):
             n = images_for(cfg, e)
 
             def done(e=e, n=n):
-                sha = checkpoint_sha(model)
+                sha = model_sha(model)
                 return sha is not None and any(
                     _has(attack_config(cfg, model, sha, e, k)) for k in {n, cfg["n_images"]})
 
             def run(progress, e=e, n=n):
-                attack_chunk(cfg, model, checkpoint_sha(model), e, n, test, lazy, "auto", True,
+                attack_chunk(cfg, model, model_sha(model), e, n, test, lazy, "auto", True,
                              progress=progress, any_device=True)
             out.append(Chunk(f"ε {e:.2f} × {n:,}", done, run, units=n))
 
         def clean_done():
-            sha = checkpoint_sha(model)
+            sha = model_sha(model)
             return sha is not None and _has(clean_config(cfg, model, sha))
 
         def clean_run(progress):
-            clean_chunk(cfg, model, checkpoint_sha(model), test, lazy, "auto", True)
+            clean_chunk(cfg, model, model_sha(model), test, lazy, "auto", True)
             progress(1)
         return [Chunk("clean test images", clean_done, clean_run, units=1)] + out
     return chunks

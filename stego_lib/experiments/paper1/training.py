@@ -17,7 +17,7 @@ from ... import checkpoints, data
 from ...storage import state_dir
 from ..._checks import check_choice
 from ...cache import ResultsCache, cached
-from .compute import all_scores, device
+from .compute import all_scores
 from .config import CHECKPOINTS, EXPERIMENT
 
 PGD40 = dict(eps=0.3, steps=40, alpha=0.01, random_start=True, clip_start=False, loss="ce")
@@ -172,7 +172,7 @@ def train_slice(which: str, stop_at: int, *, seed: int = 0, progress: bool = Tru
 
     check_choice(which, tuple(RECIPES), name="recipe")
     r = RECIPES[which]
-    dev = device()
+    dev = checkpoints.device()
     train = train_images or data.load_mnist("train")
     torch.manual_seed(seed)
     model = models.build("mnist_cnn", init=r["init"]).to(dev)
@@ -236,7 +236,7 @@ def _save(model, which: str, seed: int, hist: dict, train) -> dict:
 
     r = RECIPES[which]
     name = r["checkpoint"]
-    dev = device()
+    dev = checkpoints.device()
     config = {**recipe_record(which, seed), "steps_done": hist["steps"], "device": str(dev),
               "deviations": list(r.get("deviations", [])),
               "final_train_loss": hist["loss"][-1:], "final_train_acc": hist["acc"][-1:]}
@@ -280,7 +280,7 @@ def robustness_run(name: str, attack: str, restart: int = 0, *, mode: str = "aut
     cfg = robustness_config(name, attack, restart)
 
     def compute():
-        dev = device()
+        dev = checkpoints.device()
         model = checkpoints.load(name, device=dev)
         test = data.load_mnist("test")
         atk = PGD(**cfg["attack"])
@@ -374,7 +374,7 @@ def has_snapshot_checkpoint(name: str) -> bool:
 
 def snapshot_checkpoint(name: str):
     """The same measurements for a committed checkpoint (e.g. the PyTorch-initialised model)."""
-    model = checkpoints.load(name, device=device())
+    model = checkpoints.load(name, device=checkpoints.device())
     return snapshot(model, name, -1, config=snapshot_checkpoint_config(name))
 
 

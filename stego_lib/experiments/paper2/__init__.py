@@ -28,10 +28,10 @@ from .clean import jpeg_cost, model_rows
 from .recipes import RECIPES, recipe
 from .summaries import (binomial_se, cells, diff_se, differences, grids, headlines, near_paper,
                         tradeoff)
-from .table1 import Table1Result, adversarial_images, run
+from .table1 import Table1Result, adversarial_images, page_result, run
 
 __all__ = ["ATTACKS", "CAMPAIGN_COMMAND", "CHECKPOINTS", "EXPERIMENT", "LABELS", "PAPER_IMAGES",
            "RECIPES", "RELEASED_ROWS", "ROWS", "THREATS", "Table1Result", "VERSION", "adversarial_images",
            "binomial_se", "cells", "claims", "diff_se", "differences", "grids", "headlines",
-           "image_ranges", "jpeg_cost", "make_config", "model_rows", "near_paper", "recipe", "run",
+           "image_ranges", "jpeg_cost", "make_config", "model_rows", "near_paper", "page_result", "recipe", "run",
            "tradeoff"]

@@ -6,7 +6,7 @@ Rows are keyed by a short slug that also names the campaign items (``paper2-trai
 """
 from __future__ import annotations
 
-from ..._checks import check_choice
+from ..._checks import check_choice, check_int
 from ...models.reference import PREFIX as RELEASED_PREFIX, RELEASED
 from ...papers import PAPER2_TABLE1_ATTACKS
 from .. import merged_config
@@ -67,12 +67,6 @@ _COMMON = dict(
 PARAMS = set(_DEFAULTS["paper"]) | set(_COMMON)
 
 
-def _check_int(cfg: dict, key: str, minimum: int) -> None:
-    v = cfg[key]
-    if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
-        raise ValueError(f"{key} must be an int >= {minimum}, got {v!r}")
-
-
 def make_config(profile: str, **overrides) -> dict:
     """The config of ``profile`` with ``overrides`` (None keeps the default).
 
@@ -114,7 +108,7 @@ def make_config(profile: str, **overrides) -> dict:
     cfg["attacks"] = [a for a in ATTACKS if a in cfg["attacks"]]  # the paper's column order
     for key, minimum in (("n_images", 1), ("iterations", 0), ("chunk_images", 1),
                          ("seed", 0), ("batch_size", 1)):
-        _check_int(cfg, key, minimum)
+        check_int(cfg[key], name=key, minimum=minimum)
     check_choice(cfg["data"], DATA, name="data")
     if cfg["data"] == "sample" and cfg["n_images"] > 846:
         raise ValueError(f"the exact-pixel sample holds 846 test images, got "

@@ -26,21 +26,17 @@ import torch
 from ... import checkpoints, data
 from ...attacks import attack, functional_attack
 from ...cache import CacheMiss, GPURequiredError, ResultsCache, cached
-from .config import (CAMPAIGN_COMMAND, EXPERIMENT, PAPER_IMAGES, VERSION, image_ranges)
+from .config import (CAMPAIGN_COMMAND, EXPERIMENT, PAPER_IMAGES, VERSION, image_ranges,
+                     make_config)
+from .. import page_entry
 
-__all__ = ["Table1Result", "adversarial_images", "cell_chunk", "cell_config", "checkpoint_sha",
-           "cpu_layout", "has_cell", "run"]
-
-
-def _device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+__all__ = ["Table1Result", "adversarial_images", "cell_chunk", "cell_config", "row_sha",
+           "cpu_layout", "has_cell", "outcomes", "page_result", "run"]
 
 
-def checkpoint_sha(cfg: dict, row: str) -> str | None:
-    try:
-        return checkpoints.entry(cfg["checkpoints"][row])["sha256"]
-    except checkpoints.CheckpointNotFoundError:
-        return None
+def row_sha(cfg: dict, row: str) -> str | None:
+    """The sha256 of the model of Table 1 row ``row`` in ``cfg`` (None: not committed)."""
+    return checkpoints.sha(cfg["checkpoints"][row])
 
 
 def cell_config(cfg: dict, row: str, sha: str, attack_name: str, start: int, stop: int) -> dict:
@@ -83,7 +79,7 @@ def cpu_layout(model: torch.nn.Module) -> torch.nn.Module:
 
 
 def lazy_model(name: str, device=None) -> Lazy:
-    return Lazy(lambda: cpu_layout(checkpoints.load(name, device=device or _device())))
+    return Lazy(lambda: cpu_layout(checkpoints.load(name, device=device or checkpoints.device())))
 
 
 def lazy_images(cfg: dict) -> Lazy:
@@ -96,6 +92,31 @@ def lazy_images(cfg: dict) -> Lazy:
 def _predict(model, x: torch.Tensor) -> torch.Tensor:
     with torch.no_grad():
         return model(x).argmax(1).cpu()
+
+
+def outcomes(labels: torch.Tensor, pred: list, pred8: list) -> dict[str, np.ndarray]:
+    """A cell's per-image record: ``labels``, ``pred`` (on the attacked image as returned),
+    ``pred_uint8`` (rounded to 8-bit pixels), as int8, and ``correct`` (``pred == labels``);
+    ``pred`` and ``pred8`` are lists of per-batch prediction tensors.
+
+    Example:
+        >>> outcomes(torch.tensor([3, 5]), [torch.tensor([3])], [torch.tensor([3, 4])])
+        Traceback (most recent call last):
+        ...
+        ValueError: pred has 1 images, labels 2
+        >>> out = outcomes(torch.tensor([3, 5]), [torch.tensor([3, 4])], [torch.tensor([3, 5])])
+        >>> out["correct"].tolist(), out["pred_uint8"].dtype
+        ([True, False], dtype('int8'))
+    """
+    arrays = {"labels": labels.numpy().astype(np.int8),
+              "pred": torch.cat(pred).numpy().astype(np.int8),
+              "pred_uint8": torch.cat(pred8).numpy().astype(np.int8)}
+    for k in ("pred", "pred_uint8"):
+        if len(arrays[k]) != len(arrays["labels"]):
+            raise ValueError(f"{k.replace('_uint8', '8')} has {len(arrays[k])} images, "
+                             f"labels {len(arrays['labels'])}")
+    arrays["correct"] = arrays["pred"] == arrays["labels"]
+    return arrays
 
 
 def _compute(cfg, row, attack_name, start, stop, model: Lazy, images: Lazy, progress):
@@ -120,10 +141,7 @@ def _compute(cfg, row, attack_name, start, stop, model: Lazy, images: Lazy, prog
             advs.append(x8.cpu())
         if progress is not None:
             progress(len(x))
-    labels = y_all.numpy()
-    arrays = {"labels": labels.astype(np.int8), "pred": torch.cat(pred).numpy().astype(np.int8),
-              "pred_uint8": torch.cat(pred8).numpy().astype(np.int8)}
-    arrays["correct"] = arrays["pred"] == arrays["labels"]
+    arrays = outcomes(y_all, pred, pred8)
     if keep:
         arrays["adv_uint8"] = torch.cat(advs).numpy()
     meta = {"attack": repr(threat) if threat is not None else "none (clean images)",
@@ -174,7 +192,7 @@ def _pick_image_set(cfg: dict) -> dict:
         c = {**cfg, **PAPER_IMAGES[dev]}
         n = 0
         for row in c["rows"]:
-            sha = checkpoint_sha(c, row)
+            sha = row_sha(c, row)
             if sha is not None:
                 n += sum(all(has_cell(c, row, sha, a, s, e) for s, e in image_ranges(c))
                          for a in c["attacks"])
@@ -204,7 +222,7 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> Table1Re
                    disable=None)
     try:
         for row in cfg["rows"]:
-            sha = checkpoint_sha(cfg, row)
+            sha = row_sha(cfg, row)
             if sha is None:
                 res.pending += [(row, a, "model not trained yet") for a in cfg["attacks"]]
                 continue
@@ -243,7 +261,7 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> Table1Re
 def adversarial_images(cfg: dict, attack_name: str, *, mode: str = "cache-only") -> np.ndarray:
     """The undefended model's attacked test images ``(N, 3, 32, 32)`` uint8 for ``attack_name``
     (the first ``n_images`` of ``cfg['data']``), read from the cache."""
-    sha = checkpoint_sha(cfg, "natural")
+    sha = row_sha(cfg, "natural")
     if sha is None:
         raise CacheMiss(f"{EXPERIMENT}: the undefended model is not trained yet")
     images, model = lazy_images(cfg), lazy_model(cfg["checkpoints"]["natural"])
@@ -251,3 +269,6 @@ def adversarial_images(cfg: dict, attack_name: str, *, mode: str = "cache-only")
                         mode=mode, store=cfg["profile"] != "smoke")
              for s, e in image_ranges(cfg)]
     return np.concatenate([p.arrays["adv_uint8"] for p in parts])
+
+
+page_result = page_entry(make_config, run)
