@@ -131,3 +131,39 @@ def test_agreeing_attacks_within_noise_on_few_images_still_acquit_ours():
          "ours_near": True}
     kind, text = prose.causes(cells, {"S": [a]}, [], [])[("natural", "S")]
     assert kind == "measured" and text.startswith("not our attack, as far as 282 images tell")
+
+
+def test_gap_text_speaks_of_the_attack_and_model_it_is_given():
+    a = {"authors": 6.7, "ours": 10.3, "diff": 3.5, "se": 1.1, "n": 282}
+    rows = [{"variant": "zero padding", "accuracy": 7.1, "n": 282, "vs_ours": (-3.2, 1.0),
+             "vs_authors": (0.4, 0.9)}]
+    text = prose.c_gap_text(rows, a, "S", "S-trained")
+    assert text.startswith("On the authors' S-trained model, our S leaves 10.3 %")
+    assert "our S leaves: zero padding 7.1 %" in text
+    assert text.endswith("Within two standard errors of the authors': zero padding.")
+    assert prose.c_gap_text(rows, None, "S", "D-trained") == (
+        "The authors' S on their D-trained model is not computed yet.")
+
+
+def test_s_gap_runs_our_s_with_the_references_padding_on_released_models(tmp_path, monkeypatch):
+    from stego_lib.experiments.paper2 import c_gap, s_gap
+    from stego_lib.models.reference import entry
+
+    monkeypatch.setenv("STEGO_RESULTS", str(tmp_path))
+    sha, cfg = c_gap.released_sha("s")
+    assert sha == entry("s")["sha256"]
+    key = s_gap.chunk_config("s", sha, cfg)
+    assert key["padding"] == "zeros" and key["attack"] == "S" and key["n_images"] == 282
+    chunks = s_gap.items()[0].chunks("cpu")
+    assert [c.name for c in chunks] == ["S zero padding on released/s",
+                                        "S zero padding on released/d"]
+    assert not any(c.done() for c in chunks) and s_gap.result() == {}
+
+
+def test_gap_text_says_when_a_variant_matches_the_authors_image_by_image():
+    a = {"authors": 6.7, "ours": 10.3, "diff": 3.5, "se": 1.1, "n": 282}
+    rows = [{"variant": "zero padding", "accuracy": 6.7, "n": 282, "vs_ours": (-3.5, 1.1),
+             "vs_authors": (0.0, 0.0)}]
+    text = prose.c_gap_text(rows, a, "S", "S-trained")
+    assert "the same outcome as the authors' on every image" in text
+    assert text.endswith("Within two standard errors of the authors': zero padding.")

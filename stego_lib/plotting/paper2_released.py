@@ -5,9 +5,9 @@ Nothing here computes a result; a cell not computed (or a model not released) is
 Example::
 
     >>> row = {"label": "Undefended", "attack": "C", "n": 100, "authors": 3.0, "ours": 5.0,
-    ...        "diff": 2.0, "se": 1.4, "paper": 3.6}
+    ...        "diff": 2.0, "se": 1.4, "apart": False, "paper": 3.6}
     >>> authors_table([row]).rows
-    [['Undefended', 'C', 100, '3.0', '5.0', '+2.0 ± 1.4', '3.6']]
+    [['Undefended', '3.0 / 5.0 (3.6)']]
 """
 from __future__ import annotations
 
@@ -65,13 +65,21 @@ def intervals_table(cells: list[dict], side: str = "released") -> Table:
 
 
 def authors_table(rows: list[dict]) -> Table:
-    """The authors' attacks and ours on the same released model and images."""
-    body = [[r["label"], r.get("attack", "C"), r["n"], f"{r['authors']:.1f}", f"{r['ours']:.1f}",
-             f"{r['diff']:+.1f} ± {r['se']:.1f}", f"{r['paper']:.1f}"] for r in rows]
-    return Table(["released model", "attack", "images", "authors'", "ours",
-                  "ours − authors (paired SE)", "paper"], body,
-                 caption="Accuracy (%) on the authors' released models under their attack "
-                         "(recoloradv 0.0.1) and ours, on the same images")
+    """The authors' attacks and ours on the same released models and images, one line per
+    model and one column per attack: "authors' / ours (paper)", accuracy in %, ``*`` where the
+    two attacks differ beyond two paired standard errors (rows of
+    :func:`stego_lib.experiments.paper2.released.authors_runs`)."""
+    attacks, by = cell_grid(rows)
+    body = [[label] + ["–" if a not in line else
+                       f"{line[a]['authors']:.1f} / {line[a]['ours']:.1f} ({line[a]['paper']:.1f})"
+                       + (" *" if line[a]["apart"] else "") for a in attacks]
+            for label, line in by.items()]
+    n = sorted({r["n"] for r in rows})
+    return Table(["released model"] + attacks, body,
+                 caption="Accuracy (%) on the authors' released models, the same "
+                         f"{' or '.join(map(str, n))} test images per cell: the authors' attack "
+                         "(recoloradv 0.0.1) / ours (the paper's cell); * the two attacks differ "
+                         "beyond two paired standard errors")
 
 
 def z_heatmap(cells: list[dict], side: str = "released"):

@@ -30,8 +30,8 @@ from ...tasks import Chunk, Item
 from .config import CAMPAIGN_COMMAND, make_config
 from .table1 import lazy_images, lazy_model
 
-__all__ = ["EXPERIMENT", "VARIANTS", "ReferenceBoxReColorAdv", "chunk_config", "compare",
-           "items", "run_chunk"]
+__all__ = ["EXPERIMENT", "VARIANTS", "ReferenceBoxReColorAdv", "attacked_correct",
+           "chunk_config", "compare", "items", "released_sha", "run_chunk"]
 
 EXPERIMENT = "paper2_c_gap"
 VERSION = "1"
@@ -61,8 +61,8 @@ class ReferenceBoxReColorAdv(ReColorAdv):
         self._box = ((0.0, 1.0),) * 3
 
 
-def _cfg() -> dict:
-    return make_config("paper", models="released", rows=[ROW], n_images=IMAGES,
+def _cfg(row: str = ROW) -> dict:
+    return make_config("paper", models="released", rows=[row], n_images=IMAGES,
                        chunk_images=IMAGES)
 
 
@@ -72,11 +72,14 @@ def _threat(variant: str) -> ReColorAdv:
         ReColorAdv(space="luv", gamut=gamut)
 
 
-def _sha() -> str | None:
-    try:
-        return checkpoints.entry(_cfg()["checkpoints"][ROW])["sha256"]
-    except checkpoints.CheckpointNotFoundError:
-        return None
+def released_sha(row: str, missing_ok: bool = False) -> tuple[str | None, dict]:
+    """The pinned sha256 of the released model of ``row`` and the config of its runs here;
+    a missing entry raises CheckpointNotFoundError unless ``missing_ok`` (then None)."""
+    cfg = _cfg(row)
+    sha = checkpoints.sha(cfg["checkpoints"][row])
+    if sha is None and not missing_ok:
+        raise checkpoints.CheckpointNotFoundError(f"{cfg['checkpoints'][row]} is missing")
+    return sha, cfg
 
 
 def chunk_config(variant: str, sha: str) -> dict:
@@ -88,12 +91,14 @@ def chunk_config(variant: str, sha: str) -> dict:
             "lr": cfg["lr"], "reg_weight": cfg["reg_weight"]}
 
 
-def _compute(variant: str, progress):
-    cfg = _cfg()
-    model = lazy_model(cfg["checkpoints"][ROW]).get()
+def attacked_correct(row: str, threat, progress) -> tuple[dict, dict]:
+    """Whether the released model of ``row`` still classifies each of the first ``IMAGES``
+    test images correctly under our attack ``threat`` (Table 1's settings): ``({"correct"},
+    meta)``."""
+    cfg = _cfg(row)
+    model = lazy_model(cfg["checkpoints"][row]).get()
     split = lazy_images(cfg).get()
     dev = next(model.parameters()).device
-    threat = _threat(variant)
     correct = []
     for i in range(0, IMAGES, cfg["batch_size"]):
         x = split.images[i:i + cfg["batch_size"]].to(dev)
@@ -105,22 +110,20 @@ def _compute(variant: str, progress):
         if progress is not None:
             progress(len(x))
     meta = {"attack": repr(threat), "data": split.provenance.to_dict(), "images": [0, IMAGES],
-            "model_checkpoint": cfg["checkpoints"][ROW], "device": str(dev)}
+            "model_checkpoint": cfg["checkpoints"][row], "device": str(dev)}
     return {"correct": torch.cat(correct).numpy()}, meta
 
 
 def run_chunk(variant: str, *, mode: str = "auto", progress=None):
     """The cache entry of one variant (computed on a miss when ``mode`` allows)."""
-    sha = _sha()
-    if sha is None:
-        raise checkpoints.CheckpointNotFoundError(f"{_cfg()['checkpoints'][ROW]} is missing")
+    sha, _ = released_sha(ROW)
     return cached(EXPERIMENT, chunk_config(variant, sha), VERSION,
-                  lambda: _compute(variant, progress), needs_gpu=False,
+                  lambda: attacked_correct(ROW, _threat(variant), progress), needs_gpu=False,
                   command=CAMPAIGN_COMMAND, mode=mode)
 
 
 def has(variant: str) -> bool:
-    sha = _sha()
+    sha, _ = released_sha(ROW, missing_ok=True)
     return sha is not None and ResultsCache().has(EXPERIMENT, chunk_config(variant, sha), VERSION)
 
 

@@ -42,8 +42,9 @@ def causes(cells: list[dict], authors: dict, crgb: list[dict],
     (kind, sentence)`` with ``kind`` ``"measured"`` when an experiment of this repository
     accounts for it, else ``"open"``.
 
-    - C and S (``authors``: attack -> the rows of :func:`.released.authors_runs`): the
-      authors' own attack on the same model and images. If theirs lands where ours does, the
+    - Every column the authors' package names (C, S, D and the combinations; ``authors``:
+      attack -> the rows of :func:`.released.authors_runs`): the authors' own attack on the
+      same model and images. If theirs lands where ours does, the
       paper's cell is not reproduced by its own code and model either; if theirs lands on the
       paper's and ours does not, the gap is our attack.
     - C-RGB: the bound sweep; a bound at which both swept models match the paper explains
@@ -96,10 +97,12 @@ def _beyond(a: dict) -> bool:
             and abs(a["authors"] - a["paper"]) > abs(a["ours"] - a["paper"]))
 
 
-def c_gap_text(rows: list[dict], authors: dict | None) -> str:
-    """What switching our C's gamut handling and lattice box to the reference's does on the
-    authors' C-trained model (rows of :func:`.c_gap.compare`; ``authors``: the row of
-    :func:`.released.authors_runs` for that model, or None).
+def c_gap_text(rows: list[dict], authors: dict | None, attack: str = "C",
+               model: str = "C-trained") -> str:
+    """What switching choices of our ``attack`` to the reference's does on the authors'
+    ``model`` (rows of :func:`.c_gap.compare`, one per variant; ``authors``: the row of
+    :func:`.released.authors_runs` for that model, or None). C on the C-trained model by
+    default: its gamut handling and lattice box.
 
     Example:
         >>> rows = [{"variant": "RGB clamp", "accuracy": 36.0, "n": 282,
@@ -112,18 +115,22 @@ def c_gap_text(rows: list[dict], authors: dict | None) -> str:
         +0.9 ± 1.0 from the authors'). Within two standard errors of the authors': RGB clamp.
     """
     if authors is None:
-        return "The authors' C on their C-trained model is not computed yet."
-    text = (f"On the authors' C-trained model, our C leaves {_pct(authors['ours'])} of the first "
-            f"{authors['n']} test images correct and the authors' {_pct(authors['authors'])} "
+        return f"The authors' {attack} on their {model} model is not computed yet."
+    text = (f"On the authors' {model} model, our {attack} leaves {_pct(authors['ours'])} of the "
+            f"first {authors['n']} test images correct and the authors' {_pct(authors['authors'])} "
             f"(paired difference {authors['diff']:+.1f} ± {authors['se']:.1f} points).")
     if not rows:
-        return text + " The variants of our C with the reference's choices are not computed yet."
+        return text + (f" The variants of our {attack} with the reference's choices are not "
+                       "computed yet.")
 
     def pm(d):
         return f"{d[0]:+.1f} ± {d[1]:.1f}".replace("-", "\u2212")
-    text += " Switched to the reference's choice, our C leaves: " + "; ".join(
+    def vs_authors(d):
+        return ("the same outcome as the authors' on every image" if d == (0.0, 0.0) else
+                f"{pm(d)} from the authors'")
+    text += f" Switched to the reference's choice, our {attack} leaves: " + "; ".join(
         f"{r['variant']} {_pct(r['accuracy'])} ({pm(r['vs_ours'])} from ours, "
-        f"{pm(r['vs_authors'])} from the authors')" for r in rows) + "."
+        f"{vs_authors(r['vs_authors'])})" for r in rows) + "."
     close = [r["variant"] for r in rows if abs(r["vs_authors"][0]) <= 2 * r["vs_authors"][1]]
     text += (" Within two standard errors of the authors': " + ", ".join(close) + "." if close
              else " None of them comes within two standard errors of the authors'.")
