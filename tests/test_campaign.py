@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -175,6 +176,15 @@ def _toy_env(monkeypatch, tmp_path):
     return (campaign_toy,)
 
 
+# A task that holds a worker until released: it runs in a thread of this process
+# (processes=False), where a plain sleep would hold the cluster's shutdown for its full length.
+_RELEASE = threading.Event()
+
+
+def _hold():
+    _RELEASE.wait(30)
+
+
 def test_status_lists_what_is_not_on_disk_and_what_the_scheduler_runs(tmp_path, monkeypatch):
     from distributed import Client, LocalCluster
 
@@ -185,13 +195,15 @@ def test_status_lists_what_is_not_on_disk_and_what_the_scheduler_runs(tmp_path, 
     assert not any(r["running"] for r in rows.values())
     with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cl, \
             Client(cl) as client:
-        fut = client.submit(time.sleep, 30, key="toy-train/steps to 6#test")
+        _RELEASE.clear()
+        fut = client.submit(_hold, key="toy-train/steps to 6#test")
         while not client.processing()[next(iter(client.processing()))]:
             time.sleep(0.05)
         runner._publish(client)  # as a running campaign does
         rows = {r["item"]: r for r in campaign.status("toy", extra=extra)}
         assert rows["toy-train"]["running"] and not rows["toy-results"]["running"]
         assert "running now" in campaign.format_status(list(rows.values()), "cpu")
+        _RELEASE.set()
         fut.cancel()
     # a scheduler that is gone: nothing runs
     assert not any(r["running"] for r in campaign.status("toy", extra=extra))
