@@ -7,7 +7,9 @@ STAMP  := $(VENV)/.installed
 NBDIR  := _build/nbval
 # Notebooks execute in their own folders, so a relative data root is made absolute here.
 override export STEGO_DATA := $(abspath $(if $(STEGO_DATA),$(STEGO_DATA),data))
-# Notebooks under test use one thread per process: CI has two cores.
+# Two OpenMP threads per process: CI has two cores. While something else keeps the cores busy
+# (a campaign in the background), run the tests with OMP_NUM_THREADS=1: a notebook kernel's
+# two threads then wait on each other (a small convolution measured 40 times slower).
 export OMP_NUM_THREADS ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
