@@ -11,6 +11,10 @@ def test_config_rejects_bad_values():
         paper2_figures.make_config("smoke", model="nope")
     with pytest.raises(ValueError, match="unknown parameter"):
         paper2_figures.make_config("smoke", eps=0.1)
+    with pytest.raises(ValueError, match="row must be one of the released models"):
+        paper2_figures.make_config("smoke", model="released/nope")
+    # a released model is named, not looked up: its config needs no file
+    assert paper2_figures.make_config("paper", model="released/d")["model"] == "released/d"
 
 
 @pytest.mark.skipif("cifar_resnet32_natural" not in checkpoints.available(),
@@ -33,19 +37,22 @@ def test_campaign_item_one_chunk_per_attack(tmp_path, monkeypatch):
     from stego_lib.experiments import paper2_figures_items as figure_items
 
     monkeypatch.setenv("STEGO_RESULTS", str(tmp_path))
-    (item,) = figure_items.items()
+    item, released = figure_items.items()
     assert item.name == "paper2-figures" and item.needs == ("paper2-train-natural",)
-    assert "paper2-figures" in core.registry()
-    chunks = item.chunks("cpu")
-    assert [c.name for c in chunks] == list(paper2_figures.ATTACKS)
-    assert not any(c.done() for c in chunks)
-    cfg = figure_items.config()
-    assert cfg["model"] == "cifar_resnet32_natural" and cfg["n_images"] == 846
-    for path in ResultsCache().paths(paper2_figures.EXPERIMENT, config_key(
-            paper2_figures.chunk_config(cfg, "D"), paper2_figures.VERSION)):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("x")
-    assert [c.done() for c in chunks] == [a == "D" for a in paper2_figures.ATTACKS]
+    assert released.name == "paper2-figures-released" and released.needs == ()
+    assert {"paper2-figures", "paper2-figures-released"} <= set(core.registry())
+    for it, model, done in ((item, "cifar_resnet32_natural", "D"),
+                            (released, figure_items.RELEASED_MODEL, "C")):
+        chunks = it.chunks("cpu")
+        assert [c.name for c in chunks] == list(paper2_figures.ATTACKS)
+        assert not any(c.done() for c in chunks)
+        cfg = figure_items.config(model)
+        assert cfg["model"] == model and cfg["n_images"] == 846
+        for path in ResultsCache().paths(paper2_figures.EXPERIMENT, config_key(
+                paper2_figures.chunk_config(cfg, done), paper2_figures.VERSION)):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("x")
+        assert [c.done() for c in chunks] == [a == done for a in paper2_figures.ATTACKS]
 
 
 def test_colour_field_picks_the_levels_that_move_and_keeps_gamut_colours():
@@ -61,3 +68,13 @@ def test_colour_field_picks_the_levels_that_move_and_keeps_gamut_colours():
     for lv in levels:
         assert lv["rgb"].shape == (len(lv["u"]), 3)
         assert ((lv["rgb"] >= 0) & (lv["rgb"] <= 1)).all()
+
+
+def test_beside_table1_rejects_a_cell_of_other_images():
+    import numpy as np
+
+    a = {"labels": np.zeros(3), "adv_pred": np.zeros(3), "linf": np.zeros(3), "l2": np.zeros(3)}
+    with pytest.raises(ValueError, match="Table 1's D cell has 2 images, this run 3"):
+        paper2_figures.beside_table1({"D": {"arrays": a}}, {"D": np.ones(2, bool)}, {})
+    row, = paper2_figures.beside_table1({"D": {"arrays": a}}, None, {})
+    assert row["table1"] is None and row["agree"] is None and row["pct"] == 100.0

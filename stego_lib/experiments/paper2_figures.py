@@ -15,6 +15,7 @@ from ..training import predict
 from ..attacks import FUNCTIONAL_ATTACKS, ReColorAdv, attack, functional_attack
 from ..cache import cached
 from ..color import luv_to_rgb, scaled_to_luv
+from ..models import reference
 from . import merged_config
 from . import page_entry
 
@@ -40,9 +41,12 @@ def make_config(profile: str, **overrides) -> dict:
     for name in cfg["attacks"]:
         if name not in FUNCTIONAL_ATTACKS:
             raise ValueError(f"unknown attack {name!r}; expected one of {FUNCTIONAL_ATTACKS}")
-    if cfg["model"] not in checkpoints.available():
+    if cfg["model"].startswith(reference.PREFIX):
+        reference.entry(cfg["model"][len(reference.PREFIX):])   # a released row, or ValueError
+    elif cfg["model"] not in checkpoints.available():
         raise ValueError(f"unknown model {cfg['model']!r}; available checkpoints: "
-                         f"{', '.join(checkpoints.available()) or 'none'}")
+                         f"{', '.join(checkpoints.available()) or 'none'}, or "
+                         f"'{reference.PREFIX}<row>' for the authors' released models")
     if not 1 <= cfg["n_images"] <= 846:
         raise ValueError(f"n_images must be in [1, 846] (the exact-pixel test images), "
                          f"got {cfg['n_images']}")
@@ -126,6 +130,73 @@ def colour_field(lattice: np.ndarray, *, l_indices=None) -> list[dict]:
                        "du": 200 * d[1][inside], "dv": 200 * d[2][inside],
                        "rgb": np.clip(rgb.reshape(3, -1).T, 0, 1)[inside.ravel()]})
     return levels
+
+
+def beside_table1(results: dict, table1: dict | None, paper: dict) -> list[dict]:
+    """This page's accuracy under each attack beside Table 1's cell for the same model.
+
+    ``results`` is :func:`run`'s output; ``table1`` maps attack -> Table 1's per-image
+    outcomes (bool, same images in the same order; None or a missing attack: not computed);
+    ``paper`` maps attack -> the paper's accuracy (percent). Per attack: ``pct`` (this page),
+    ``table1`` (percent or None), ``agree`` (share of images on which both runs come to the
+    same outcome; their random starts differ), ``paper``, and the medians ``linf`` (in
+    1/255) and ``l2``.
+
+    Example::
+
+        >>> a = {"labels": np.array([0, 1]), "adv_pred": np.array([0, 0]),
+        ...      "linf": np.array([0.01, 0.03]), "l2": np.array([0.1, 0.3])}
+        >>> row, = beside_table1({"D": {"arrays": a}}, {"D": np.array([True, True])}, {"D": 30.6})
+        >>> row["pct"], row["table1"], row["agree"], row["paper"]
+        (50.0, 100.0, 0.5, 30.6)
+    """
+    rows = []
+    for name, res in results.items():
+        a = res["arrays"]
+        ok = a["adv_pred"] == a["labels"]
+        cell = None if table1 is None else table1.get(name)
+        if cell is not None and len(cell) != len(ok):
+            raise ValueError(f"Table 1's {name} cell has {len(cell)} images, this run {len(ok)}")
+        rows.append({"attack": name, "pct": 100 * float(ok.mean()),
+                     "table1": None if cell is None else 100 * float(np.mean(cell)),
+                     "agree": None if cell is None else float(np.mean(cell == ok)),
+                     "paper": paper.get(name), "linf": 255 * float(np.median(a["linf"])),
+                     "l2": float(np.median(a["l2"]))})
+    return rows
+
+
+def defended_text(rows: list[dict], clean: float, n: int, paper_clean: float) -> str:
+    """What :func:`beside_table1`'s rows say on a defended model: D against C+D, and how
+    closely this page's runs agree with Table 1's cells. ``clean`` and ``paper_clean`` are
+    clean accuracies in percent.
+
+    Example::
+
+        >>> rows = [{"attack": "D", "pct": 30.0, "table1": 31.0, "agree": 0.95, "paper": 30.6,
+        ...          "linf": 8.0, "l2": 1.2},
+        ...         {"attack": "C+D", "pct": 9.0, "table1": 9.5, "agree": 0.97, "paper": 8.9,
+        ...          "linf": 20.0, "l2": 1.5}]
+        >>> defended_text(rows, 85.0, 846, 84.8)[:60]
+        'The model classifies 85.0 % of the 846 images correctly befo'
+    """
+    by = {r["attack"]: r for r in rows}
+    out = [f"The model classifies {clean:.1f} % of the {n:,} images correctly before any "
+           f"attack (the paper: {paper_clean:.1f} % on all 10,000 test images)."]
+    if "D" in by and "C+D" in by:
+        d, cd = by["D"], by["C+D"]
+        out.append(f"Under D alone it keeps {d['pct']:.1f} % (paper {d['paper']:.1f} %); C+D "
+                   f"leaves {cd['pct']:.1f} % (paper {cd['paper']:.1f} %), while the median "
+                   f"L2 distance grows from {d['l2']:.3f} to {cd['l2']:.3f} and the median "
+                   f"largest pixel change from {d['linf']:.1f} to {cd['linf']:.1f} (/255).")
+    both = [r for r in rows if r["table1"] is not None]
+    if both:
+        gap = max(abs(r["pct"] - r["table1"]) for r in both)
+        agree = [100 * r["agree"] for r in both]
+        out.append(f"These runs are independent of Table 1's cells for the same model and "
+                   f"images (their random starts differ): per attack the two come to the same "
+                   f"outcome on {min(agree):.1f}–{max(agree):.1f} % of the images, and their "
+                   f"accuracies differ by at most {gap:.1f} points.")
+    return " ".join(out)
 
 
 def chunk_config(config: dict, name: str) -> dict:

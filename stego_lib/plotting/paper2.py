@@ -43,6 +43,18 @@ def success_table(results: dict) -> Table:
                   "median L-inf (/255)", "median L2", "median fraction of pixels changed"], rows)
 
 
+def beside_table1_table(rows: list[dict]) -> Table:
+    """Rows of :func:`stego_lib.experiments.paper2_figures.beside_table1` as a table."""
+    def pct(v):
+        return "–" if v is None else f"{v:.1f} %"
+
+    return Table(["attack", "accuracy under attack", "Table 1, same model", "images alike",
+                  "paper", "median L-inf (/255)", "median L2"],
+                 [[r["attack"], pct(r["pct"]), pct(r["table1"]),
+                   "–" if r["agree"] is None else f"{100 * r['agree']:.1f} %", pct(r["paper"]),
+                   f"{r['linf']:.1f}", f"{r['l2']:.3f}"] for r in rows])
+
+
 def perturbation_grid(results: dict, names, *, index: int = 0, gain: float = 5.0):
     """Rows of (original, adversarial, magnified difference) per attack for one image
     (the layout of the paper's Figs 1 and 5)."""
