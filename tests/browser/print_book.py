@@ -21,7 +21,13 @@ from chromium import NO_CHROMIUM, Browser, Server, find_chromium, page_ready
 READY = r"""
 (async () => {""" + page_ready(30000) + r"""
   const style = document.createElement("style");
-  style.textContent = "@media print { details.hide.above-input { display: none !important; } }";
+  // A heading whose top margin ends one page and whose text starts the next enters the PDF
+  // outline twice, its text doubled: in print the space above a heading is the section's.
+  style.textContent = "@media print { details.hide.above-input { display: none !important; } " +
+    "h1, h2, h3, h4, h5, h6 { margin-top: 0 !important; break-before: avoid; break-after: avoid; } " +
+    "section { padding-top: 1.2em; } " +
+    // every chapter (a document of the book) starts a page
+    "span[id^='document-'] + section { break-before: page; } }";
   document.head.appendChild(style);
   return {
     images: imgs.length,

@@ -97,6 +97,17 @@ def test_every_chapter_is_a_heading_in_reading_order(book):
     assert where == sorted(where), "the chapters are out of the order of _toc.yml"
 
 
+def test_no_outline_entry_is_doubled(book):
+    # Chromium writes a heading that starts a page into the outline with its text twice
+    # ("2.1. 2.1. TitleTitle"); print_book.py keeps every heading off the top edge of a page.
+    def doubled(t):
+        body = re.sub(r"^(?:\d+(?:\.\d+)*\.)+", "", _squash(t))
+        half = len(body) // 2
+        return len(body) > 1 and len(body) % 2 == 0 and body[:half] == body[half:]
+    bad = [t for t in book["outline"] if doubled(t)]
+    assert not bad, f"outline entries with their text twice: {bad[:5]}"
+
+
 def test_math_is_typeset(book):
     text = book["text"]
     raw = [d for d in ("\\(", "\\[", "$$", "\\begin", "\\varepsilon", "\\frac") if d in text]
