@@ -167,3 +167,24 @@ def test_gap_text_says_when_a_variant_matches_the_authors_image_by_image():
     text = prose.c_gap_text(rows, a, "S", "S-trained")
     assert "the same outcome as the authors' on every image" in text
     assert text.endswith("Within two standard errors of the authors': zero padding.")
+
+
+def _bw(count):
+    plain = [{"conversion": c, "label": lab, "accuracy": 87.0, "nll": 0.5,
+              "bn_mean_rms": 0.4, "bn_logvar_rms": 0.6}
+             for c, lab in (("bt709", "BT.709 luma"), ("mean", "channel mean"))]
+    fit = {"where": "after", "accuracy": 90.0, "bn_mean_rms": 0.004, "bn_logvar_rms": 0.02}
+    return {"plain": plain, "colour_bn": [[0.02, 0.1]],
+            "best": {"conversion": "bt709", "scale": 0.72, **fit},
+            "used": {"conversion": "mean", "scale": 0.74, **fit, "accuracy": 89.8},
+            "fitting": {"count": count, "of": 93, "accuracy": (89.6, 90.2) if count else None}}
+
+
+def test_bw_text_names_the_best_fit_and_the_input_the_table_uses():
+    text = prose.bw_text(_bw(11), 88.3)
+    assert "best 0.72 times the BT.709 luma" in text
+    assert "11 of the 93 measured inputs" in text and "89.6–90.2 %" in text
+    assert "gives it 0.74 times the channel mean" in text and "89.8 % correct" in text
+    assert "misses by 0.40–0.60" in text
+    none = prose.bw_text(_bw(0), 88.3)
+    assert "measured inputs" not in none and "0.74 times the channel mean" in none

@@ -119,3 +119,17 @@ def test_a_modified_copy_of_a_real_file_is_rejected(tmp_path):
         load_reference("c", root=tmp_path)
     shutil.copy(src, folder / src.name)   # the true file loads
     assert load_reference("c", root=tmp_path) is not None
+
+
+@pytest.mark.skipif(not _have_files(), reason="the released models are not under the data root")
+def test_the_bw_measurement_reaches_the_released_network_past_its_front_end():
+    from stego_lib.experiments.paper2 import bw_conversion as bw
+
+    net = bw._network()
+    x = data.load_cifar10("test", exact_subset=True).images[:8]
+    for conv in bw.CONVERSIONS:
+        with torch.no_grad():
+            logits = bw._head(net, bw._network_input(x, conv, "before"))
+        assert logits.shape == (8, 10) and torch.isfinite(logits).all()
+    m, v = bw._bn_fit(net, bw._network_input(x, "bt601", "after", 0.74))
+    assert 0 < m < 10 and 0 < v < 10

@@ -208,22 +208,34 @@ def bw_text(bw: dict, paper_clean: float) -> str:
     accs = ", ".join(f"{p['label']} {p['accuracy']:.1f} %" for p in plain)
     worst = max(max(p["bn_mean_rms"], p["bn_logvar_rms"]) for p in plain)
     best_plain = min(min(p["bn_mean_rms"], p["bn_logvar_rms"]) for p in plain)
-    yard = bw["colour_bn"]
-    b = bw["best"]
-    return (
+    yard = max(max(y) for y in bw["colour_bn"])
+    b, u, f = bw["best"], bw["used"], bw["fitting"]
+
+    labels = {p["conversion"]: p["label"] for p in plain}
+
+    def gray(r):
+        return labels.get(r["conversion"], r["conversion"])
+
+    text = (
         f"Clean accuracy on the 846 exact-pixel test images cannot tell the usual conversions "
         f"apart: {accs} (paper {paper_clean:.1f} %). The model's first batch-norm layer can. "
         f"Its stored means and variances of the first convolution's output are averages over "
         f"the images it was trained on; recomputed from the 4,660 exact-pixel training images, "
         f"with the usual crop-and-flip augmentation, they match the released colour models' own "
-        f"statistics to within {max(max(y) for y in yard):.2f} (RMS; the log for variances). "
+        f"statistics to within {yard:.2f} (RMS; the log for variances). "
         f"For the B&W model, every conversion placed before the normaliser misses by "
-        f"{best_plain:.2f}–{worst:.2f}. What fits, as well as the colour models fit their own "
-        f"input ({b['bn_mean_rms']:.3f} and {b['bn_logvar_rms']:.3f}), is three equal channels "
-        f"holding {b['scale']:.2f} times the {'channel mean' if b['conversion'] == 'mean' else b['conversion']} "
-        f"of the ImageNet-normalised image. With that input the model classifies "
-        f"{b['accuracy']:.1f} % of the test images correctly. The operation that produced it is "
-        f"not published; the released B&W row of the table uses this measured input.")
+        f"{best_plain:.2f}–{worst:.2f}. What fits is three equal channels holding a fraction "
+        f"of a gray of the ImageNet-normalised image: ")
+    if f["count"]:
+        lo, hi = f["accuracy"]
+        text += (f"{f['count']} of the {f['of']} measured inputs fit as well as the colour "
+                 f"models fit their own, best {b['scale']:.2f} times the {gray(b)} "
+                 f"({b['bn_mean_rms']:.3f} and {b['bn_logvar_rms']:.3f}), and with any of them "
+                 f"the model classifies {lo:.1f}–{hi:.1f} % of the test images correctly. ")
+    return text + (
+        f"The released B&W row of the table gives it {u['scale']:.2f} times the {gray(u)} "
+        f"({u['bn_mean_rms']:.3f} and {u['bn_logvar_rms']:.3f}; {u['accuracy']:.1f} % "
+        f"correct). The operation that produced the authors' input is not published.")
 
 
 def claims_summary(released: list[dict], trained: list[dict]) -> str:
