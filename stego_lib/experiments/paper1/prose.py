@@ -107,9 +107,21 @@ def diagnosis(rows: list[dict], sep: dict | None = None, eps=(0.10, 0.30)) -> st
     return " ".join(parts)
 
 
-def madry_trend(snaps: list[dict], paper_tpr: dict) -> str:
+def madry_trend(snaps: list[dict], paper_tpr: dict, ours: dict | None = None) -> str:
     """How the Madry-recipe run moves, snapshot by snapshot, at ε 0.10 and 0.30: PGD-40
-    accuracy, the share flagged, and the zero-gradient share, against the paper's TPR."""
+    accuracy, the share flagged, and the zero-gradient share, against the paper's TPR; and,
+    when ``ours`` (ε -> the diagnostics of our PGD-7 secret model) is given, where the share
+    flagged at ε 0.10 stands against that model's.
+
+    Example:
+        >>> s = lambda f: {"accuracy_pgd": 0.9, "flagged_pgd": f, "tpr_pgd": 0.0, "zero_grad": 0}
+        >>> snaps = [{"step": 1000, "clean": None, "by_eps": {0.1: s(1.0)}},
+        ...          {"step": 5000, "clean": None, "by_eps": {0.1: s(0.44)}}]
+        >>> print(madry_trend(snaps, {0.1: 0.0}, {0.1: s(0.994)}).split(". ")[-1])
+        ... # doctest: +NORMALIZE_WHITESPACE
+        At ε = 0.10 the share flagged went from 100.0% after 1,000 steps to 44.0% after 5,000;
+        for our secret model (PGD-7 recipe) it is 99.4%.
+    """
     if not snaps:
         return ("The secret model trained with Madry's recipe has no snapshot yet: its training "
                 "runs in slices across sessions of the campaign.")
@@ -124,4 +136,15 @@ def madry_trend(snaps: list[dict], paper_tpr: dict) -> str:
                             f"{paper_tpr[e]:.3f}), zero gradients {d['zero_grad']:.0%}")
         clean = "" if s["clean"] is None else f"clean accuracy {s['clean']:.4f}; "
         lines.append(f"after {s['step']:,} steps: {clean}" + "; ".join(bits))
-    return ("The Madry-recipe model, snapshot by snapshot: " + ". ".join(lines) + ".")
+    text = "The Madry-recipe model, snapshot by snapshot: " + ". ".join(lines) + "."
+    at = [s for s in snaps if 0.10 in s["by_eps"]]
+    if len(at) >= 2:
+        first, last = at[0], at[-1]
+        text += (f" At ε = 0.10 the share flagged went from "
+                 f"{first['by_eps'][0.10]['flagged_pgd']:.1%} after {first['step']:,} steps to "
+                 f"{last['by_eps'][0.10]['flagged_pgd']:.1%} after {last['step']:,}")
+        if ours and 0.10 in ours:
+            text += (f"; for our secret model (PGD-7 recipe) it is "
+                     f"{ours[0.10]['flagged_pgd']:.1%}")
+        text += "."
+    return text
