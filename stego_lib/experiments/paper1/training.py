@@ -49,12 +49,12 @@ RECIPES = {
 }
 # Madry's recipe, run on a CPU as its own model beside the secret model above: does the
 # training attack (PGD-40 of step 0.01 rather than our PGD-7 of step 0.1) decide how visible
-# the model's PGD examples are to the detector? About 1.3 s per step on one core.
+# the model's PGD examples are to the detector? About 2.6 s per step on one core.
 RECIPES["madry"] = dict(RECIPES["adversarial-reference"], checkpoint="mnist_adversarial_madry",
                         reference="MadryLab/mnist_challenge train.py and config.json, "
                                   "trained here on a CPU across sessions")
 # Where a run stops short of its recipe: the Madry-recipe run ends at the experiment's CPU
-# budget (about 12 CPU hours at ~2.9 s a step on one core). Its learning rate is constant, so
+# budget (about 11 CPU hours at the 2.6 s a step measured on one core, snapshots included). Its learning rate is constant, so
 # the steps it takes are exactly the recipe's first ones; the checkpoint records how many.
 STEP_BUDGET = {"madry": 15_000}
 SLICE_STEPS = {"natural": 5_000, "adversarial-reference": 2_000, "adversarial": 3_000,
