@@ -54,8 +54,9 @@ RECIPES["madry"] = dict(RECIPES["adversarial-reference"], checkpoint="mnist_adve
                         reference="MadryLab/mnist_challenge train.py and config.json, "
                                   "trained here on a CPU across sessions")
 # Where a run stops short of its recipe: the Madry-recipe run ends at the experiment's CPU
-# budget (about 11 CPU hours at the 2.6 s a step measured on one core, snapshots included). Its learning rate is constant, so
-# the steps it takes are exactly the recipe's first ones; the checkpoint records how many.
+# budget (about 11 CPU hours at 2.6 s a step on one core, snapshots included). Its learning
+# rate is constant, so the steps it takes are exactly the recipe's first ones; the checkpoint
+# records how many.
 STEP_BUDGET = {"madry": 15_000}
 SLICE_STEPS = {"natural": 5_000, "adversarial-reference": 2_000, "adversarial": 3_000,
                "madry": 500}
