@@ -118,7 +118,7 @@ def madry_trend(snaps: list[dict], paper_tpr: dict, ours: dict | None = None) ->
         >>> snaps = [{"step": 1000, "clean": None, "by_eps": {0.1: s(1.0)}},
         ...          {"step": 5000, "clean": None, "by_eps": {0.1: s(0.44)}}]
         >>> ours = {0.1: dict(s(0.994), zero_grad=0.66)}
-        >>> print(madry_trend(snaps, {0.1: 0.0}, ours).split("steps: ")[-1])
+        >>> print(madry_trend(snaps, {0.1: 0.0}, ours).split("5,000 steps: ")[-1])
         ... # doctest: +NORMALIZE_WHITESPACE
         at ε = 0.10 PGD-40 accuracy 0.900, flagged 44.0%, TPR 0.000 (paper 0.000), zero
         gradients 0%. At ε = 0.10 the share flagged went from 100.0% after 1,000 steps to 44.0%
@@ -138,8 +138,8 @@ def madry_trend(snaps: list[dict], paper_tpr: dict, ours: dict | None = None) ->
                             f"{d['flagged_pgd']:.1%}, TPR {d['tpr_pgd']:.3f} (paper "
                             f"{paper_tpr[e]:.3f}), zero gradients {d['zero_grad']:.0%}")
         clean = "" if s["clean"] is None else f"clean accuracy {s['clean']:.4f}; "
-        lines.append(f"after {s['step']:,} steps: {clean}" + "; ".join(bits))
-    text = "The Madry-recipe model, snapshot by snapshot: " + ". ".join(lines) + "."
+        lines.append(f"After {s['step']:,} steps: {clean}" + "; ".join(bits) + ".")
+    text = "The Madry-recipe model, snapshot by snapshot. " + " ".join(lines)
     at = [s for s in snaps if 0.10 in s["by_eps"]]
     if len(at) >= 2:
         first, last = at[0], at[-1]
