@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from stego_lib import models
+from stego_lib import data, models
 from stego_lib.experiments import paper1
 from stego_lib.experiments.paper1 import training
 from stego_lib.experiments.paper1.compute import ModelResult, Paper1Result
@@ -118,6 +118,25 @@ def test_training_slices_end_at_every_snapshot_and_the_last_step():
     assert training.slices("adversarial")[-1] == training.RECIPES["adversarial"]["steps"]
     with pytest.raises(ValueError, match="recipe"):
         training.train_slice("nope", 10)
+
+
+def test_the_madry_run_stops_at_its_budget_and_its_checkpoint_says_so(
+        tmp_path, monkeypatch, one_thread):
+    ends = training.slices("madry")
+    assert ends[-1] == training.STEP_BUDGET["madry"] < training.RECIPES["madry"]["steps"]
+    assert {s for s in training.MADRY_SNAPSHOT_STEPS if s <= ends[-1]} <= set(ends)
+    monkeypatch.setenv("STEGO_CHECKPOINTS", str(tmp_path / "ckpt"))
+    monkeypatch.setenv("STEGO_STATE", str(tmp_path / "state"))
+    monkeypatch.setitem(training.STEP_BUDGET, "madry", 2)
+    monkeypatch.setitem(training.RECIPES, "madry",
+                        dict(training.RECIPES["madry"], adversary=dict(training.PGD40, steps=1)))
+    train = data.load_mnist("train", limit=100)
+    assert training.train_slice("madry", 1, progress=False, train_images=train) is None
+    assert training.resume_path("madry").exists()           # the committed copy, for a new machine
+    rec = training.train_slice("madry", 2, progress=False, train_images=train)
+    assert rec["config"]["steps_done"] == 2 and rec["config"]["recipe"]["steps"] == 100_000
+    assert any("2 of the recipe's 100,000 steps" in d for d in rec["config"]["deviations"])
+    assert training.is_trained("madry") and not training.resume_path("madry").exists()
 
 
 def test_campaign_computes_a_gpu_scale_sweep_chunk_on_a_cpu(tmp_path, monkeypatch):

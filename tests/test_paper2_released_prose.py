@@ -74,6 +74,10 @@ def test_crgb_cells_are_open_unless_a_bound_matches():
     cells = released.comparison(rel, None)
     assert prose.causes(cells, {}, [], [])[("natural", "C-RGB")][0] == "open"
     assert prose.causes(cells, {}, [], [0.03])[("natural", "C-RGB")][0] == "measured"
+    swept = [{"row": "natural", "eps": 0.02}, {"row": "natural", "eps": 0.03}]
+    assert prose.causes(cells, {}, swept, [], crgb_runs=16)[("natural", "C-RGB")][1].endswith(
+        "so far (2 of its 16 runs are computed)")
+    assert "so far" not in prose.causes(cells, {}, swept, [], crgb_runs=2)[("natural", "C-RGB")][1]
 
 
 def test_fit_text_says_when_cells_are_still_missing():

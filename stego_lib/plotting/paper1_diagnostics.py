@@ -49,18 +49,30 @@ def statistics_table(rows: list[dict]) -> Table:
                          "residual of the pixel predictor applied to δ (0–255 scale)")
 
 
-def madry_table(rows: list[dict], paper: dict) -> Table:
+def madry_table(rows: list[dict], paper: dict, others: tuple = ()) -> Table:
     """The Madry-recipe run at its snapshots: clean accuracy and, per ε, PGD-40 accuracy,
-    share flagged and TPR, beside the paper's TPR (``paper``: ε -> TPR)."""
+    share flagged and TPR, beside the paper's TPR (``paper``: ε -> TPR). ``others``: further
+    models measured the same way, each ``(label, clean accuracy or None, {ε: summary})``.
+
+    Example:
+        >>> s = {"accuracy_pgd": 0.5, "flagged_pgd": 0.25, "tpr_pgd": 0.125}
+        >>> t = madry_table([{"step": 1000, "clean": 0.9, "by_eps": {0.1: s}}], {0.1: 0.0},
+        ...                 others=[("PGD-7 recipe", None, {0.1: s})])
+        >>> [r[0] for r in t.rows], t.rows[1][2]
+        (['1,000', 'PGD-7 recipe', "paper's secret model"], '0.500 / 0.250 / 0.125')
+    """
     eps = sorted({e for r in rows for e in r["by_eps"]})
-    body = []
-    for r in rows:
-        line = [f"{r['step']:,}", f"{r['clean']:.4f}"]
+
+    def cells(by_eps):
+        out = []
         for e in eps:
-            s = r["by_eps"].get(e)
-            line.append("–" if s is None else
-                        f"{s['accuracy_pgd']:.3f} / {s['flagged_pgd']:.3f} / {s['tpr_pgd']:.3f}")
-        body.append(line)
+            s = by_eps.get(e)
+            out.append("–" if s is None else
+                       f"{s['accuracy_pgd']:.3f} / {s['flagged_pgd']:.3f} / {s['tpr_pgd']:.3f}")
+        return out
+    body = [[f"{r['step']:,}", f"{r['clean']:.4f}"] + cells(r["by_eps"]) for r in rows]
+    body += [[label, "–" if clean is None else f"{clean:.4f}"] + cells(by_eps)
+             for label, clean, by_eps in others]
     body.append(["paper's secret model", "–"] + [
         f"– / – / {paper[e]:.3f}" if e in paper else "–" for e in eps])
     return Table(["step", "clean accuracy"] + [f"ε {e:.2f}: accuracy / flagged / TPR" for e in eps],

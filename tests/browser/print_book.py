@@ -26,6 +26,9 @@ READY = r"""
   style.textContent = "@media print { details.hide.above-input { display: none !important; } " +
     "h1, h2, h3, h4, h5, h6 { margin-top: 0 !important; break-before: avoid; break-after: avoid; } " +
     "section { padding-top: 1.2em; } " +
+    // and a heading that wraps enters it with the words at the break run together, unless
+    // the space there is kept (pre-wrap keeps it, hanging, at the line's end)
+    "h1, h2, h3, h4, h5, h6 { white-space: pre-wrap; } " +
     // every chapter (a document of the book) starts a page
     "span[id^='document-'] + section { break-before: page; } }";
   document.head.appendChild(style);

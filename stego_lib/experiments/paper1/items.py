@@ -173,8 +173,9 @@ def items() -> list[Item]:
              rate={"cpu": CPU_RATE["sweep"]}),
         Item("paper1-train-madry",
              "checkpoints/mnist_adversarial_madry.pt (the secret model with mnist_challenge's "
-             "own recipe, PGD-40 of step 0.01, 100,000 steps; resumable across machines from "
-             "checkpoints/resume/) and its diagnostics every 5,000 steps",
+             "own recipe, PGD-40 of step 0.01, for the first 15,000 of its 100,000 steps; "
+             "resumable across machines from checkpoints/resume/) and its diagnostics every "
+             "5,000 steps",
              _train_chunks(lambda device: "madry"), needs=("paper1-threshold",), unit="step",
              rate={"cpu": CPU_RATE["madry"]}),
         Item("paper1-sweep-madry", "results/paper1: PGD-40 sweep of the Madry-recipe model",

@@ -107,9 +107,24 @@ def diagnosis(rows: list[dict], sep: dict | None = None, eps=(0.10, 0.30)) -> st
     return " ".join(parts)
 
 
-def madry_trend(snaps: list[dict], paper_tpr: dict) -> str:
+def madry_trend(snaps: list[dict], paper_tpr: dict, ours: dict | None = None) -> str:
     """How the Madry-recipe run moves, snapshot by snapshot, at ε 0.10 and 0.30: PGD-40
-    accuracy, the share flagged, and the zero-gradient share, against the paper's TPR."""
+    accuracy, the share flagged, and the zero-gradient share, against the paper's TPR; and,
+    when ``ours`` (ε -> the diagnostics of our PGD-7 secret model) is given, where the share
+    flagged at ε 0.10 stands against that model's.
+
+    Example:
+        >>> s = lambda f: {"accuracy_pgd": 0.9, "flagged_pgd": f, "tpr_pgd": 0.0, "zero_grad": 0}
+        >>> snaps = [{"step": 1000, "clean": None, "by_eps": {0.1: s(1.0)}},
+        ...          {"step": 5000, "clean": None, "by_eps": {0.1: s(0.44)}}]
+        >>> ours = {0.1: dict(s(0.994), zero_grad=0.66)}
+        >>> print(madry_trend(snaps, {0.1: 0.0}, ours).split("5,000 steps: ")[-1])
+        ... # doctest: +NORMALIZE_WHITESPACE
+        at ε = 0.10 PGD-40 accuracy 0.900, flagged 44.0%, TPR 0.000 (paper 0.000), zero
+        gradients 0%. At ε = 0.10 the share flagged went from 100.0% after 1,000 steps to 44.0%
+        after 5,000; for our secret model (PGD-7 recipe) it is 99.4%. The median share of zero
+        input gradients is 0% at every snapshot, 66% for our secret model.
+    """
     if not snaps:
         return ("The secret model trained with Madry's recipe has no snapshot yet: its training "
                 "runs in slices across sessions of the campaign.")
@@ -123,5 +138,20 @@ def madry_trend(snaps: list[dict], paper_tpr: dict) -> str:
                             f"{d['flagged_pgd']:.1%}, TPR {d['tpr_pgd']:.3f} (paper "
                             f"{paper_tpr[e]:.3f}), zero gradients {d['zero_grad']:.0%}")
         clean = "" if s["clean"] is None else f"clean accuracy {s['clean']:.4f}; "
-        lines.append(f"after {s['step']:,} steps: {clean}" + "; ".join(bits))
-    return ("The Madry-recipe model, snapshot by snapshot: " + ". ".join(lines) + ".")
+        lines.append(f"After {s['step']:,} steps: {clean}" + "; ".join(bits) + ".")
+    text = "The Madry-recipe model, snapshot by snapshot. " + " ".join(lines)
+    at = [s for s in snaps if 0.10 in s["by_eps"]]
+    if len(at) >= 2:
+        first, last = at[0], at[-1]
+        text += (f" At ε = 0.10 the share flagged went from "
+                 f"{first['by_eps'][0.10]['flagged_pgd']:.1%} after {first['step']:,} steps to "
+                 f"{last['by_eps'][0.10]['flagged_pgd']:.1%} after {last['step']:,}")
+        if ours and 0.10 in ours:
+            lo, hi = (f(s["by_eps"][0.10]["zero_grad"] for s in at) for f in (min, max))
+            span = (f"{lo:.0%} at every snapshot" if f"{lo:.0%}" == f"{hi:.0%}" else
+                    f"{lo:.0%}–{hi:.0%} over the snapshots")
+            text += (f"; for our secret model (PGD-7 recipe) it is "
+                     f"{ours[0.10]['flagged_pgd']:.1%}. The median share of zero input "
+                     f"gradients is {span}, {ours[0.10]['zero_grad']:.0%} for our secret model")
+        text += "."
+    return text

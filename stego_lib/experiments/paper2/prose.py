@@ -37,7 +37,7 @@ def fit_text(fit: dict, total: int, what: str) -> str:
 
 
 def causes(cells: list[dict], authors: dict, crgb: list[dict],
-           matching_crgb: list[float]) -> dict:
+           matching_crgb: list[float], crgb_runs: int | None = None) -> dict:
     """For each released cell beyond two standard errors of the paper's: ``(row, attack) ->
     (kind, sentence)`` with ``kind`` ``"measured"`` when an experiment of this repository
     accounts for it, else ``"open"``.
@@ -48,7 +48,8 @@ def causes(cells: list[dict], authors: dict, crgb: list[dict],
       paper's cell is not reproduced by its own code and model either; if theirs lands on the
       paper's and ours does not, the gap is our attack.
     - C-RGB: the bound sweep; a bound at which both swept models match the paper explains
-      the column, none leaves it open.
+      the column, none leaves it open (``crgb_runs``: the sweep's planned runs, so that a
+      sweep still under way says how far it has come).
     """
     by_authors = {(a["row"], attack): a for attack, rows in authors.items() for a in rows}
     out = {}
@@ -83,8 +84,10 @@ def causes(cells: list[dict], authors: dict, crgb: list[dict],
                 out[key] = ("measured", f"the bound: at {b} per channel instead of our 0.06, "
                             f"the swept models' C-RGB cells match the paper's")
             else:
+                sofar = ("" if crgb_runs is None or len(crgb) >= crgb_runs else
+                         f" so far ({len(crgb)} of its {crgb_runs} runs are computed)")
                 out[key] = (OPEN, "the paper's C-RGB settings are not published, and no bound "
-                            "of our sweep reproduces its column")
+                            f"of our sweep reproduces its column{sofar}")
         else:
             out[key] = (OPEN, "no experiment here accounts for it yet")
     return out
