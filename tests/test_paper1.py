@@ -195,8 +195,11 @@ def test_robustness_metrics_need_every_restart_and_count_an_image_robust_only_if
     monkeypatch.setenv("STEGO_CHECKPOINTS", str(ck))
     monkeypatch.setenv("STEGO_RESULTS", str(tmp_path / "results"))
 
-    chunks = items._robustness_chunks("mnist_adversarial")
+    chunks = items._robustness_chunks("adversarial")
     assert [c.name for c in chunks][:2] == ["PGD-40 × 10,000", "PGD-100 CW, start 1 × 10,000"]
+    # in training steps of the recipe: 1,000 PGD-7 ones cost what PGD-40 on 10,000 images does
+    assert [c.units for c in chunks] == [1_000] + [2_500] * 5
+    assert [c.units for c in items._robustness_chunks("madry")] == [195] + [488] * 5
     assert len(chunks) == 6 and not any(c.done() for c in chunks)
 
     rng = np.random.default_rng(0)

@@ -58,7 +58,7 @@ def _train_chunks(which_for_device):
         if training.RECIPES[which]["adversary"] is not None:
             # the robustness runs measure the stored checkpoint, written by the last slice
             out += [dataclasses.replace(c, after=(out[-1].name,))
-                    for c in _robustness_chunks(training.RECIPES[which]["checkpoint"])]
+                    for c in _robustness_chunks(which)]
         return out
     return chunks
 
@@ -69,13 +69,17 @@ def _tiny_train(which: str) -> None:
                              train_images=data.load_mnist("train", limit=100))
 
 
-def _robustness_chunks(name: str) -> list[Chunk]:
+def _robustness_chunks(which: str) -> list[Chunk]:
     """The robustness runs of an adversarially trained checkpoint, one chunk each. Units are
     expressed in training steps of equal CPU cost so the item's ETA stays one rate."""
+    r = training.RECIPES[which]
+    name = r["checkpoint"]
+    # gradient evaluations of one training step: its batch, attacked and then trained on
+    per_step = r["batch_size"] * (r["adversary"]["steps"] + 1)
     out = []
     for attack, k in training.ROBUST_RUNS:
-        # Gradient evaluations: PGD-40 on 10,000 images ~ 1,000 PGD-7 training steps of 50
-        units = 1_000 if attack == "pgd40" else 2_500
+        # PGD-40 on 10,000 images ~ 1,000 PGD-7 training steps of 50, 195 PGD-40 ones
+        units = round(10_000 * (40 if attack == "pgd40" else 100) / per_step)
 
         def done(attack=attack, k=k):
             try:
