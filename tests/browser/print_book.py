@@ -24,11 +24,11 @@ READY = r"""
   // A heading whose top margin ends one page and whose text starts the next enters the PDF
   // outline twice, its text doubled: in print the space above a heading is the section's.
   style.textContent = "@media print { details.hide.above-input { display: none !important; } " +
-    "h1, h2, h3, h4, h5, h6 { margin-top: 0 !important; break-before: avoid; break-after: avoid; } " +
+    // A heading that wraps enters it with the words at the break run together, unless the
+    // space there is kept (pre-wrap keeps it, hanging, at the line's end).
+    "h1, h2, h3, h4, h5, h6 { margin-top: 0 !important; break-before: avoid; break-after: avoid; " +
+    "white-space: pre-wrap; } " +
     "section { padding-top: 1.2em; } " +
-    // and a heading that wraps enters it with the words at the break run together, unless
-    // the space there is kept (pre-wrap keeps it, hanging, at the line's end)
-    "h1, h2, h3, h4, h5, h6 { white-space: pre-wrap; } " +
     // every chapter (a document of the book) starts a page
     "span[id^='document-'] + section { break-before: page; } }";
   document.head.appendChild(style);

@@ -193,8 +193,8 @@ def train_slice(which: str, stop_at: int, *, seed: int = 0, progress: bool = Tru
     path.parent.mkdir(parents=True, exist_ok=True)
     if which == "madry":
         import_state(which, seed)
-    hist = training.train(model, train.pixels, train.labels, epochs=10**6, max_steps=total_steps(which),
-                          batch_size=r["batch_size"], lr=r["lr"], optimizer=r["optimizer"],
+    hist = training.train(model, train.pixels, train.labels, epochs=10**6,
+                          max_steps=total_steps(which), batch_size=r["batch_size"], lr=r["lr"], optimizer=r["optimizer"],
                           schedule=r["schedule"], adversary=adversary, seed=seed, device=dev,
                           progress=progress, stop_at=stop_at, state_path=path)
     if which == "natural" and hist["steps"] in SNAPSHOT_STEPS:
