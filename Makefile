@@ -36,7 +36,7 @@ book: setup
 test: setup unit notebooks book pdf browser-check
 
 unit: setup
-	$(BIN)/python -m pytest tests --ignore=tests/browser --doctest-modules stego_lib
+	$(BIN)/python -m pytest tests --ignore=tests/browser --doctest-modules stego_lib --durations=10
 
 # The book as one PDF, _build/pdf/book.pdf: the single-page build, printed by the headless
 # Chromium of browser-check once MathJax and the images are done. After `make book` the
@@ -63,7 +63,7 @@ notebooks: setup
 	  $(BIN)/papermill --prepare-only $(NBDIR)/$$name.raw.ipynb $(NBDIR)/$$name.ipynb -p profile smoke && \
 	  rm $(NBDIR)/$$name.raw.ipynb || exit 1; \
 	done
-	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider $(NBDIR)
+	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider --durations=10 $(NBDIR)
 
 bench: setup
 	$(BIN)/pip install -e ".[bench]"
