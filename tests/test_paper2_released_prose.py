@@ -192,3 +192,19 @@ def test_bw_text_names_the_best_fit_and_the_input_the_table_uses():
     assert "misses by 0.40–0.60" in text
     none = prose.bw_text(_bw(0), 88.3)
     assert "measured inputs" not in none and "0.74 times the channel mean" in none
+
+
+def test_crgb_text_names_the_bound_each_model_matches_alone():
+    def entry(row, eps, acc, near):
+        return {"row": row, "label": row, "eps": eps, "lr": 1e-3, "accuracy": acc, "n": 282,
+                "paper": 5.9, "near": near}
+    sweep = [entry("natural", 0.02, 5.3, True), entry("natural", 0.06, 0.4, False),
+             entry("c", 0.02, 70.2, False), entry("c", 0.06, 39.4, True)]
+    text = prose.crgb_text(sweep, [], lambda e: e["row"])
+    assert "the natural model's cell comes within them only at 0.02; " in text
+    assert "the c model's cell comes within them only at 0.06." in text
+    assert "not reproduced by any bound" in text
+    nothing = [dict(e, near=False) for e in sweep]
+    assert prose.crgb_text(nothing, [], lambda e: e["row"]).endswith(
+        "within two standard errors of the paper's.")
+    assert "only at" not in prose.crgb_text(sweep, [0.04], lambda e: e["row"])

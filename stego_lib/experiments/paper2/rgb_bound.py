@@ -108,7 +108,7 @@ def result(models: str = "trained") -> list[dict]:
     """The committed entries: ``row``, ``label``, ``eps``, ``lr`` (the Adam step), ``accuracy``
     (%), ``n``, ``paper`` (the paper's C-RGB cell, %), ``max_change`` (the largest per-pixel
     change of any image, in [0, 1] units: below ``eps``, the attack never reached its bound),
-    in the order of ``ROWS`` and the grid of ``models``."""
+    ``near`` (:func:`near_paper`), in the order of ``ROWS`` and the grid of ``models``."""
     out = []
     for row in ROWS:
         sha = _sha(row, models)
@@ -122,6 +122,7 @@ def result(models: str = "trained") -> list[dict]:
                         "accuracy": 100 * float(ok.mean()), "n": int(ok.size),
                         "paper": paper2_accuracy(LABELS[row], "C-RGB"),
                         "max_change": float(np.max(arrays["max_change"]))})
+            out[-1]["near"] = near_paper(out[-1])
     return out
 
 
