@@ -141,3 +141,34 @@ def test_separation_is_half_for_identical_statistics():
 
     a = {k: np.arange(10.0) for k in prose.STATISTICS}
     assert all(v == 0.5 for v in prose.separation(a, a).values())
+
+
+def test_madry_sweep_reads_where_the_recipe_moves_perfect_separation():
+    from stego_lib.experiments.paper1 import prose
+
+    grid = np.array([0.1, 0.3, 0.35])
+
+    def c(tpr, n=10000):
+        return {"eps": grid, "tpr": np.array(tpr), "n": np.array([n] * 3)}
+
+    def h(sep, used=3):
+        return {"computed": True, "perfect_separation_eps": sep, "eps_used": used,
+                "eps_total": 3, "paper": {"perfect_separation_eps": 0.31}}
+    paper = {0.1: 0.0, 0.3: 0.047, 0.35: 0.32}
+    curves = {"adversarial": c([0.6, 0.7, 0.8]), "madry": c([0.0, 0.2, 0.4])}
+    text = prose.madry_sweep({"adversarial": h(0.1), "madry": h(0.205)}, curves, paper)
+    assert "from ε = 0.205, against 0.1 for our secret model" in text
+    assert "ε = 0.35: 0.400 (paper 0.320, our secret model 0.800)" in text
+    assert text.endswith("from 0.1 to 0.205, 50% of the way to the paper's 0.31.")
+    same = prose.madry_sweep({"adversarial": h(0.1), "madry": h(0.1)}, curves, paper)
+    assert same.endswith("does not move the perfect-separation ε.")
+    never = prose.madry_sweep({"adversarial": h(0.1), "madry": h(None)}, curves, paper)
+    assert "beyond the grid's end" in never
+    partial = prose.madry_sweep({"adversarial": h(0.1), "madry": h(None, used=2)}, curves, paper)
+    assert partial.endswith("cannot be read yet.") and "(2 of its 3 ε so far)" in partial
+    # a rate on fewer images is not read out under the full-N label
+    few = prose.madry_sweep({"adversarial": h(0.1), "madry": h(0.205)},
+                            {**curves, "madry": c([0.0, 0.2, 0.4], n=2000)}, paper)
+    assert "Its TPR" not in few
+    assert prose.madry_sweep({"adversarial": h(0.1)}, curves, paper).endswith(
+        "until then the snapshots above are its result.")

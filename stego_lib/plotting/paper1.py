@@ -20,10 +20,13 @@ from .table import Table
 __all__ = ["dependence_table", "fig_accuracy", "fig_auc", "fig_combined", "fig_roc", "fig_tpr",
            "headline_table", "table2", "variants_table"]
 
-COLORS = {"natural": "tab:blue", "adversarial": "tab:red", "natural_pytorch_init": "tab:gray"}
+COLORS = {"natural": "tab:blue", "adversarial": "tab:red", "natural_pytorch_init": "tab:gray",
+          "madry": "tab:purple"}
 LABELS = {"natural": "natural", "adversarial": "adversarial (paper: 'secret')",
-          "natural_pytorch_init": "natural, PyTorch init"}
-PAPER_KEY = {"natural": "natural", "adversarial": "adversarial", "natural_pytorch_init": "natural"}
+          "natural_pytorch_init": "natural, PyTorch init",
+          "madry": "adversarial, Madry's recipe"}
+PAPER_KEY = {"natural": "natural", "adversarial": "adversarial", "natural_pytorch_init": "natural",
+             "madry": "adversarial"}
 
 
 def _cell(v):

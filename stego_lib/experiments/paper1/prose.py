@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["STATISTICS", "diagnosis", "madry_trend", "separation"]
+__all__ = ["STATISTICS", "diagnosis", "madry_sweep", "madry_trend", "separation"]
 
 # Per-image statistics of a diagnostic entry, in the words of the page.
 STATISTICS = {
@@ -155,3 +155,63 @@ def madry_trend(snaps: list[dict], paper_tpr: dict, ours: dict | None = None) ->
                      f"gradients is {span}, {ours[0.10]['zero_grad']:.0%} for our secret model")
         text += "."
     return text
+
+
+def madry_sweep(heads: dict, curves: dict, paper_tpr: dict, n_images: int = 10000) -> str:
+    """The Madry-recipe model's sweep on all the test images, read out: its perfect-separation
+    ε beside our PGD-7 secret model's and the paper's, and its TPR at the ε where the paper's
+    secret model turns detectable (``heads``/``curves``: :func:`.summaries.headlines` and
+    ``curves``; ``paper_tpr``: ε -> the paper's secret-model TPR).
+
+    Example:
+        >>> c = lambda tpr: {"eps": np.array([0.1, 0.3]), "tpr": np.array(tpr),
+        ...                  "n": np.array([10000, 10000])}
+        >>> h = lambda sep: {"computed": True, "perfect_separation_eps": sep, "eps_used": 2,
+        ...                  "eps_total": 2, "paper": {"perfect_separation_eps": 0.31}}
+        >>> text = madry_sweep({"adversarial": h(0.1), "madry": h(0.2)},
+        ...                    {"adversarial": c([1.0, 0.6]), "madry": c([0.0, 0.3])},
+        ...                    {0.1: 0.0, 0.3: 0.047})
+        >>> print(text.split(". ")[0])  # doctest: +NORMALIZE_WHITESPACE
+        On all 10,000 test images (2 of its 2 ε so far), the Madry-recipe model's PGD-40
+        examples are perfectly separated from ε = 0.2, against 0.1 for our secret model
+        (PGD-7 recipe) and 0.31 for the paper's
+    """
+    h = heads.get("madry", {})
+    if not h.get("computed"):
+        return ("The Madry-recipe model's sweep over the 50 ε on all the test images runs once "
+                "its training is done; until then the snapshots above are its result.")
+    paper_sep = h["paper"]["perfect_separation_eps"]
+    ours = heads.get("adversarial", {})
+    ours_sep = ours.get("perfect_separation_eps") if ours.get("computed") else None
+
+    def eps(e):
+        return "no ε of the grid" if e is None else f"ε = {e:g}"
+    text = (f"On all {n_images:,} test images ({h['eps_used']} of its {h['eps_total']} ε so "
+            f"far), the Madry-recipe model's PGD-40 examples are perfectly separated from "
+            f"{eps(h['perfect_separation_eps'])}, against {eps(ours_sep).replace('ε = ', '')} "
+            f"for our secret model (PGD-7 recipe) and {paper_sep:g} for the paper's. ")
+    at = []
+    for e in sorted(paper_tpr):
+        i = [k for k, x in enumerate(curves["madry"]["eps"]) if np.isclose(x, e)
+             and curves["madry"]["n"][k] == n_images]
+        if i:
+            j = [k for k, x in enumerate(curves.get("adversarial", {}).get("eps", []))
+                 if np.isclose(x, e)]
+            mine = f", our secret model {curves['adversarial']['tpr'][j[0]]:.3f}" if j else ""
+            at.append(f"ε = {e:.2f}: {curves['madry']['tpr'][i[0]]:.3f} (paper "
+                      f"{paper_tpr[e]:.3f}{mine})")
+    if at:
+        text += "Its TPR at " + "; ".join(at) + ". "
+    sep = h["perfect_separation_eps"]
+    if ours_sep is None or (sep is None and h["eps_used"] < h["eps_total"]):
+        return text + "Where the recipe moves the perfect-separation ε cannot be read yet."
+    if sep is None:
+        return text + (f"No ε of the grid separates perfectly: the recipe moves the "
+                       f"perfect-separation ε from {ours_sep:g} to beyond the grid's end, past "
+                       f"the paper's {paper_sep:g}.")
+    if np.isclose(sep, ours_sep):
+        return text + "The recipe does not move the perfect-separation ε."
+    share = (sep - ours_sep) / (paper_sep - ours_sep)
+    return text + (f"The recipe moves the perfect-separation ε from {ours_sep:g} to {sep:g}, "
+                   + (f"{share:.0%} of the way to the paper's {paper_sep:g}." if share > 0 else
+                      f"away from the paper's {paper_sep:g}."))
