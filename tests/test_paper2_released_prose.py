@@ -123,6 +123,10 @@ def test_authors_text_counts_models_apart_and_near():
     text = prose.authors_text(rows)
     assert "on 1 of the 2 models (C: ours +6.0 ± 2.0 points)" in text and text.startswith("C: ")
     assert "on 2 of them, ours on 1" in text
+    one = prose.authors_text(rows[1:])
+    assert one.startswith("C: on one released model,") and "do not differ" in one
+    assert one.endswith("Both land within two standard errors of the paper's C cell.")
+    assert "They differ beyond" in prose.authors_text(rows[:1])
 
 
 def test_authors_further_from_the_paper_than_ours_is_not_our_attack():

@@ -199,14 +199,22 @@ def authors_text(rows: list[dict]) -> str:
     a_near = sum(r["authors_near"] for r in rows)
     o_near = sum(r["ours_near"] for r in rows)
     n = rows[0]["n"]
-    text = (f"{name}: on {len(rows)} released models, the authors' attack (their package) and "
-            f"ours attacked the same {n} test images. They differ beyond two paired standard errors "
-            f"on {len(apart)} of the {len(rows)} models")
+    many = len(rows) > 1
+    text = (f"{name}: on {f'{len(rows)} released models' if many else 'one released model'}, "
+            f"the authors' attack (their package) and ours attacked the same {n} test images. "
+            + ("They do not differ" if not (many or apart) else "They differ")
+            + " beyond two paired standard errors"
+            + (f" on {len(apart)} of the {len(rows)} models" if many else ""))
     if apart:
         text += (" (" + "; ".join(f"{r['label']}: ours {r['diff']:+.1f} ± {r['se']:.1f} points"
                                    for r in apart) + ")")
-    text += (f". The authors' attack lands within two standard errors of the paper's {name} cell on "
-             f"{a_near} of them, ours on {o_near}.")
+    if many:
+        text += (f". The authors' attack lands within two standard errors of the paper's {name} "
+                 f"cell on {a_near} of them, ours on {o_near}.")
+    else:
+        who = {(1, 1): "Both land", (1, 0): "Only the authors' attack lands",
+               (0, 1): "Only ours lands", (0, 0): "Neither lands"}[(a_near, o_near)]
+        text += f". {who} within two standard errors of the paper's {name} cell."
     return text
 
 
