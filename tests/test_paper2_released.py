@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from stego_lib import checkpoints
+from stego_lib.attacks import functional_attack
 from stego_lib.campaign.core import registry
 from stego_lib.experiments import paper2
 from stego_lib.experiments.paper2 import authors, table1
@@ -57,11 +58,16 @@ def test_every_released_row_is_a_campaign_item_of_27_chunks():
     names = [c.name for c in reg["paper2-authors"].chunks("cpu")]
     assert names[:2] == ["S on released/natural", "S on released/c"] and len(names) == 18
     assert names[9] == "C on released/natural"
+    rgb = [c.name for c in reg["paper2-authors-crgb"].chunks("cpu")]
+    assert rgb == [f"C-RGB on released/{row}" for row in paper2.RELEASED_ROWS]
 
 
 def test_authors_keys_pin_the_package_and_the_model():
     key = authors.chunk_config("s", "C", 0, 282)
     assert key["checkpoint"] == RELEASED["s"][1] and key["package"] == "recoloradv==0.0.1"
+    assert "rgb_eps" not in key   # the keys of the committed runs are unchanged
+    rgb = authors.chunk_config("s", "C-RGB", 0, 282)
+    assert rgb["rgb_eps"] == authors.RGB_EPS == functional_attack("C-RGB").eps[0]
     with pytest.raises(ValueError, match="C-RGB"):
         authors.reference_attack("X", torch.nn.Identity())
 

@@ -80,6 +80,34 @@ def test_crgb_cells_are_open_unless_a_bound_matches():
     assert "so far" not in prose.causes(cells, {}, swept, [], crgb_runs=2)[("natural", "C-RGB")][1]
 
 
+def test_crgb_cells_read_the_authors_rgb_attack_once_the_sweep_is_done():
+    rel = _table(846, paper2.RELEASED_ROWS, {("natural", "C-RGB"): 0.5, ("c", "C-RGB"): 60.0})
+    cells = released.comparison(rel, None)
+    runs = [
+        # theirs lands where ours does, far from the paper's: not our attack
+        {"row": "natural", "label": "Undefended", "n": 282, "authors": 0.4, "ours": 0.7,
+         "diff": 0.3, "se": 0.4, "apart": False, "paper": 5.9, "authors_near": False,
+         "ours_near": False},
+        # theirs on the paper's, ours far: our attack
+        {"row": "c", "label": "C", "n": 282, "authors": 44.0, "ours": 60.0, "diff": 16.0,
+         "se": 2.5, "apart": True, "paper": 43.5, "authors_near": True, "ours_near": False}]
+    swept = [{"row": "natural", "eps": 0.02}, {"row": "c", "eps": 0.02}]
+    why = prose.causes(cells, {"C-RGB": runs}, swept, [], crgb_runs=2, rgb_eps=0.06)
+    kind, text = why[("natural", "C-RGB")]
+    assert kind == "measured" and text.startswith("not our attack: at our bound of 0.06")
+    assert "no single bound" in text
+    kind, text = why[("c", "C-RGB")]
+    assert kind == "measured" and text.startswith("at our bound of 0.06 per channel, our attack")
+    # the sweep unfinished, or the authors' run missing: the cell stays open
+    assert prose.causes(cells, {"C-RGB": runs}, swept, [], crgb_runs=16)[
+        ("natural", "C-RGB")][0] == "open"
+    assert prose.causes(cells, {}, swept, [], crgb_runs=2)[("natural", "C-RGB")][0] == "open"
+    # a bound that fits both swept models explains the column before any authors' run
+    kind, text = prose.causes(cells, {"C-RGB": runs}, swept, [0.03], crgb_runs=2)[
+        ("c", "C-RGB")]
+    assert kind == "measured" and text.startswith("the bound: at 0.03")
+
+
 def test_fit_text_says_when_cells_are_still_missing():
     assert "computed so far (of 81)" in prose.fit_text(
         {"computed": 27, "within": 20, "mean_abs": 2.0, "worst": []}, 81, "the released models")
@@ -95,6 +123,10 @@ def test_authors_text_counts_models_apart_and_near():
     text = prose.authors_text(rows)
     assert "on 1 of the 2 models (C: ours +6.0 ± 2.0 points)" in text and text.startswith("C: ")
     assert "on 2 of them, ours on 1" in text
+    one = prose.authors_text(rows[1:])
+    assert one.startswith("C: on one released model,") and "do not differ" in one
+    assert one.endswith("Both land within two standard errors of the paper's C cell.")
+    assert "They differ beyond" in prose.authors_text(rows[:1])
 
 
 def test_authors_further_from_the_paper_than_ours_is_not_our_attack():

@@ -37,7 +37,8 @@ def fit_text(fit: dict, total: int, what: str) -> str:
 
 
 def causes(cells: list[dict], authors: dict, crgb: list[dict],
-           matching_crgb: list[float], crgb_runs: int | None = None) -> dict:
+           matching_crgb: list[float], crgb_runs: int | None = None,
+           rgb_eps: float = 0.06) -> dict:
     """For each released cell beyond two standard errors of the paper's: ``(row, attack) ->
     (kind, sentence)`` with ``kind`` ``"measured"`` when an experiment of this repository
     accounts for it, else ``"open"``.
@@ -48,8 +49,20 @@ def causes(cells: list[dict], authors: dict, crgb: list[dict],
       paper's cell is not reproduced by its own code and model either; if theirs lands on the
       paper's and ours does not, the gap is our attack.
     - C-RGB: the bound sweep; a bound at which both swept models match the paper explains
-      the column, none leaves it open (``crgb_runs``: the sweep's planned runs, so that a
-      sweep still under way says how far it has come).
+      the column. With none, the authors' RGB attack at our bound ``rgb_eps`` (when run,
+      under ``authors["C-RGB"]``) says whether the gap is our attack; without it the cell is
+      open (``crgb_runs``: the sweep's planned runs, so that a sweep still under way says how
+      far it has come).
+
+    Example:
+        >>> cell = {"row": "natural", "attack": "C-RGB", "released": {"near": False}}
+        >>> a = {"row": "natural", "attack": "C-RGB", "n": 282, "authors": 0.4, "ours": 0.7,
+        ...      "paper": 5.9, "diff": 0.3, "se": 0.4, "apart": False, "authors_near": False,
+        ...      "ours_near": False}
+        >>> causes([cell], {"C-RGB": [a]}, [{}], [])[("natural", "C-RGB")][0]
+        'measured'
+        >>> causes([cell], {}, [{}], [])[("natural", "C-RGB")][0]
+        'open'
     """
     by_authors = {(a["row"], attack): a for attack, rows in authors.items() for a in rows}
     out = {}
@@ -58,39 +71,55 @@ def causes(cells: list[dict], authors: dict, crgb: list[dict],
         if r is None or r["near"]:
             continue
         key = (c["row"], c["attack"])
-        if key in by_authors:
-            a, name = by_authors[key], c["attack"]
-            if a["authors_near"] and not a["ours_near"]:
-                out[key] = ("measured", f"our attack: on the same {a['n']} images the authors' {name} "
-                            f"leaves {_pct(a['authors'])}, ours {_pct(a['ours'])} (paired "
-                            f"difference {a['diff']:+.1f} ± {a['se']:.1f})")
-            elif not a["authors_near"] and (not a["apart"] or _beyond(a)):
-                out[key] = ("measured", f"not our attack: the authors' {name} on their own model "
-                            f"leaves {_pct(a['authors'])} of the same {a['n']} images correct, "
-                            f"ours {_pct(a['ours'])}; the paper's {_pct(a['paper'])} is not "
-                            f"reproduced by the released code and model either")
-            elif not a["apart"]:
-                out[key] = ("measured", f"not our attack, as far as {a['n']} images tell: the "
-                            f"authors' {name} and ours agree on them ({_pct(a['authors'])} and "
-                            f"{_pct(a['ours'])}); on so few images both are within noise of the "
-                            f"paper's {_pct(a['paper'])}, on all 846 ours is not")
-            else:
-                out[key] = (OPEN, f"the authors' {name} leaves {_pct(a['authors'])} and ours "
-                            f"{_pct(a['ours'])} on the same {a['n']} images (paper "
-                            f"{_pct(a['paper'])})")
-        elif c["attack"] == "C-RGB":
-            if matching_crgb:
-                b = " or ".join(f"{x:g}" for x in matching_crgb)
-                out[key] = ("measured", f"the bound: at {b} per channel instead of our 0.06, "
-                            f"the swept models' C-RGB cells match the paper's")
-            else:
-                sofar = ("" if crgb_runs is None or len(crgb) >= crgb_runs else
-                         f" so far ({len(crgb)} of its {crgb_runs} runs are computed)")
-                out[key] = (OPEN, "the paper's C-RGB settings are not published, and no bound "
-                            f"of our sweep reproduces its column{sofar}")
+        if c["attack"] == "C-RGB":
+            out[key] = _crgb_cause(by_authors.get(key), crgb, matching_crgb, crgb_runs, rgb_eps)
+        elif key in by_authors:
+            out[key] = _authors_cause(by_authors[key], c["attack"])
         else:
             out[key] = (OPEN, "no experiment here accounts for it yet")
     return out
+
+
+def _authors_cause(a: dict, name: str) -> tuple[str, str]:
+    """The cause of a cell's gap read from the authors' attack and ours on the same images."""
+    if a["authors_near"] and not a["ours_near"]:
+        return ("measured", f"our attack: on the same {a['n']} images the authors' {name} "
+                f"leaves {_pct(a['authors'])}, ours {_pct(a['ours'])} (paired "
+                f"difference {a['diff']:+.1f} ± {a['se']:.1f})")
+    if not a["authors_near"] and (not a["apart"] or _beyond(a)):
+        return ("measured", f"not our attack: the authors' {name} on their own model "
+                f"leaves {_pct(a['authors'])} of the same {a['n']} images correct, "
+                f"ours {_pct(a['ours'])}; the paper's {_pct(a['paper'])} is not "
+                f"reproduced by the released code and model either")
+    if not a["apart"]:
+        return ("measured", f"not our attack, as far as {a['n']} images tell: the "
+                f"authors' {name} and ours agree on them ({_pct(a['authors'])} and "
+                f"{_pct(a['ours'])}); on so few images both are within noise of the "
+                f"paper's {_pct(a['paper'])}, on all 846 ours is not")
+    return (OPEN, f"the authors' {name} leaves {_pct(a['authors'])} and ours "
+            f"{_pct(a['ours'])} on the same {a['n']} images (paper {_pct(a['paper'])})")
+
+
+def _crgb_cause(a: dict | None, crgb: list[dict], matching: list[float], runs: int | None,
+                eps: float) -> tuple[str, str]:
+    """A C-RGB cell's cause: a bound of the sweep that fits, or the authors' RGB attack at
+    ours beside the sweep's verdict that no single bound fits the column."""
+    if matching:
+        b = " or ".join(f"{x:g}" for x in matching)
+        return ("measured", f"the bound: at {b} per channel instead of our {eps:g}, "
+                f"the swept models' C-RGB cells match the paper's")
+    sofar = ("" if runs is None or len(crgb) >= runs else
+             f" so far ({len(crgb)} of its {runs} runs are computed)")
+    if a is None or sofar:
+        return (OPEN, "the paper's C-RGB settings are not published, and no bound "
+                f"of our sweep reproduces its column{sofar}")
+    kind, text = _authors_cause(a, "C-RGB")
+    if kind == OPEN or text.startswith("our attack"):
+        return kind, f"at our bound of {eps:g} per channel, {text}"
+    return ("measured", f"not our attack: at our bound of {eps:g} per channel the authors' "
+            f"ReColorAdv in RGB leaves {_pct(a['authors'])} of the same {a['n']} images "
+            f"correct, ours {_pct(a['ours'])}; the paper publishes no bound, and no single "
+            f"bound of our sweep gives both its undefended and its C-trained cell")
 
 
 def _beyond(a: dict) -> bool:
@@ -170,14 +199,22 @@ def authors_text(rows: list[dict]) -> str:
     a_near = sum(r["authors_near"] for r in rows)
     o_near = sum(r["ours_near"] for r in rows)
     n = rows[0]["n"]
-    text = (f"{name}: on {len(rows)} released models, the authors' attack (their package) and "
-            f"ours attacked the same {n} test images. They differ beyond two paired standard errors "
-            f"on {len(apart)} of the {len(rows)} models")
+    many = len(rows) > 1
+    text = (f"{name}: on {f'{len(rows)} released models' if many else 'one released model'}, "
+            f"the authors' attack (their package) and ours attacked the same {n} test images. "
+            + ("They do not differ" if not (many or apart) else "They differ")
+            + " beyond two paired standard errors"
+            + (f" on {len(apart)} of the {len(rows)} models" if many else ""))
     if apart:
         text += (" (" + "; ".join(f"{r['label']}: ours {r['diff']:+.1f} ± {r['se']:.1f} points"
                                    for r in apart) + ")")
-    text += (f". The authors' attack lands within two standard errors of the paper's {name} cell on "
-             f"{a_near} of them, ours on {o_near}.")
+    if many:
+        text += (f". The authors' attack lands within two standard errors of the paper's {name} "
+                 f"cell on {a_near} of them, ours on {o_near}.")
+    else:
+        who = {(1, 1): "Both land", (1, 0): "Only the authors' attack lands",
+               (0, 1): "Only ours lands", (0, 0): "Neither lands"}[(a_near, o_near)]
+        text += f". {who} within two standard errors of the paper's {name} cell."
     return text
 
 
