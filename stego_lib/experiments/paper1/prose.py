@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .summaries import _index
+
 __all__ = ["STATISTICS", "diagnosis", "madry_sweep", "madry_trend", "separation"]
 
 # Per-image statistics of a diagnostic entry, in the words of the page.
@@ -183,26 +185,25 @@ def madry_sweep(heads: dict, curves: dict, paper_tpr: dict, n_images: int = 1000
     paper_sep = h["paper"]["perfect_separation_eps"]
     ours = heads.get("adversarial", {})
     ours_sep = ours.get("perfect_separation_eps") if ours.get("computed") else None
+    sep = h["perfect_separation_eps"]
 
-    def eps(e):
-        return "no ε of the grid" if e is None else f"ε = {e:g}"
+    def grid(e):
+        return "no ε of the grid" if e is None else f"{e:g}"
     text = (f"On all {n_images:,} test images ({h['eps_used']} of its {h['eps_total']} ε so "
             f"far), the Madry-recipe model's PGD-40 examples are perfectly separated from "
-            f"{eps(h['perfect_separation_eps'])}, against {eps(ours_sep).replace('ε = ', '')} "
+            f"{'ε = ' if sep is not None else ''}{grid(sep)}, against {grid(ours_sep)} "
             f"for our secret model (PGD-7 recipe) and {paper_sep:g} for the paper's. ")
+    mine, theirs = curves["madry"], curves.get("adversarial")
     at = []
     for e in sorted(paper_tpr):
-        i = [k for k, x in enumerate(curves["madry"]["eps"]) if np.isclose(x, e)
-             and curves["madry"]["n"][k] == n_images]
-        if i:
-            j = [k for k, x in enumerate(curves.get("adversarial", {}).get("eps", []))
-                 if np.isclose(x, e)]
-            mine = f", our secret model {curves['adversarial']['tpr'][j[0]]:.3f}" if j else ""
-            at.append(f"ε = {e:.2f}: {curves['madry']['tpr'][i[0]]:.3f} (paper "
-                      f"{paper_tpr[e]:.3f}{mine})")
+        i = _index(np.asarray(mine["eps"]), e)
+        if i is None or mine["n"][i] != n_images:   # a rate on fewer images is not shown
+            continue
+        j = None if theirs is None else _index(np.asarray(theirs["eps"]), e)
+        other = "" if j is None else f", our secret model {theirs['tpr'][j]:.3f}"
+        at.append(f"ε = {e:.2f}: {mine['tpr'][i]:.3f} (paper {paper_tpr[e]:.3f}{other})")
     if at:
         text += "Its TPR at " + "; ".join(at) + ". "
-    sep = h["perfect_separation_eps"]
     if ours_sep is None or (sep is None and h["eps_used"] < h["eps_total"]):
         return text + "Where the recipe moves the perfect-separation ε cannot be read yet."
     if sep is None:
