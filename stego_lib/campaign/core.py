@@ -23,9 +23,9 @@ from ..storage import state_dir
 from ..tasks import Item
 
 # Every module with campaign items (each has ``items()``), in an order the needs respect.
-MODULES = (paper1_items, paper1_diagnostics, paper1_device_check, paper2_items, paper2_rgb_bound, paper2_authors,
-           paper2_bw_conversion, paper2_c_gap, paper2_s_gap, perceptual_items, paper2_figures_items,
-           beyond_items)
+MODULES = (paper1_items, paper1_diagnostics, paper1_device_check, paper2_items, paper2_rgb_bound,
+           paper2_authors, paper2_bw_conversion, paper2_c_gap, paper2_s_gap, perceptual_items,
+           paper2_figures_items, beyond_items)
 
 
 class UnknownItemError(ValueError):

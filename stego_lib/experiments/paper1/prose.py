@@ -8,7 +8,8 @@ import numpy as np
 from ...papers import PAPER1_SECRET_PGD40_ACCURACY, PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR
 from .summaries import _index
 
-__all__ = ["STATISTICS", "device_text", "diagnosis", "let_through", "madry_sweep", "madry_trend", "separation"]
+__all__ = ["STATISTICS", "device_text", "diagnosis", "let_through", "madry_sweep", "madry_trend",
+           "recipe_verdict", "separation"]
 
 # Per-image statistics of a diagnostic entry, in the words of the page.
 STATISTICS = {
@@ -353,3 +354,66 @@ def device_text(devices: dict, rows: list[dict]) -> str:
                  + (f", and {only:,} other image{' slips' if only == 1 else 's slip'} through "
                     f"on the CPU only." if only else "."))
     return text
+
+
+def recipe_verdict(curves: dict, n_images: int, madry_snaps: list[dict], ours: dict | None,
+                   madry_pgd40: float | None) -> str:
+    """What the Madry-recipe experiment shows, in two sentences: whether the recipe changes how
+    much of PGD-40 the detector flags at ε 0.10 (the share of all PGD images flagged in the
+    full sweeps, with the zero-gradient shares of the diagnostics), and whether it changes the
+    share of successful attacks flagged at ε 0.30, where the paper's secret model differs.
+    ``ours``: ε -> our secret model's diagnostics; ``madry_pgd40``: the Madry-recipe model's
+    PGD-40 accuracy at ε 0.3.
+
+    Example:
+        >>> g = np.array([0.1, 0.3])
+        >>> c = lambda f, acc, tpr: {"eps": g, "n": np.array([100, 100]), "flagged": np.array(f),
+        ...                          "accuracy": np.array(acc), "tpr": np.array(tpr)}
+        >>> curves = {"adversarial": c([1.0, 1.0], [0.98, 0.95], [0.02, 0.05]),
+        ...           "madry": c([0.39, 1.0], [0.89, 0.54], [0.04, 0.46])}
+        >>> snaps = [{"step": 15000, "by_eps": {0.1: {"zero_grad": 0.0}}}]
+        >>> print(recipe_verdict(curves, 100, snaps, {0.1: {"zero_grad": 0.66}}, 0.54))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        So the training recipe decides how visible PGD-40 is at small ε: at ε = 0.10 the
+        detector flags 39% of the Madry-recipe model's PGD images against 100% of our secret
+        model's, whose zero input gradients (66% of the entries, against 0% for the
+        Madry-recipe model after 15,000 steps) leave the start noise in place. At ε = 0.30 it
+        does not: 100% of the successful attacks on the Madry-recipe model and 100% of those on
+        our secret model are flagged, against about 69% on the paper's; what leaves the other
+        31% of the paper's unflagged is open (the Madry-recipe model, at a PGD-40 accuracy of
+        0.54 at ε 0.3 against the reference's 0.932, is not yet the paper's model).
+    """
+    if not {"adversarial", "madry"} <= set(curves):
+        return ""
+    m, o = _full(curves["madry"], n_images), _full(curves["adversarial"], n_images)
+    i, j = _index(m["eps"], 0.10), _index(o["eps"], 0.10)
+    i3, j3 = _index(m["eps"], 0.30), _index(o["eps"], 0.30)
+    if None in (i, j, i3, j3):
+        return ""
+    fm, fo = float(m["flagged"][i]), float(o["flagged"][j])
+    decides = abs(fo - fm) >= 0.2
+    text = (f"So the training recipe {'decides' if decides else 'does not decide'} how visible "
+            f"PGD-40 is at small ε: at ε = 0.10 the detector flags {fm:.0%} of the "
+            f"Madry-recipe model's PGD images against {fo:.0%} of our secret model's")
+    last = madry_snaps[-1] if madry_snaps else None
+    if ours and 0.10 in ours and last and 0.10 in last["by_eps"]:
+        text += (f", whose zero input gradients ({ours[0.10]['zero_grad']:.0%} of the entries, "
+                 f"against {last['by_eps'][0.10]['zero_grad']:.0%} for the Madry-recipe model "
+                 f"after {last['step']:,} steps) leave the start noise in place")
+    share = [float(c["tpr"][k]) / (1 - float(c["accuracy"][k]))
+             for c, k in ((m, i3), (o, j3)) if c["accuracy"][k] < 1]
+    if len(share) < 2:
+        return text + "."
+    theirs = (PAPER1_TABLE2_TPR["adversarial"][PAPER1_TABLE2_EPS.index(0.30)]
+              / (1 - PAPER1_SECRET_PGD40_ACCURACY))
+    moved = abs(share[0] - share[1]) >= 0.1
+    text += (f". At ε = 0.30 it {'does' if moved else 'does not'}: {share[0]:.0%} of the "
+             f"successful attacks on the Madry-recipe model and {share[1]:.0%} of those on our "
+             f"secret model are flagged, against about {theirs:.0%} on the paper's")
+    if min(share) - theirs >= 0.1:
+        text += f"; what leaves the other {1 - theirs:.0%} of the paper's unflagged is open"
+        if madry_pgd40 is not None:
+            text += (f" (the Madry-recipe model, at a PGD-40 accuracy of {madry_pgd40:.2f} at "
+                     f"ε 0.3 against the reference's {PAPER1_SECRET_PGD40_ACCURACY}, is not yet "
+                     f"the paper's model)")
+    return text + "."
