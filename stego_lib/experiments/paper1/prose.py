@@ -322,7 +322,7 @@ def device_text(devices: dict, rows: list[dict]) -> str:
         slips through on the CPU only.
     """
     if not devices:
-        return "No sweep point is committed yet."
+        return "No point of the paper-scale sweep is committed yet."
     per = []
     for m, count in devices.items():
         per.append(f"{m} model, " + " and ".join(
