@@ -172,3 +172,75 @@ def test_madry_sweep_reads_where_the_recipe_moves_perfect_separation():
     assert "Its TPR" not in few
     assert prose.madry_sweep({"adversarial": h(0.1)}, curves, paper).endswith(
         "until then the snapshots above are its result.")
+
+
+def test_madry_sweep_reads_the_last_image_through_and_the_flagged_share_of_successes():
+    from stego_lib.experiments.paper1 import prose
+
+    grid = np.array([0.1, 0.2, 0.3])
+
+    def c(combined, acc, tpr, n=10000):
+        return {"eps": grid, "n": np.array([n] * 3), "combined": np.array(combined),
+                "accuracy": np.array(acc), "tpr": np.array(tpr)}
+    heads = {m: {"computed": True, "perfect_separation_eps": 0.3, "eps_used": 3,
+                 "eps_total": 3, "paper": {"perfect_separation_eps": 0.31}}
+             for m in ("adversarial", "madry")}
+    curves = {"adversarial": c([1.0, 0.9999, 1.0], [0.98, 0.97, 0.95], [0.02, 0.03, 0.05]),
+              "madry": c([0.9375, 0.9998, 0.9999], [0.893, 0.8, 0.54], [0.0446, 0.2, 0.46])}
+    text = prose.madry_sweep(heads, curves, {0.1: 0.0, 0.3: 0.047})
+    assert ("our secret model, 0 at ε = 0.10, some at 1 of the 3 ε from 0.10 on, at most 1 "
+            "at any ε from 0.20 on, the last at ε = 0.2") in text
+    assert "the Madry-recipe model, 625 at ε = 0.10" in text and "the last at ε = 0.3" in text
+    # 0.0446 / 0.107 of the successful attacks flagged; the paper's from Table II and 0.932
+    assert "at ε = 0.10, 42% for the Madry-recipe model (10.7%)" in text
+    assert "about 69% for the paper's (6.8%" in text
+    # points on fewer images are left out of both readings
+    few = {m: c(*(v[k] for k in ("combined", "accuracy", "tpr")), n=2000)
+           for m, v in curves.items()}
+    assert "slips through" not in prose.madry_sweep(heads, few, {0.1: 0.0})
+    assert "detector flags" not in prose.madry_sweep(heads, few, {0.1: 0.0})
+
+
+def test_let_through_counts_images_that_are_misclassified_and_not_flagged():
+    from stego_lib.experiments.paper1 import prose
+
+    c = {"eps": np.array([0.05, 0.1, 0.2, 0.3]), "n": np.array([100] * 4),
+         "combined": np.array([0.5, 1.0, 1.0, 1.0])}
+    assert prose.let_through(c, 100) == {"first": 0, "tail_most": 0, "eps_with": 0,
+                                         "eps_total": 3, "last": None}
+
+
+def test_device_check_compares_image_by_image():
+    from stego_lib.experiments.paper1 import device_check, prose
+
+    a = {"pred_cpu": np.array([1, 2, 3, 4]), "pred_ref": np.array([1, 0, 3, 4]),
+         "labels": np.array([1, 1, 3, 0]), "flag_cpu": np.array([True, True, False, False]),
+         "flag_ref": np.array([True, True, True, False]),
+         "first": np.array([True, True, True, False]),
+         "through_ref": np.array([False, False, False, True]),
+         "through_cpu": np.array([False, False, False, True])}
+    s = device_check.compare(a)
+    assert (s["n_first"], s["pred_agree"], s["flag_agree"]) == (3, 2, 2)
+    assert s["tpr_diff"] == 0          # one misclassified-and-flagged image on each side
+    assert (s["through_ref"], s["through_both"], s["through_cpu_only"]) == (1, 1, 0)
+    row = {"model": "natural", "eps": 0.2, "device": "cpu", **s}
+    assert prose.device_text({"natural": {"cpu": 50}}, [row]).endswith(
+        "No GPU-computed point has been recomputed on a CPU yet.")
+    text = prose.device_text({"natural": {"cpu": 28, "GPU X": 22}},
+                             [dict(row, device="GPU X")])
+    assert "on 2 kinds of hardware" in text and "22 ε on a GPU (GPU X)" in text
+    assert "same prediction for 2 of 3" in text and "1 slips through on the CPU as well" in text
+
+
+def test_device_check_of_a_cpu_point_agrees_bit_for_bit(data_root, one_thread, monkeypatch):
+    """The check recomputes each image inside its own sweep batch from the same start: on the
+    same device it must reproduce the stored run exactly (a committed CPU point where no image
+    slips through, so one batch of 100 is recomputed)."""
+    from stego_lib.experiments.paper1 import device_check
+
+    monkeypatch.setattr(device_check, "N_FIRST", 100)
+    arrays, meta = device_check._compute("adversarial", 0.45)
+    assert arrays["index"].tolist() == list(range(100))
+    assert meta["reference_device"] == "cpu"
+    assert np.array_equal(arrays["pred_cpu"], arrays["pred_ref"])
+    assert np.array_equal(arrays["score_cpu"], arrays["score_ref"])

@@ -10,6 +10,7 @@ from typing import Sequence
 from .._io import atomic_write_json
 from ..experiments import paper2_figures_items, perceptual_items
 from ..experiments.beyond import items as beyond_items
+from ..experiments.paper1 import device_check as paper1_device_check
 from ..experiments.paper1 import diagnostics as paper1_diagnostics
 from ..experiments.paper1 import items as paper1_items
 from ..experiments.paper2 import authors as paper2_authors
@@ -22,9 +23,9 @@ from ..storage import state_dir
 from ..tasks import Item
 
 # Every module with campaign items (each has ``items()``), in an order the needs respect.
-MODULES = (paper1_items, paper1_diagnostics, paper2_items, paper2_rgb_bound, paper2_authors,
-           paper2_bw_conversion, paper2_c_gap, paper2_s_gap, perceptual_items, paper2_figures_items,
-           beyond_items)
+MODULES = (paper1_items, paper1_diagnostics, paper1_device_check, paper2_items, paper2_rgb_bound,
+           paper2_authors, paper2_bw_conversion, paper2_c_gap, paper2_s_gap, perceptual_items,
+           paper2_figures_items, beyond_items)
 
 
 class UnknownItemError(ValueError):

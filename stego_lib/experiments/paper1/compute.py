@@ -96,6 +96,12 @@ def attack_config(cfg: dict, model_name: str, sha: str, eps: float, n: int) -> d
             "loss": cfg["loss"], "quantize": cfg["quantize"]}
 
 
+def start_seed(cfg: dict, model_name: str, eps: float) -> int:
+    """The seed of one sweep point's random starts (drawn for all its images at once)."""
+    return (cfg["seed"] * 1_000_003 + list(CHECKPOINTS).index(model_name) * 10_007
+            + int(round(eps * 10_000)))
+
+
 def attack_chunk(cfg, model_name, sha, eps, n, test: LazyTest, lazy: LazyModel, mode, store,
                  progress=None, any_device: bool = False):
     """PGD on the first ``n`` test images at ``eps``; predictions and detector scores.
@@ -109,9 +115,7 @@ def attack_chunk(cfg, model_name, sha, eps, n, test: LazyTest, lazy: LazyModel, 
         dev = next(model.parameters()).device
         atk = PGD(eps=eps, steps=cfg["steps"], alpha=cfg["alpha"], clip_start=cfg["clip_start"],
                   loss=cfg["loss"])
-        gen = torch.Generator().manual_seed(
-            cfg["seed"] * 1_000_003 + list(CHECKPOINTS).index(model_name) * 10_007
-            + int(round(eps * 10_000)))
+        gen = torch.Generator().manual_seed(start_seed(cfg, model_name, eps))
         test_ = test.get(n)
         start_all = atk.init(test_.images, generator=gen)
         preds, scores = [], {k: [] for k in DETECTORS}

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...papers import PAPER1_SECRET_PGD40_ACCURACY, PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR
 from .summaries import _index
 
-__all__ = ["STATISTICS", "diagnosis", "madry_sweep", "madry_trend", "separation"]
+__all__ = ["STATISTICS", "device_text", "diagnosis", "let_through", "madry_sweep", "madry_trend",
+           "recipe_verdict", "separation"]
 
 # Per-image statistics of a diagnostic entry, in the words of the page.
 STATISTICS = {
@@ -159,6 +161,88 @@ def madry_trend(snaps: list[dict], paper_tpr: dict, ours: dict | None = None) ->
     return text
 
 
+def _full(curve: dict, n_images: int) -> dict:
+    """The points of ``curve`` computed on all ``n_images`` images."""
+    keep = np.asarray(curve["n"]) == n_images
+    return {k: np.asarray(v)[keep] for k, v in curve.items()
+            if k in ("eps", "n", "tpr", "accuracy", "combined", "flagged")}
+
+
+def let_through(curve: dict, n_images: int, from_eps: float = 0.10,
+                tail_from: float = 0.20) -> dict:
+    """Images let through (misclassified and not flagged), over the points on all the images
+    from ``from_eps`` on: ``first`` at ``from_eps``, ``tail_most`` the most at one ε from
+    ``tail_from`` on, ``eps_with`` of ``eps_total`` ε have any, ``last`` the largest such ε
+    (None if none).
+
+    Example:
+        >>> c = {"eps": np.array([0.1, 0.2, 0.3]), "n": np.array([100, 100, 100]),
+        ...      "combined": np.array([0.90, 1.0, 0.99])}
+        >>> let_through(c, 100)
+        {'first': 10, 'tail_most': 1, 'eps_with': 2, 'eps_total': 3, 'last': 0.3}
+    """
+    c = _full(curve, n_images)
+    sel = c["eps"] >= from_eps - 1e-9
+    eps = c["eps"][sel]
+    count = np.rint((1 - c["combined"][sel]) * n_images).astype(int)
+    hit = np.nonzero(count > 0)[0]
+    i0, tail = _index(eps, from_eps), eps >= tail_from - 1e-9
+    return {"first": int(count[i0]) if i0 is not None else None,
+            "tail_most": int(count[tail].max()) if tail.any() else None,
+            "eps_with": int(hit.size), "eps_total": int(sel.sum()),
+            "last": float(eps[hit[-1]]) if hit.size else None}
+
+
+_NAMES = (("adversarial", "our secret model"), ("madry", "the Madry-recipe model"))
+
+
+def _through_text(curves: dict, n_images: int) -> str:
+    parts = []
+    for m, name in _NAMES:
+        if m not in curves or "combined" not in curves[m]:
+            continue
+        t = let_through(curves[m], n_images)
+        if t["first"] is None or t["tail_most"] is None:
+            continue
+        last = (f"the last at ε = {t['last']:g}" if t["last"] is not None else "none at all")
+        parts.append(f"{name}, {t['first']:,} at ε = 0.10, some at {t['eps_with']} of the "
+                     f"{t['eps_total']} ε from 0.10 on, at most {t['tail_most']} at any ε from "
+                     f"0.20 on, {last}")
+    if not parts:
+        return ""
+    return ("The perfect-separation ε is set by the last image that slips through "
+            "(misclassified and not flagged), out of " + f"{n_images:,}: " + "; ".join(parts)
+            + ". ")
+
+
+def _flagged_text(curves: dict, n_images: int) -> str:
+    """The share of the successful attacks that the detector flags, at ε 0.10 and 0.30, with
+    the paper's secret model's where Table II and Madry et al.'s accuracy imply it."""
+    bits = []
+    for e in (0.10, 0.30):
+        vals = []
+        for m, name in _NAMES[::-1]:
+            if m not in curves or "accuracy" not in curves[m]:
+                continue
+            c = _full(curves[m], n_images)
+            i = _index(c["eps"], e)
+            if i is None or c["accuracy"][i] >= 1:
+                continue
+            succ = 1 - c["accuracy"][i]
+            vals.append(f"{c['tpr'][i] / succ:.0%} for {name} ({succ:.1%})")
+        if vals and np.isclose(e, 0.30):
+            succ = 1 - PAPER1_SECRET_PGD40_ACCURACY
+            tpr = PAPER1_TABLE2_TPR["adversarial"][PAPER1_TABLE2_EPS.index(0.30)]
+            vals.append(f"about {tpr / succ:.0%} for the paper's ({succ:.1%}, from its TPR and "
+                        f"the PGD-40 accuracy Madry et al. report)")
+        if vals:
+            bits.append(f"at ε = {e:.2f}, " + ", ".join(vals))
+    if not bits:
+        return ""
+    return ("Of the attacks that succeed (the share of images they fool in brackets), the "
+            "detector flags " + "; ".join(bits) + ". ")
+
+
 def madry_sweep(heads: dict, curves: dict, paper_tpr: dict, n_images: int = 10000) -> str:
     """The Madry-recipe model's sweep on all the test images, read out: its perfect-separation
     ε beside our PGD-7 secret model's and the paper's, and its TPR at the ε where the paper's
@@ -204,6 +288,7 @@ def madry_sweep(heads: dict, curves: dict, paper_tpr: dict, n_images: int = 1000
         at.append(f"ε = {e:.2f}: {mine['tpr'][i]:.3f} (paper {paper_tpr[e]:.3f}{other})")
     if at:
         text += "Its TPR at " + "; ".join(at) + ". "
+    text += _through_text(curves, n_images) + _flagged_text(curves, n_images)
     if ours_sep is None or (sep is None and h["eps_used"] < h["eps_total"]):
         return text + "Where the recipe moves the perfect-separation ε cannot be read yet."
     if sep is None:
@@ -216,3 +301,119 @@ def madry_sweep(heads: dict, curves: dict, paper_tpr: dict, n_images: int = 1000
     return text + (f"The recipe moves the perfect-separation ε from {ours_sep:g} to {sep:g}, "
                    + (f"{share:.0%} of the way to the paper's {paper_sep:g}." if share > 0 else
                       f"away from the paper's {paper_sep:g}."))
+
+
+def device_text(devices: dict, rows: list[dict]) -> str:
+    """Which hardware computed the sweep (``devices``: :func:`.device_check.sweep_devices`)
+    and how GPU-computed points compare with the CPU (``rows``: :func:`.device_check.rows`).
+
+    Example:
+        >>> r = {"model": "madry", "eps": 0.1, "device": "GPU X", "n_first": 500,
+        ...      "pred_agree": 499, "flag_agree": 498, "tpr_diff": 1, "through_ref": 3,
+        ...      "through_both": 2,
+        ...      "through_cpu_only": 1}
+        >>> print(device_text({"madry": {"GPU X": 50}}, [r]))  # doctest: +NORMALIZE_WHITESPACE
+        The same code computed the sweep on 1 kind of hardware (each result records its own):
+        madry model, 50 ε on a GPU (GPU X). Recomputed on a CPU, the first 500 images of 1
+        GPU-computed point (madry at ε = 0.10) give the same prediction for 499 of 500 and the
+        same flag for 498 of 500; Table II's count (misclassified and flagged) differs by at
+        most 1 image in 500 at any of them. Of the 3 images that those GPU runs let through
+        (misclassified and not flagged), 2 slip through on the CPU as well, and 1 other image
+        slips through on the CPU only.
+    """
+    if not devices:
+        return "No point of the paper-scale sweep is committed yet."
+    per = []
+    for m, count in devices.items():
+        per.append(f"{m} model, " + " and ".join(
+            f"{n} ε on {'a CPU' if d == 'cpu' else f'a GPU ({d})'}"
+            for d, n in sorted(count.items())))
+    kinds = {d for count in devices.values() for d in count}
+    text = (f"The same code computed the sweep on {len(kinds)} kind{'' if len(kinds) == 1 else 's'}"
+            f" of hardware (each result records its own): " + "; ".join(per) + ".")
+    gpu = [r for r in rows if r["device"] != "cpu"]
+    if not gpu:
+        return text + " No GPU-computed point has been recomputed on a CPU yet."
+    n = sum(r["n_first"] for r in gpu)
+    pts = ", ".join(f"{r['model']} at ε = {r['eps']:.2f}" for r in gpu)
+    through = sum(r["through_ref"] for r in gpu)
+    both = sum(r["through_both"] for r in gpu)
+    only = sum(r["through_cpu_only"] for r in gpu)
+    one = len(gpu) == 1
+    text += (f" Recomputed on a CPU, the first {gpu[0]['n_first']:,} images of {len(gpu)} "
+             f"GPU-computed point{'' if one else 's'} ({pts}) give the same prediction for "
+             f"{sum(r['pred_agree'] for r in gpu):,} of {n:,} and the same flag for "
+             f"{sum(r['flag_agree'] for r in gpu):,} of {n:,}; Table II's count (misclassified "
+             f"and flagged) differs by at most {max(r['tpr_diff'] for r in gpu)} image"
+             f"{'' if max(r['tpr_diff'] for r in gpu) == 1 else 's'} in "
+             f"{gpu[0]['n_first']:,} at any of them.")
+    if through:
+        text += (f" Of the {through:,} image{'' if through == 1 else 's'} that those GPU runs "
+                 f"let through (misclassified and not flagged), {both:,} slip"
+                 f"{'s' if both == 1 else ''} through on the CPU as well"
+                 + (f", and {only:,} other image{' slips' if only == 1 else 's slip'} through "
+                    f"on the CPU only." if only else "."))
+    return text
+
+
+def recipe_verdict(curves: dict, n_images: int, madry_snaps: list[dict], ours: dict | None,
+                   madry_pgd40: float | None) -> str:
+    """What the Madry-recipe experiment shows, in two sentences: whether the recipe changes how
+    much of PGD-40 the detector flags at ε 0.10 (the share of all PGD images flagged in the
+    full sweeps, with the zero-gradient shares of the diagnostics), and whether it changes the
+    share of successful attacks flagged at ε 0.30, where the paper's secret model differs.
+    ``ours``: ε -> our secret model's diagnostics; ``madry_pgd40``: the Madry-recipe model's
+    PGD-40 accuracy at ε 0.3.
+
+    Example:
+        >>> g = np.array([0.1, 0.3])
+        >>> c = lambda f, acc, tpr: {"eps": g, "n": np.array([100, 100]), "flagged": np.array(f),
+        ...                          "accuracy": np.array(acc), "tpr": np.array(tpr)}
+        >>> curves = {"adversarial": c([1.0, 1.0], [0.98, 0.95], [0.02, 0.05]),
+        ...           "madry": c([0.39, 1.0], [0.89, 0.54], [0.04, 0.46])}
+        >>> snaps = [{"step": 15000, "by_eps": {0.1: {"zero_grad": 0.0}}}]
+        >>> print(recipe_verdict(curves, 100, snaps, {0.1: {"zero_grad": 0.66}}, 0.54))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        So the training recipe decides how visible PGD-40 is at small ε: at ε = 0.10 the
+        detector flags 39% of the Madry-recipe model's PGD images against 100% of our secret
+        model's, whose zero input gradients (66% of the entries, against 0% for the
+        Madry-recipe model after 15,000 steps) leave the start noise in place. At ε = 0.30 it
+        does not: 100% of the successful attacks on the Madry-recipe model and 100% of those on
+        our secret model are flagged, against about 69% on the paper's; what leaves the other
+        31% of the paper's unflagged is open (the Madry-recipe model, at a PGD-40 accuracy of
+        0.54 at ε 0.3 against the reference's 0.932, is not yet the paper's model).
+    """
+    if not {"adversarial", "madry"} <= set(curves):
+        return ""
+    m, o = _full(curves["madry"], n_images), _full(curves["adversarial"], n_images)
+    i, j = _index(m["eps"], 0.10), _index(o["eps"], 0.10)
+    i3, j3 = _index(m["eps"], 0.30), _index(o["eps"], 0.30)
+    if None in (i, j, i3, j3):
+        return ""
+    fm, fo = float(m["flagged"][i]), float(o["flagged"][j])
+    decides = abs(fo - fm) >= 0.2
+    text = (f"So the training recipe {'decides' if decides else 'does not decide'} how visible "
+            f"PGD-40 is at small ε: at ε = 0.10 the detector flags {fm:.0%} of the "
+            f"Madry-recipe model's PGD images against {fo:.0%} of our secret model's")
+    last = madry_snaps[-1] if madry_snaps else None
+    if ours and 0.10 in ours and last and 0.10 in last["by_eps"]:
+        text += (f", whose zero input gradients ({ours[0.10]['zero_grad']:.0%} of the entries, "
+                 f"against {last['by_eps'][0.10]['zero_grad']:.0%} for the Madry-recipe model "
+                 f"after {last['step']:,} steps) leave the start noise in place")
+    share = [float(c["tpr"][k]) / (1 - float(c["accuracy"][k]))
+             for c, k in ((m, i3), (o, j3)) if c["accuracy"][k] < 1]
+    if len(share) < 2:
+        return text + "."
+    theirs = (PAPER1_TABLE2_TPR["adversarial"][PAPER1_TABLE2_EPS.index(0.30)]
+              / (1 - PAPER1_SECRET_PGD40_ACCURACY))
+    moved = abs(share[0] - share[1]) >= 0.1
+    text += (f". At ε = 0.30 it {'does' if moved else 'does not'}: {share[0]:.0%} of the "
+             f"successful attacks on the Madry-recipe model and {share[1]:.0%} of those on our "
+             f"secret model are flagged, against about {theirs:.0%} on the paper's")
+    if min(share) - theirs >= 0.1:
+        text += f"; what leaves the other {1 - theirs:.0%} of the paper's unflagged is open"
+        if madry_pgd40 is not None:
+            text += (f" (the Madry-recipe model, at a PGD-40 accuracy of {madry_pgd40:.2f} at "
+                     f"ε 0.3 against the reference's {PAPER1_SECRET_PGD40_ACCURACY}, is not yet "
+                     f"the paper's model)")
+    return text + "."
