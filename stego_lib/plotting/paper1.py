@@ -147,8 +147,13 @@ def fig_combined(curves: dict, headlines: dict):
 
 def fig_roc(rocs: dict):
     """ROC curves: ``rocs`` maps model -> list of ``paper1.roc`` results (one per ε)."""
-    fig, axes = plt.subplots(1, len(rocs), figsize=(4.2 * len(rocs), 3.8), squeeze=False)
-    for ax, (m, items) in zip(axes[0], rocs.items()):
+    # two panels a row at most: three side by side are drawn too small on the page
+    cols = min(len(rocs), 2)
+    rows = -(-len(rocs) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.8 * rows), squeeze=False)
+    for ax in axes.flat[len(rocs):]:
+        ax.set_visible(False)
+    for ax, (m, items) in zip(axes.flat, rocs.items()):
         cmap = plt.get_cmap("viridis")
         for k, r in enumerate(items):
             ax.plot(r["fpr"], r["tpr"], color=cmap(k / max(len(items) - 1, 1)),
