@@ -15,7 +15,7 @@ Example::
 from __future__ import annotations
 
 from ..cache import CacheMiss, GPURequiredError
-from ..papers import PAPER1_SECRET_PGD40_ACCURACY, PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR
+from ..papers import PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR
 from .paper2.summaries import binomial_se, near_paper
 
 __all__ = ["PAGES", "rows"]
@@ -48,11 +48,12 @@ GRID_CAUSE = "read from the ε computed on all 10,000 images only; the grid is b
 
 def _secret_tpr_cause(c: dict, e: float) -> str:
     """Why the secret model's TPR at ``e`` differs, as far as it is measured."""
+    from .paper1.prose import paper_flagged_share
+
     i = next(k for k, x in enumerate(c["eps"]) if abs(x - e) < 1e-9)
     succ = 1 - float(c["accuracy"][i])
     flagged = float(c["tpr"][i]) / succ if succ > 0 else float("nan")
-    theirs = (PAPER1_TABLE2_TPR["adversarial"][PAPER1_TABLE2_EPS.index(0.30)]
-              / (1 - PAPER1_SECRET_PGD40_ACCURACY))
+    theirs = paper_flagged_share()
     return (f"open: {flagged:.0%} of the attacks that succeed on our secret model at this ε "
             f"are flagged, on the paper's about {theirs:.0%} at ε 0.30 (from its Table II and "
             f"Madry et al.'s accuracy) (Paper I page)")

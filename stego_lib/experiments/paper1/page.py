@@ -14,6 +14,7 @@ import numpy as np
 from ...papers import (PAPER1_AUTHORS_THRESHOLD, PAPER1_SECRET_PGD40_ACCURACY,
                        PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR, paper_tpr50_eps)
 from . import summaries
+from .prose import paper_flagged_share
 from .config import PAPER_KEY
 
 __all__ = ["auc_at", "compare_text", "dependence_text", "describe_model", "scale_text",
@@ -158,8 +159,7 @@ def secret_text(curves: dict) -> str:
         return "The sweep does not hold ε = 0.10 and 0.30 for both models yet."
     succ = 1 - adv["accuracy"][j]
     ours = adv["tpr"][j] / succ if succ > 0 else float("nan")
-    paper_succ = 1 - PAPER1_SECRET_PGD40_ACCURACY
-    theirs = PAPER1_TABLE2_TPR["adversarial"][PAPER1_TABLE2_EPS.index(0.30)] / paper_succ
+    theirs = paper_flagged_share()
     i0, j0 = _at(nat, 0.10), _at(adv, 0.10)  # where the flag rates are not both 1
     harder = i0 is not None and j0 is not None and adv["flagged"][j0] < nat["flagged"][i0]
     verdict = ("So with our models, too, the secret model's examples are the harder ones to "

@@ -9,7 +9,7 @@ from ...papers import PAPER1_SECRET_PGD40_ACCURACY, PAPER1_TABLE2_EPS, PAPER1_TA
 from .summaries import _index
 
 __all__ = ["STATISTICS", "device_text", "diagnosis", "let_through", "madry_sweep", "madry_trend",
-           "recipe_verdict", "separation"]
+           "paper_flagged_share", "recipe_verdict", "separation"]
 
 # Per-image statistics of a diagnostic entry, in the words of the page.
 STATISTICS = {
@@ -161,6 +161,18 @@ def madry_trend(snaps: list[dict], paper_tpr: dict, ours: dict | None = None) ->
     return text
 
 
+def paper_flagged_share() -> float:
+    """The share of successful PGD-40 attacks at ε 0.30 that the detector flags on the paper's
+    secret model, as its Table II TPR and the PGD-40 accuracy Madry et al. report imply.
+
+    Example:
+        >>> round(paper_flagged_share(), 2)
+        0.69
+    """
+    return (PAPER1_TABLE2_TPR["adversarial"][PAPER1_TABLE2_EPS.index(0.30)]
+            / (1 - PAPER1_SECRET_PGD40_ACCURACY))
+
+
 def _full(curve: dict, n_images: int) -> dict:
     """The points of ``curve`` computed on all ``n_images`` images."""
     keep = np.asarray(curve["n"]) == n_images
@@ -232,8 +244,8 @@ def _flagged_text(curves: dict, n_images: int) -> str:
             vals.append(f"{c['tpr'][i] / succ:.0%} for {name} ({succ:.1%})")
         if vals and np.isclose(e, 0.30):
             succ = 1 - PAPER1_SECRET_PGD40_ACCURACY
-            tpr = PAPER1_TABLE2_TPR["adversarial"][PAPER1_TABLE2_EPS.index(0.30)]
-            vals.append(f"about {tpr / succ:.0%} for the paper's ({succ:.1%}, from its TPR and "
+            vals.append(f"about {paper_flagged_share():.0%} for the paper's ({succ:.1%}, from "
+                        f"its TPR and "
                         f"the PGD-40 accuracy Madry et al. report)")
         if vals:
             bits.append(f"at ε = {e:.2f}, " + ", ".join(vals))
@@ -404,8 +416,7 @@ def recipe_verdict(curves: dict, n_images: int, madry_snaps: list[dict], ours: d
              for c, k in ((m, i3), (o, j3)) if c["accuracy"][k] < 1]
     if len(share) < 2:
         return text + "."
-    theirs = (PAPER1_TABLE2_TPR["adversarial"][PAPER1_TABLE2_EPS.index(0.30)]
-              / (1 - PAPER1_SECRET_PGD40_ACCURACY))
+    theirs = paper_flagged_share()
     moved = abs(share[0] - share[1]) >= 0.1
     text += (f". At ε = 0.30 it {'does' if moved else 'does not'}: {share[0]:.0%} of the "
              f"successful attacks on the Madry-recipe model and {share[1]:.0%} of those on our "
