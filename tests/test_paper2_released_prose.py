@@ -240,3 +240,47 @@ def test_crgb_text_names_the_bound_each_model_matches_alone():
     assert prose.crgb_text(nothing, [], lambda e: e["row"]).endswith(
         "within two standard errors of the paper's.")
     assert "only at" not in prose.crgb_text(sweep, [0.04], lambda e: e["row"])
+
+
+def test_a_variant_of_ours_that_reaches_the_authors_names_the_choice():
+    rel = _table(846, paper2.RELEASED_ROWS, {("c+s+d", "C+D"): 13.0})
+    cells = released.comparison(rel, None)
+    # theirs nearer the paper than ours, both far, and apart: open without a variant
+    a = {"row": "c+s+d", "label": "C+S+D", "n": 282, "authors": 10.3, "ours": 13.1, "diff": 2.8,
+         "se": 1.0, "apart": True, "paper": 5.5, "authors_near": False, "ours_near": False}
+    assert prose.causes(cells, {"C+D": [a]}, [], [])[("c+s+d", "C+D")][0] == "open"
+    far = {"variant": "reference box", "accuracy": 13.5, "n": 282, "vs_ours": (0.4, 0.5),
+           "vs_authors": (3.2, 1.1)}
+    near = {"variant": "reference delta", "accuracy": 10.6, "n": 282, "vs_ours": (-2.5, 0.9),
+            "vs_authors": (0.3, 0.6)}
+    kind, text = prose.causes(cells, {"C+D": [a]}, [], [],
+                              gaps={("c+s+d", "C+D"): [far]})[("c+s+d", "C+D")]
+    assert kind == "open" and "none of our variants" in text and "(reference box)" in text
+    kind, text = prose.causes(cells, {"C+D": [a]}, [], [],
+                              gaps={("c+s+d", "C+D"): [far, near]})[("c+s+d", "C+D")]
+    assert kind == "measured" and "to the reference's (reference delta)" in text
+    assert "+0.3 ± 0.6 from the authors' 10.3 %" in text and "misses the paper's 5.5 %" in text
+    # the same variant, but theirs near the paper: the whole gap is that choice
+    kind, text = prose.causes(cells, {"C+D": [{**a, "authors_near": True, "ours_near": True}]}, [], [],
+                              gaps={("c+s+d", "C+D"): [near]})[("c+s+d", "C+D")]
+    assert kind == "measured" and text.endswith("within noise of the paper's 5.5 %")
+
+
+def test_a_variant_within_noise_of_the_references_numerical_twin_counts_as_close():
+    rel = _table(846, paper2.RELEASED_ROWS, {("c+s+d", "C+D"): 13.0})
+    cells = released.comparison(rel, None)
+    a = {"row": "c+s+d", "label": "C+S+D", "n": 282, "authors": 10.3, "ours": 13.1, "diff": 2.8,
+         "se": 1.0, "apart": True, "paper": 5.5, "authors_near": False, "ours_near": False}
+    twin = {"name": "the authors' C+D with our white point", "accuracy": 11.0,
+            "vs_authors": (0.7, 0.9), "vs_variant": (-0.7, 0.9)}
+    row = {"variant": "reference colour function", "accuracy": 11.7, "n": 282,
+           "vs_ours": (-1.4, 0.9), "vs_authors": (1.42, 0.70), "twin": twin}
+    kind, text = prose.causes(cells, {"C+D": [a]}, [], [],
+                              gaps={("c+s+d", "C+D"): [row]})[("c+s+d", "C+D")]
+    assert kind == "measured" and "+1.4 ± 0.7 from the authors' 10.3 %" in text
+    assert "−0.7 ± 0.9 from the authors' C+D with our white point (11.0 %)" in text.replace(
+        "-", "−") and "+0.7 ± 0.9 from their run as released" in text
+    for vs_variant in ((3.0, 1.0), (2.5, 1.3)):   # beyond 2 SE; within, but further than the twin
+        far = {**row, "twin": {**twin, "vs_variant": vs_variant}}
+        assert prose.causes(cells, {"C+D": [a]}, [], [], gaps={("c+s+d", "C+D"): [far]})[
+            ("c+s+d", "C+D")][0] == "open"

@@ -7,7 +7,7 @@ Inputs are the summaries of :mod:`.released` (``comparison``, ``fit``, ``authors
 from __future__ import annotations
 
 __all__ = ["authors_text", "bw_text", "c_gap_text", "causes", "claims_summary", "crgb_text", "fit_text",
-           "worst_list"]
+           "twin_text", "worst_list"]
 
 OPEN = "open"
 
@@ -38,7 +38,7 @@ def fit_text(fit: dict, total: int, what: str) -> str:
 
 def causes(cells: list[dict], authors: dict, crgb: list[dict],
            matching_crgb: list[float], crgb_runs: int | None = None,
-           rgb_eps: float = 0.06) -> dict:
+           rgb_eps: float = 0.06, gaps: dict | None = None) -> dict:
     """For each released cell beyond two standard errors of the paper's: ``(row, attack) ->
     (kind, sentence)`` with ``kind`` ``"measured"`` when an experiment of this repository
     accounts for it, else ``"open"``.
@@ -47,7 +47,14 @@ def causes(cells: list[dict], authors: dict, crgb: list[dict],
       attack -> the rows of :func:`.released.authors_runs`): the authors' own attack on the
       same model and images. If theirs lands where ours does, the
       paper's cell is not reproduced by its own code and model either; if theirs lands on the
-      paper's and ours does not, the gap is our attack.
+      paper's and ours does not, the gap is our attack. Where ours and theirs part and neither
+      settles it, ``gaps`` (``(row, attack) ->`` the rows of :func:`.c_gap.compare`: our
+      attack with a choice switched to the reference's) can: a variant that lands within two
+      standard errors of the authors' names the choice that parts them. A row may carry
+      ``twin``: the authors' attack under a purely numerical change (``name``, ``accuracy``,
+      ``vs_authors`` and ``vs_variant`` as ``(d, se)``); a variant within two standard errors
+      of that twin, and no further from it than the twin from the reference, counts as close
+      too: the reference cannot be told apart from itself more finely.
     - C-RGB: the bound sweep; a bound at which both swept models match the paper explains
       the column. With none, the authors' RGB attack at our bound ``rgb_eps`` (when run,
       under ``authors["C-RGB"]``) says whether the gap is our attack; without it the cell is
@@ -65,6 +72,7 @@ def causes(cells: list[dict], authors: dict, crgb: list[dict],
         'open'
     """
     by_authors = {(a["row"], attack): a for attack, rows in authors.items() for a in rows}
+    gaps = gaps or {}
     out = {}
     for c in cells:
         r = c["released"]
@@ -74,14 +82,15 @@ def causes(cells: list[dict], authors: dict, crgb: list[dict],
         if c["attack"] == "C-RGB":
             out[key] = _crgb_cause(by_authors.get(key), crgb, matching_crgb, crgb_runs, rgb_eps)
         elif key in by_authors:
-            out[key] = _authors_cause(by_authors[key], c["attack"])
+            out[key] = _authors_cause(by_authors[key], c["attack"], gaps.get(key))
         else:
             out[key] = (OPEN, "no experiment here accounts for it yet")
     return out
 
 
-def _authors_cause(a: dict, name: str) -> tuple[str, str]:
-    """The cause of a cell's gap read from the authors' attack and ours on the same images."""
+def _authors_cause(a: dict, name: str, gap_rows: list[dict] | None = None) -> tuple[str, str]:
+    """The cause of a cell's gap read from the authors' attack and ours on the same images (and,
+    where those two part, from ``gap_rows``: variants of ours, as in :func:`causes`)."""
     if a["authors_near"] and not a["ours_near"]:
         return ("measured", f"our attack: on the same {a['n']} images the authors' {name} "
                 f"leaves {_pct(a['authors'])}, ours {_pct(a['ours'])} (paired "
@@ -96,8 +105,46 @@ def _authors_cause(a: dict, name: str) -> tuple[str, str]:
                 f"authors' {name} and ours agree on them ({_pct(a['authors'])} and "
                 f"{_pct(a['ours'])}); on so few images both are within noise of the "
                 f"paper's {_pct(a['paper'])}, on all 846 ours is not")
-    return (OPEN, f"the authors' {name} leaves {_pct(a['authors'])} and ours "
-            f"{_pct(a['ours'])} on the same {a['n']} images (paper {_pct(a['paper'])})")
+    text = (f"the authors' {name} leaves {_pct(a['authors'])} and ours {_pct(a['ours'])} on "
+            f"the same {a['n']} images (paper {_pct(a['paper'])})")
+    if not gap_rows:
+        return (OPEN, text)
+    close = sorted((r for r in gap_rows if _within(r["vs_authors"]) or _near_twin(r)),
+                   key=lambda r: abs(r["vs_authors"][0]))
+    if not close:
+        tried = ", ".join(r["variant"] for r in gap_rows)
+        return (OPEN, f"{text}; none of our variants with the reference's choices ({tried}) "
+                "comes within two standard errors of the authors'")
+    r = close[0]
+    d, se = r["vs_authors"]
+    found = (f"a choice of our attack: switched to the reference's ({r['variant']}), our "
+             f"{name} leaves {_pct(r['accuracy'])} of the same {a['n']} images, "
+             f"{d:+.1f} ± {se:.1f} from the authors' {_pct(a['authors'])} (ours as run: "
+             f"{_pct(a['ours'])})")
+    tw = r.get("twin")
+    if tw is not None and not _within(r["vs_authors"]):
+        found += (f", and {tw['vs_variant'][0]:+.1f} ± {tw['vs_variant'][1]:.1f} from "
+                  f"{tw['name']} ({_pct(tw['accuracy'])}), which itself lies "
+                  f"{tw['vs_authors'][0]:+.1f} ± {tw['vs_authors'][1]:.1f} from their run as "
+                  "released: no further than the reference moves under a numerical change")
+    if a["authors_near"]:
+        return ("measured", f"{found}; theirs is within noise of the paper's {_pct(a['paper'])}")
+    return ("measured", f"{found}; and the authors' own {name} on their model misses the "
+            f"paper's {_pct(a['paper'])} too, so the rest is not reproduced by the released code "
+            "and model either")
+
+
+def _near_twin(row: dict) -> bool:
+    """A variant within two standard errors of the reference's numerical twin and no further
+    from it than the twin lies from the reference itself."""
+    tw = row.get("twin")
+    return (tw is not None and _within(tw["vs_variant"])
+            and abs(tw["vs_variant"][0]) <= abs(tw["vs_authors"][0]) + 1e-9)
+
+
+def _within(diff: tuple[float, float]) -> bool:
+    """A paired difference ``(d, se)`` within two standard errors (``se`` 0: only ``d`` 0)."""
+    return abs(diff[0]) <= 2 * diff[1]
 
 
 def _crgb_cause(a: dict | None, crgb: list[dict], matching: list[float], runs: int | None,
@@ -163,10 +210,32 @@ def c_gap_text(rows: list[dict], authors: dict | None, attack: str = "C",
     text += f" Switched to the reference's choice, our {attack} leaves: " + "; ".join(
         f"{r['variant']} {_pct(r['accuracy'])} ({pm(r['vs_ours'])} from ours, "
         f"{vs_authors(r['vs_authors'])})" for r in rows) + "."
-    close = [r["variant"] for r in rows if abs(r["vs_authors"][0]) <= 2 * r["vs_authors"][1]]
+    close = [r["variant"] for r in rows if _within(r["vs_authors"])]
     text += (" Within two standard errors of the authors': " + ", ".join(close) + "." if close
              else " None of them comes within two standard errors of the authors'.")
     return text
+
+
+def twin_text(rows: list[dict]) -> str:
+    """How far the authors' attack moves under a purely numerical change, and where each
+    variant of ours lies from that twin (``rows`` of :func:`.c_gap.compare` carrying ``twin``,
+    as in :func:`causes`); empty when no row carries one.
+
+    Example:
+        >>> tw = {"name": "the authors' C+D with our white point", "accuracy": 11.0,
+        ...       "vs_authors": (0.7, 0.9), "vs_variant": (0.7, 0.9)}
+        >>> print(twin_text([{"variant": "reference colour function", "twin": tw}]))
+        The authors' C+D with our white point leaves 11.0 %, +0.7 ± 0.9 from their run as released; from it, our variants lie: reference colour function +0.7 ± 0.9.
+    """
+    rows = [r for r in rows if r.get("twin") is not None]
+    if not rows:
+        return ""
+    tw = rows[0]["twin"]
+    name = tw["name"][0].upper() + tw["name"][1:]
+    return (f"{name} leaves {_pct(tw['accuracy'])}, {tw['vs_authors'][0]:+.1f} ± "
+            f"{tw['vs_authors'][1]:.1f} from their run as released; from it, our variants lie: "
+            + "; ".join(f"{r['variant']} {r['twin']['vs_variant'][0]:+.1f} ± "
+                        f"{r['twin']['vs_variant'][1]:.1f}" for r in rows) + ".")
 
 
 def worst_list(cells: list[dict], why: dict) -> str:
