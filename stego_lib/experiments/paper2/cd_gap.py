@@ -19,8 +19,8 @@ the per-image outcomes can be compared with ours and the authors' (paired,
 computes them.
 
 Beside them, one run of the authors' own C+D with a single change, CIELUV's white point set to
-ours (``u'_n, v'_n`` from the sRGB matrix instead of rounded to four digits, a change of about
-``1e-5``): how far the reference's own attack moves under a numerical change that small is the
+ours (``u'_n, v'_n`` from the sRGB matrix instead of rounded to four decimals, a change below
+``5e-5``): how far the reference's own attack moves under a numerical change that small is the
 floor below which two implementations of the same attack cannot be told apart on these images
 (:func:`twin`).
 """
