@@ -26,6 +26,8 @@ floor below which two implementations of the same attack cannot be told apart on
 """
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import torch
 
@@ -218,12 +220,14 @@ def twin() -> np.ndarray | None:
 
 
 def _chunks(device: str) -> list[Chunk]:
-    out = [Chunk(TWIN, _has_twin, lambda progress: run_twin(progress=progress), units=IMAGES)]
-    for v in VARIANTS:
-        def run(progress, v=v) -> None:
-            run_chunk(v, progress=progress)
-        out.append(Chunk(v, lambda v=v: has(v), run, units=IMAGES))
-    return out
+    twin_chunk = Chunk(TWIN, _has_twin, lambda progress: run_twin(progress=progress),
+                       units=IMAGES)
+    return [twin_chunk] + [Chunk(v, partial(has, v), partial(_run_variant, v), units=IMAGES)
+                           for v in VARIANTS]
+
+
+def _run_variant(variant: str, progress) -> None:
+    run_chunk(variant, progress=progress)
 
 
 def items() -> list[Item]:
