@@ -110,6 +110,12 @@ def _detect_chunks(dataset: str, model: str, overrides: dict | None = None):
             out.append(Chunk(label, done, run, units=n["train"] + n["test"]))
         if overrides:   # the papers' bounds first: a campaign that stops early has them
             out.sort(key=lambda c: not c.name.endswith("× 1"))
+            # and this config's own clean scores, which the matrix is read with: its test set
+            # is not the paper profile's, so beyond-clean does not hold them
+            out.insert(0, Chunk(f"{dataset}: clean scores and thresholds",
+                                lambda: _has(EXPERIMENT, detection.clean_config(cfg, dataset)),
+                                lambda p: (detection.clean_entry(cfg, dataset, lazy), p(1)),
+                                units=1))
         return out
     return chunks
 
