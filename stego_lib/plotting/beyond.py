@@ -106,6 +106,8 @@ def auc_figure(series: dict, xlabel: str):
             # the bounds themselves as ticks: log-scale labels such as 3 × 10⁻¹ collide
             ax.minorticks_off()
             ax.set_xticks(x, [f"{v:g}" for v in x], fontsize=8)
+        elif len(x) == 1:   # one bound so far: label it, not a ±4 % span around it
+            ax.set_xticks(x, [f"{v:g}" for v in x], fontsize=8)
         ax.legend(fontsize=7)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
