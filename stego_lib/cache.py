@@ -7,6 +7,19 @@ the committed entries instead of recomputing them.
 Each entry is two files under ``<results>/<experiment>/``: ``<key>.npz`` (arrays,
 loaded with ``allow_pickle=False``) and ``<key>.json`` (config, version, sha256 of
 the npz, provenance, timing). Both are written atomically.
+
+Example::
+
+    >>> import tempfile
+    >>> config_key({"eps": 0.3, "n": 10}, "1")   # committed entries are found by this key
+    '10425137de241e33'
+    >>> config_key({"n": 10, "eps": 0.3}, "1") == config_key({"eps": 0.3, "n": 10}, "1")
+    True
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     cache = ResultsCache(tmp)
+    ...     _ = cache.put("demo", {"n": 3}, "1", {"x": np.arange(3)})
+    ...     cache.get("demo", {"n": 3}, "1").arrays["x"].tolist(), cache.has("demo", {"n": 3}, "2")
+    ([0, 1, 2], False)
 """
 from __future__ import annotations
 

@@ -1,7 +1,17 @@
 """Where the project keeps what is not committed: unfinished training runs, measured
 throughput and the campaign's scheduler address. Below both the experiments and the campaign,
 so neither imports the other for it. (The committed stores are :mod:`stego_lib.cache` and
-:mod:`stego_lib.checkpoints`.)"""
+:mod:`stego_lib.checkpoints`.)
+
+Example::
+
+    >>> before = state_dir()
+    >>> with scratch_state() as tmp:
+    ...     state_dir() == tmp, tmp.is_dir()
+    (True, True)
+    >>> tmp.exists(), state_dir() == before   # a trial run leaves nothing to resume
+    (False, True)
+"""
 from __future__ import annotations
 
 import contextlib

@@ -6,6 +6,14 @@ split into *chunks* of at most about ten CPU minutes; each chunk writes its outp
 atomically (results cache or checkpoint store), so stopping at any moment loses at most the
 chunk in progress. Whether a chunk is done is read from what is on disk, never from a log,
 so a fresh checkout knows exactly what its committed files hold.
+
+Example::
+
+    >>> steps = chained([Chunk(f"steps {i}", lambda: False, print) for i in range(3)])
+    >>> [c.after for c in steps]   # a slice resumes from the state the one before it saved
+    [(), ('steps 0',), ('steps 1',)]
+    >>> Item("paper1-train-natural", "a checkpoint", lambda device: steps).group
+    'paper1'
 """
 from __future__ import annotations
 

@@ -6,6 +6,11 @@ computes what is missing, chunk by chunk, on local worker processes, an existing
 (``--scheduler-address``/``--scheduler-file``) or Slurm jobs (``--slurm``). Finished chunks
 land in ``results/`` and ``checkpoints/``; committing them is what carries the work forward.
 The items and chunks are the experiments' own (:mod:`stego_lib.tasks`).
+
+Example::
+
+    >>> select("paper2-figures", registry())   # the model it attacks is trained first
+    ['paper2-train-natural', 'paper2-figures']
 """
 from .cluster import Engine
 from .core import MODULES, Throughput, UnknownItemError, registry, select

@@ -1,5 +1,17 @@
 """The one registry of every experiment's campaign items, item selection, and the measured
-throughput. Items and chunks are defined in :mod:`stego_lib.tasks`, by the experiments."""
+throughput. Items and chunks are defined in :mod:`stego_lib.tasks`, by the experiments.
+
+Example::
+
+    >>> import tempfile
+    >>> item = registry()["paper2-figures"]
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     tp = Throughput(Path(tmp) / "throughput.json")
+    ...     before = tp.rate(item, "cpu")
+    ...     tp.add(item, "cpu", units=846, seconds=423.0)
+    ...     before, Throughput(tp.path).rate(item, "cpu")
+    ((2.7, 'prior'), (2.0, 'measured here'))
+"""
 from __future__ import annotations
 
 import json

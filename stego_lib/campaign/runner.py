@@ -119,6 +119,14 @@ def run(items: str | None = None, *, max_minutes: float | None = None, device: s
     after ``max_minutes``; stops cleanly on SIGINT/SIGTERM. Never commits anything.
     Returns ``{"chunks": n_done_now, "stopped": reason | None, "failed": [(item, chunk,
     error)]}``.
+
+    Example:
+        >>> import types
+        >>> from stego_lib.tasks import Chunk, Item
+        >>> on_disk = [Chunk("only", done=lambda: True, run=print)]
+        >>> toy = types.SimpleNamespace(items=lambda: [Item("toy-done", "nothing", lambda d: on_disk)])
+        >>> run("toy-done", extra=[toy])   # nothing is missing, so no cluster is started
+        {'chunks': 0, 'stopped': None, 'failed': []}
     """
     log = log or (lambda msg: print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True))
     reg = registry(extra)

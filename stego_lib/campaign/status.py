@@ -1,5 +1,18 @@
 """The status table: per item, what is on disk, the time left, and what a running campaign's
-Dask scheduler is computing now."""
+Dask scheduler is computing now.
+
+Example::
+
+    >>> import types
+    >>> from stego_lib.storage import scratch_state
+    >>> from stego_lib.tasks import Chunk, Item
+    >>> chunks = [Chunk("a", lambda: True, print), Chunk("b", lambda: False, print, units=30)]
+    >>> toy = types.SimpleNamespace(items=lambda: [Item("toy-sum", "", lambda d: chunks,
+    ...                                                 rate={"cpu": 10.0})])
+    >>> with scratch_state():   # away from a running campaign's scheduler and measured rates
+    ...     [(r["done"], r["total"], r["left_s"], r["rate_source"]) for r in status("toy", extra=[toy])]
+    [(1, 2, 3.0, 'prior')]
+"""
 from __future__ import annotations
 
 import json

@@ -16,7 +16,19 @@ from .core import registry
 def run_chunk(item: str, chunk: str, device: str, extra: Sequence[ModuleType] = ()) -> dict:
     """Compute the chunk ``chunk`` of ``item`` unless it is on disk already (a retry after a
     worker died may find it written). Returns ``seconds`` (None when skipped) and the checkpoint
-    ``manifest`` changes it made, which the client writes."""
+    ``manifest`` changes it made, which the client writes.
+
+    Example:
+        >>> import types
+        >>> from stego_lib.tasks import Chunk, Item
+        >>> ran = []
+        >>> chunks = [Chunk("done", lambda: True, ran.append), Chunk("todo", lambda: False, ran.append)]
+        >>> toy = types.SimpleNamespace(items=lambda: [Item("toy-demo", "", lambda d: chunks)])
+        >>> [run_chunk("toy-demo", c.name, "cpu", extra=[toy])["seconds"] is None for c in chunks]
+        [True, False]
+        >>> len(ran)   # only the chunk that was not on disk ran
+        1
+    """
     # A task runs in a thread of the worker's pool, not in the thread that torch configured
     # at import: give this thread the worker's torch thread count.
     threads = os.environ.get("OMP_NUM_THREADS")

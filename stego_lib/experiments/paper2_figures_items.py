@@ -3,6 +3,14 @@
 One chunk per attack of :mod:`.paper2_figures`' paper profile (846 exact-pixel test images,
 100 iterations), attacking ``cifar_resnet32_natural``, which ``paper2-train-natural`` trains,
 and the same on the authors' released D-trained ResNet-32 (from the data root).
+
+Example::
+
+    >>> [i.name for i in items()]
+    ['paper2-figures', 'paper2-figures-released']
+    >>> chunks = items()[0].chunks("cpu")
+    >>> [c.name for c in chunks], chunks[0].done()   # done: the committed results cache holds it
+    (['C', 'C-RGB', 'D', 'C+D', 'C+S+D'], True)
 """
 from __future__ import annotations
 

@@ -3,6 +3,11 @@
 One chunk per (attack, bound) of :mod:`.perceptual`'s paper profile, attacking the naturally
 trained ResNet-32 (``cifar_resnet32_natural``), which the item ``paper2-train-natural`` trains.
 A chunk is done when its cache entry for the committed checkpoint is on disk.
+
+Example::
+
+    >>> [(i.name, i.needs) for i in items()]   # the released model is not trained here
+    [('paper2-perceptual', ('paper2-train-natural',)), ('paper2-perceptual-released', ())]
 """
 from __future__ import annotations
 

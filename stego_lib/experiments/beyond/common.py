@@ -4,6 +4,15 @@ Every attacked image is delivered on 8-bit levels (as saved to a PNG) before the
 classifier and the detectors see it: the L∞ attacks are rounded to the nearest level
 inside their ε-ball, the functional attacks to the nearest level. The classifier's
 decision and every detector's score are taken on that one image.
+
+Example::
+
+    >>> from stego_lib.experiments.beyond import make_config
+    >>> split = pools(make_config("smoke"), "mnist")
+    >>> {role: s.provenance.source.split(", ")[-1] for role, s in split.items()}
+    {'test': 'images 0-39', 'train': 'images 500-539', 'cal': 'images 900-999'}
+    >>> to_uint8(torch.tensor([0.0, 0.5, 1.0])).tolist()
+    [0, 128, 255]
 """
 from __future__ import annotations
 

@@ -10,6 +10,15 @@
   test images.
 
 Every chunk is one cell (a few CPU minutes) written atomically to the results cache.
+
+Example::
+
+    >>> names = [i.name for i in items()]
+    >>> len(names), names[:2]
+    (8, ['beyond-lsb', 'beyond-clean'])
+    >>> released = items()[names.index("beyond-detect-cifar10-released")].chunks("cpu")
+    >>> len(released), released[0].name, released[0].done()   # its own clean scores come first
+    (37, 'cifar10: clean scores and thresholds', True)
 """
 from __future__ import annotations
 

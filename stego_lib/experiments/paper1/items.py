@@ -4,6 +4,15 @@ The sweep attacks all 10,000 test images at all 50 ε of the 0.01 ... 0.50 grid,
 Table II first.
 The secret model is trained with a shortened PGD recipe on a CPU and with mnist_challenge's
 exact recipe on a GPU (see :mod:`.training`).
+
+Example::
+
+    >>> names = [i.name for i in items()]
+    >>> names[:3]
+    ['paper1-threshold', 'paper1-train-natural', 'paper1-snapshot-pytorch-init']
+    >>> sweep = items()[names.index("paper1-sweep-natural")].chunks("cpu")
+    >>> len(sweep), sweep[1].name, sweep[1].done()   # done: the committed results cache holds it
+    (51, 'ε 0.01 × 10,000', True)
 """
 from __future__ import annotations
 

@@ -4,6 +4,13 @@ Both use MadryCNN with mnist_challenge's initialisation (truncated normal, std 0
 0.1) and its optimiser (Adam, batch 50). Training runs in step slices so the campaign can
 stop and resume it: each slice ends with a state file (git-ignored), the last one saves the
 float16 checkpoint and measures it, reloaded, on all 10,000 test images.
+
+Example::
+
+    >>> slices("natural")[:3], len(slices("natural"))
+    ([5000, 10000, 15000], 20)
+    >>> total_steps("madry"), slices("madry")[-1]   # the CPU budget stops it short of 100,000
+    (15000, 15000)
 """
 from __future__ import annotations
 

@@ -6,6 +6,15 @@ it, and ``paper2-train-gray-c`` fine-tunes the gray model. Each ``paper2-table1-
 attacks its model with the nine columns of Table 1, one chunk per cell (or per slice of a cell's
 images): the first 200 exact-pixel test images on a CPU, the first 1,000 JPEG test images on a
 GPU. Recipes and their CPU/GPU differences: :mod:`.recipes`.
+
+Example::
+
+    >>> names = [i.name for i in items()]
+    >>> len(names), names[0], names[-1]
+    (31, 'paper2-train-natural', 'paper2-released-table1-gray')
+    >>> cells = items()[names.index("paper2-table1-c")].chunks("cpu")
+    >>> len(cells), cells[1].name, cells[1].done()   # done: the committed results cache holds it
+    (9, 'C-RGB × images 0-200', True)
 """
 from __future__ import annotations
 

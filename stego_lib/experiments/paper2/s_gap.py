@@ -11,6 +11,13 @@ half, which is a larger change than the bound suggests.
 This runs our S with the reference's zero padding on the same models and images, so the
 per-image outcomes can be compared with ours and the authors' (paired, :func:`.c_gap.compare`).
 One cache entry per model; the campaign item ``paper2-s-gap`` computes them.
+
+Example::
+
+    >>> [c.name for c in items()[0].chunks("cpu")]
+    ['S zero padding on released/s', 'S zero padding on released/d']
+    >>> {row: correct.shape for row, correct in result().items()}   # the committed entries
+    {'s': (282,), 'd': (282,)}
 """
 from __future__ import annotations
 

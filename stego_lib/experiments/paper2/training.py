@@ -6,6 +6,14 @@ its model, optimiser, scheduler and data order in a state file in the campaign's
 ``(seed, step)``, so a run cut into slices gives the weights of an uninterrupted one. The last
 slice stores the model as float16 in the checkpoint store and measures the reloaded weights on
 the 10,000 JPEG test images and the 846 exact-pixel ones.
+
+Example::
+
+    >>> cpu = slices("natural", "cpu")
+    >>> len(cpu), cpu[:2], cpu[-1]   # 35 epochs of 391 batches, in chunks of 782 steps
+    (18, [782, 1564], 13685)
+    >>> slices("c", "cpu")   # one epoch of fine-tuning, 100 steps a chunk
+    [100, 200, 300, 391]
 """
 from __future__ import annotations
 
