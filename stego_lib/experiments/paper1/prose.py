@@ -111,13 +111,17 @@ def diagnosis(rows: list[dict], sep: dict | None = None, eps=(0.10, 0.30)) -> st
     return " ".join(parts)
 
 
-def madry_diagnosis(rows: list[dict], eps: float = 0.10) -> str:
+def madry_diagnosis(rows: list[dict], eps: float = 0.10, snapshot: dict | None = None,
+                    stored_dtype: str = "float16") -> str:
     """The Madry-recipe model's diagnostics at ``eps`` beside the secret and the natural
     model's: the share flagged with and without PGD's random start, and the zero-gradient
-    share. Empty while any of the three is not committed.
+    share. Empty while any of the three is not committed. ``snapshot`` (a row of
+    ``madry_snapshots``, measured during training on the live weights) adds how the same
+    measurement read there, and what differs between the two (``stored_dtype``: the weights
+    of the stored checkpoint the rows use).
 
     Example:
-        >>> r = lambda m, f, g, z: {"model": m, "eps": 0.1, "flagged_pgd": f,
+        >>> r = lambda m, f, g, z: {"model": m, "eps": 0.1, "flagged_pgd": f, "device": "cpu",
         ...                         "flagged_nostart": g, "flagged_noise": 1.0, "zero_grad": z}
         >>> rows = [r("natural", 0.73, 0.68, 0.0), r("adversarial", 0.99, 0.0, 0.66),
         ...         r("madry", 0.33, 0.15, 0.0)]
@@ -127,6 +131,14 @@ def madry_diagnosis(rows: list[dict], eps: float = 0.10) -> str:
         alone: 100.0%), a drop of 18.0 percentage points against 99.0 for our secret model
         and 5.0 for the natural one; the median share of zero input-gradient entries is 0%
         (secret model 66%, natural 0%).
+        >>> snap = {"step": 15000, "by_eps": {0.1: {"flagged_pgd": 0.34, "flagged_nostart": 0.13,
+        ...                                         "device": "cuda:0"}}}
+        >>> print(madry_diagnosis(rows, snapshot=snap).split("). ")[-1])
+        ... # doctest: +NORMALIZE_WHITESPACE
+        The 15,000-step row of the snapshot table below is the same measurement taken during
+        training: there 34.0% and 13.0%. The two differ in the weights (float32 during
+        training, the stored float16 checkpoint here) and in the device (a GPU there, a CPU
+        here); which of these moves the share flagged is not separated here.
         >>> madry_diagnosis(rows[:2])
         ''
     """
@@ -142,7 +154,28 @@ def madry_diagnosis(rows: list[dict], eps: float = 0.10) -> str:
             f"against {drop['adv']:.1f} for our secret model and {drop['nat']:.1f} for the "
             f"natural one; the median share of zero input-gradient entries is "
             f"{mad['zero_grad']:.0%} (secret model {adv['zero_grad']:.0%}, natural "
-            f"{nat['zero_grad']:.0%}).")
+            f"{nat['zero_grad']:.0%})." + _snapshot_reading(snapshot, mad, eps, stored_dtype))
+
+
+def _machine(device: str | None) -> str | None:
+    if device is None:
+        return None
+    return "a GPU" if str(device).startswith("cuda") else f"a {str(device).upper()}"
+
+
+def _snapshot_reading(snapshot: dict | None, row: dict, eps: float, stored_dtype: str) -> str:
+    d = (snapshot or {}).get("by_eps", {}).get(eps)
+    if d is None:
+        return ""
+    diffs = [f"the weights (float32 during training, the stored {stored_dtype} checkpoint here)"]
+    there, here = _machine(d.get("device")), _machine(row.get("device"))
+    if there and here and there != here:
+        diffs.append(f"the device ({there} there, {here} here)")
+    return (f" The {snapshot['step']:,}-step row of the snapshot table below is the same "
+            f"measurement taken during training: there {d['flagged_pgd']:.1%} and "
+            f"{d['flagged_nostart']:.1%}. The two differ in " + " and in ".join(diffs) +
+            ("; which of these moves the share flagged is not separated here." if len(diffs) > 1
+             else "; whether that is what moves the share flagged is not tested here."))
 
 
 def madry_trend(snaps: list[dict], paper_tpr: dict, ours: dict | None = None) -> str:
