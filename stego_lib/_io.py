@@ -11,8 +11,8 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["atomic_write_bytes", "atomic_write_json", "canonical_json", "default_dir", "read_weights",
-           "sha256_file"]
+__all__ = ["atomic_write_bytes", "atomic_write_json", "canonical_json", "default_dir",
+           "read_weights", "sha256_file"]
 
 _PKG_PARENT = Path(__file__).resolve().parent.parent
 
