@@ -188,10 +188,11 @@ def has(checkpoint: str, eps: float) -> bool:
 
 def summary(entry) -> dict:
     """Rates and medians of one entry: ``accuracy_*``, ``flagged_*``, ``tpr_*`` for
-    ``pgd``/``nostart``/``noise``, and the medians of the δ and gradient statistics."""
+    ``pgd``/``nostart``/``noise``, and the medians of the δ and gradient statistics; ``device``,
+    where the entry was computed (None for entries that do not record it)."""
     a, thr = entry.arrays, float(entry.meta["threshold"])
     labels = a["labels"].astype(np.int64)
-    out = {"n": int(labels.size), "threshold": thr}
+    out = {"n": int(labels.size), "threshold": thr, "device": entry.meta.get("device")}
     for tag in ("pgd", "nostart", "noise"):
         ok = a[f"pred_{tag}"].astype(np.int64) == labels
         flag = a[f"score_{tag}"] > thr
