@@ -1,13 +1,18 @@
-"""Atomic file writes and hashing: nothing is ever half-written."""
+"""Atomic file writes, hashing, and reading a verified weights file: nothing is ever half-written,
+and nothing beyond plain tensors is unpickled."""
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import pickle
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_json", "canonical_json", "default_dir", "sha256_file"]
+import torch
+
+__all__ = ["atomic_write_bytes", "atomic_write_json", "canonical_json", "default_dir",
+           "read_weights", "sha256_file"]
 
 _PKG_PARENT = Path(__file__).resolve().parent.parent
 
@@ -58,3 +63,13 @@ def default_dir(root, env: str, name: str) -> Path:
         return Path(os.environ[env])
     repo = _PKG_PARENT / name
     return repo if repo.is_dir() else Path(name)
+
+
+def read_weights(path: str | os.PathLike, error: type[Exception]) -> dict:
+    """``torch.load(path, weights_only=True)`` onto the CPU; a file that does not unpickle as
+    plain tensors and containers raises ``error`` (the caller's checksum error: a file that
+    passed its sha256 check but cannot be read is as untrustworthy as one that failed it)."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as err:
+        raise error(f"{path} is not a loadable state dict: {err}") from err

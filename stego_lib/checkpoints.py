@@ -17,7 +17,6 @@ import copy
 import io
 import json
 import os
-import pickle
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from torch import nn
 
 from . import models
 from .models import reference
-from ._io import atomic_write_bytes, atomic_write_json, default_dir, sha256_file
+from ._io import atomic_write_bytes, atomic_write_json, default_dir, read_weights, sha256_file
 
 __all__ = ["CheckpointNotFoundError", "ChecksumError", "LazyModel", "apply_changes", "available",
            "checkpoints_dir", "deferred_manifest", "device", "entry", "load", "save", "sha",
@@ -214,10 +213,7 @@ def load(name: str, *, root=None, device: str | torch.device = "cpu") -> nn.Modu
     if digest != rec["sha256"]:
         raise ChecksumError(f"checkpoint {path} has sha256 {digest[:12]}..., the manifest says "
                             f"{rec['sha256'][:12]}...; the file is corrupt or not the one recorded")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError) as err:
-        raise ChecksumError(f"checkpoint {path} is not a loadable state dict: {err}") from err
+    state = read_weights(path, ChecksumError)
     model = models.build(rec["arch"], **rec.get("arch_kwargs", {}))
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     return model.to(device).eval()

@@ -43,6 +43,21 @@ def test_same_generator_seed_same_output_and_different_seed_differs():
     assert not torch.equal(a, c)
 
 
+def test_on_grad_sees_every_step_and_changes_nothing():
+    x = torch.rand(3, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+    y = torch.tensor([1, 2, 3])
+    atk = PGD(eps=0.1, steps=4)
+    start = atk.init(x, generator=torch.Generator().manual_seed(5))
+    seen = []
+    watched = atk.run(MODEL, x, y, start, on_grad=lambda g: seen.append(g.clone()))
+    assert torch.equal(watched, atk.run(MODEL, x, y, start))
+    assert len(seen) == 4 and all(g.shape == x.shape for g in seen)
+    # the first gradient is the loss's gradient at the start itself
+    xs = start.clone().requires_grad_(True)
+    nn.functional.cross_entropy(MODEL(xs), y, reduction="sum").backward()
+    assert torch.allclose(seen[0], xs.grad)
+
+
 def test_reference_start_is_not_clipped_but_clip_start_clips():
     x = torch.zeros(2, 1, 8, 8)
     g = torch.Generator().manual_seed(0)

@@ -11,6 +11,8 @@ the projection.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -90,8 +92,11 @@ class PGD:
         return project_linf(x, images, self.eps).clamp(0, 1)
 
     def run(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
-            start: torch.Tensor) -> torch.Tensor:
-        """PGD from a given ``start`` (same shape as ``images``); inputs are not re-checked."""
+            start: torch.Tensor, *, on_grad: Callable[[torch.Tensor], None] | None = None
+            ) -> torch.Tensor:
+        """PGD from a given ``start`` (same shape as ``images``); inputs are not re-checked.
+        ``on_grad``, if given, sees each step's input gradient (a diagnostic hook: it must not
+        change the tensor)."""
         # Not the functional attacks' loop (stego_lib.attacks.loop): that one minimises with
         # Adam over a threat model's parameters; this ascends by the sign of the gradient on
         # the image itself, which is mnist_challenge's attack and its speed.
@@ -101,6 +106,8 @@ class PGD:
                 x.requires_grad_(True)
                 loss = _loss(model(x), labels, self.loss)
                 (grad,) = torch.autograd.grad(loss, x)
+                if on_grad is not None:
+                    on_grad(grad)
                 x = sign_step(x.detach(), grad, images, eps=self.eps, alpha=self.alpha)
             if self.steps == 0:
                 x = self.project(x, images)

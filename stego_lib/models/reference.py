@@ -17,14 +17,13 @@ ours.
 from __future__ import annotations
 
 import os
-import pickle
 import re
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from .._io import sha256_file
+from .._io import read_weights, sha256_file
 from .resnet import GRAY_WEIGHTS, Grayscale, Normalize, ResNetCIFAR
 
 __all__ = ["BW_FITTED_SCALE", "NormalisedGray", "PREFIX", "RELEASED", "ReferenceChecksumError", "ReferenceModelMissingError", "entry",
@@ -172,10 +171,7 @@ def _read(path: Path, sha: str) -> dict:
         raise ReferenceChecksumError(
             f"{path} has sha256 {digest}, the released file has {sha}: it is not the authors' "
             f"file (modified, truncated or replaced), so it is not loaded")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError) as err:
-        raise ReferenceChecksumError(f"{path} is not a loadable state dict: {err}") from err
+    state = read_weights(path, ReferenceChecksumError)
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     return state

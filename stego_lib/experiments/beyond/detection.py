@@ -159,7 +159,8 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> Detectio
     todo = cells(cfg)
     shas = {(d, m): model_sha(cfg, d, m) for d, m, _, _ in todo}   # fail before any work
     res = DetectionResult(cfg, {}, {})
-    lazies = {d: LazyPools(cfg, d) for d in {c[0] for c in todo}}
+    # in the cells' order (a set's order of strings changes from run to run)
+    lazies = {d: LazyPools(cfg, d) for d in dict.fromkeys(c[0] for c in todo)}
     models = {k: LazyModel(checkpoint_name(cfg, *k)) for k in shas}
     for d, lazy in lazies.items():
         ent = clean_entry(cfg, d, lazy, mode)

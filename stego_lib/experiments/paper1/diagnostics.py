@@ -29,7 +29,6 @@ import torch
 
 from ... import checkpoints, data
 from ...attacks import PGD
-from ...attacks.pgd import _loss
 from ...cache import ResultsCache, cached
 from ...tasks import Chunk, Item
 from .compute import all_scores, threshold_chunk
@@ -87,25 +86,16 @@ def observed_pgd(atk: PGD, model, images: torch.Tensor, labels: torch.Tensor,
     """``atk.run(model, images, labels, start)`` with its input gradients observed. Returns the
     attacked images and per-image ``zero_grad`` (share of zero gradient entries over all steps)
     and ``sign_consistency`` (see the module docstring); both NaN when ``atk.steps == 0``."""
-    was_training = model.training
-    model.eval()
     n = images.shape[0]
     sign_sum = torch.zeros_like(images)
     nonzero = torch.zeros_like(images)
-    try:
-        x = start.detach().clone()
-        for _ in range(atk.steps):
-            x.requires_grad_(True)
-            loss = _loss(model(x), labels, atk.loss)
-            (grad,) = torch.autograd.grad(loss, x)
-            s = grad.sign()
-            sign_sum += s
-            nonzero += s != 0
-            x = atk.project(x.detach() + atk.alpha * s, images)
-        if atk.steps == 0:
-            x = atk.project(x, images)
-    finally:
-        model.train(was_training)
+
+    def observe(grad: torch.Tensor) -> None:
+        s = grad.sign()
+        sign_sum.add_(s)
+        nonzero.add_(s != 0)
+
+    x = atk.run(model, images, labels, start, on_grad=observe)
     if atk.steps == 0:
         nan = torch.full((n,), float("nan"))
         return x.detach(), {"zero_grad": nan, "sign_consistency": nan}
@@ -198,10 +188,11 @@ def has(checkpoint: str, eps: float) -> bool:
 
 def summary(entry) -> dict:
     """Rates and medians of one entry: ``accuracy_*``, ``flagged_*``, ``tpr_*`` for
-    ``pgd``/``nostart``/``noise``, and the medians of the δ and gradient statistics."""
+    ``pgd``/``nostart``/``noise``, and the medians of the δ and gradient statistics; ``device``,
+    where the entry was computed (None for entries that do not record it)."""
     a, thr = entry.arrays, float(entry.meta["threshold"])
     labels = a["labels"].astype(np.int64)
-    out = {"n": int(labels.size), "threshold": thr}
+    out = {"n": int(labels.size), "threshold": thr, "device": entry.meta.get("device")}
     for tag in ("pgd", "nostart", "noise"):
         ok = a[f"pred_{tag}"].astype(np.int64) == labels
         flag = a[f"score_{tag}"] > thr
