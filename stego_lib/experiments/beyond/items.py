@@ -79,7 +79,7 @@ def _clean_chunks(device: str) -> list[Chunk]:
                 except CacheMiss:
                     # The features are a cache outside the checkout, so a fresh machine lacks
                     # them; they are work left only while a cell that reads them is.
-                    return _readers_done(d, device)
+                    return _readers_done(cfg, d, device)
             out.append(Chunk(f"{d}: SPAM features of the {role} pool", done,
                              lambda p, d=d, role=role, lazy=lazy: (
                                  detection.features_entry(cfg, d, role, lazy), p(n[role])),
@@ -87,10 +87,10 @@ def _clean_chunks(device: str) -> list[Chunk]:
     return out
 
 
-def _readers_done(dataset: str, device: str) -> bool:
-    """Whether every detection cell that reads the paper profile's ``dataset`` features is
-    committed (the released model's cells read their own, sized for its test set)."""
-    models = ("natural", "adversarial") if dataset == "mnist" else ("natural",)
+def _readers_done(cfg: dict, dataset: str, device: str) -> bool:
+    """Whether every detection cell that reads ``cfg``'s ``dataset`` features is committed
+    (the released model's cells read their own, sized for its test set)."""
+    models = dict.fromkeys(m for d, m, _, _ in detection.cells(cfg) if d == dataset)
     return all(c.done() for m in models for c in _detect_chunks(dataset, m)(device))
 
 
