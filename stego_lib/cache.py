@@ -36,6 +36,7 @@ from typing import Callable, Mapping
 import numpy as np
 import torch
 
+from . import provenance
 from ._io import atomic_write_bytes, atomic_write_json, canonical_json, default_dir, sha256_file
 
 __all__ = ["CacheCorruptError", "CacheMiss", "Entry", "GPURequiredError", "ModelMissingError",
@@ -135,8 +136,7 @@ class ResultsCache:
         full = {
             "experiment": experiment, "key": key, "version": str(version), "config": dict(config),
             "sha256": sha256_file(npz), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "torch": torch.__version__,
-            "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+            **provenance.machine(),
             **dict(meta or {}),
         }
         # The json goes last: an entry without it reads as incomplete, never as valid.

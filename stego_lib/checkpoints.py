@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import models
+from . import models, provenance
 from .models import reference
 from ._io import atomic_write_bytes, atomic_write_json, default_dir, read_weights, sha256_file
 
@@ -183,7 +183,7 @@ def save(model: nn.Module, name: str, *, arch: str, config: dict, data: dict, me
     record = {
         "file": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size,
         "arch": arch, "arch_kwargs": arch_kwargs or {}, "dtype": "float16" if half else "float32",
-        "config": config, "data": data, "metrics": metrics, "torch": torch.__version__,
+        "config": config, "data": data, "metrics": metrics, **provenance.machine(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     return _change(root, "save", name, record)

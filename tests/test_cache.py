@@ -1,7 +1,10 @@
+import json
+
 import numpy as np
 import pytest
+import torch
 
-from stego_lib import cache
+from stego_lib import cache, provenance
 from stego_lib.cache import CacheCorruptError, CacheMiss, GPURequiredError, ResultsCache, cached
 
 
@@ -69,3 +72,16 @@ def test_has_needs_both_files(tmp_path):
     assert rc.has("exp", {"a": 1}, "1") and not rc.has("exp", {"a": 1}, "2")
     rc.paths("exp", cache.config_key({"a": 1}, "1"))[1].unlink()
     assert not rc.has("exp", {"a": 1}, "1")
+
+
+def test_entries_record_the_machine(tmp_path, monkeypatch):
+    """Every new entry names the kernel path, CPU and library versions that computed it."""
+    rc = ResultsCache(tmp_path)
+    meta = cached("exp", {"a": 1}, "1", _compute, needs_gpu=False, command="", cache=rc).meta
+    assert meta["numpy"] == np.__version__ and meta["torch"] == torch.__version__
+    assert meta["cpu_capability"] == str(torch.backends.cpu.get_cpu_capability())
+    assert meta["cpu_model"] and meta["cpu_model"] != "unknown"
+    stored = json.loads(rc.paths("exp", cache.config_key({"a": 1}, "1"))[1].read_text())
+    assert {k: stored[k] for k in provenance.FIELDS} == provenance.machine()
+    # An entry written before these fields existed reads as unknown, not as this machine.
+    assert provenance.of({"torch": "2.11.0", "device": "cpu"})["cpu_model"] == "unknown"

@@ -19,6 +19,8 @@ def test_roundtrip_and_manifest(tmp_path):
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["checkpoints"]["m"]["sha256"] == rec["sha256"]
     assert rec["torch"] == torch.__version__ and rec["dtype"] == "float16"
+    assert rec["cpu_capability"] == str(torch.backends.cpu.get_cpu_capability())
+    assert rec["numpy"] and rec["cpu_model"] and rec["device"]
     loaded = checkpoints.load("m", root=tmp_path)
     x = torch.rand(4, 1, 28, 28)
     assert not loaded.training

@@ -1,0 +1,63 @@
+"""What machine computed a result: recorded beside every cache entry and checkpoint.
+
+A sign-step attack turns float rounding into whole grey levels, so the kernel path (the CPU
+capability PyTorch dispatched to), the CPU and the library versions decide whether a result
+reproduces bit for bit. Entries written before these fields existed read as ``"unknown"``
+through :func:`of`; nothing is backfilled.
+
+Example::
+
+    >>> p = machine()
+    >>> sorted(p)
+    ['cpu_capability', 'cpu_model', 'device', 'numpy', 'torch']
+    >>> of({"torch": "2.11.0"})["cpu_capability"]    # an entry from before these fields
+    'unknown'
+"""
+from __future__ import annotations
+
+import functools
+import platform
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__all__ = ["FIELDS", "machine", "of"]
+
+FIELDS = ("torch", "device", "cpu_capability", "cpu_model", "numpy")
+
+
+def _cpu_model() -> str:
+    # /proc/cpuinfo names the CPU on Linux; platform.processor() is often empty there.
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def _cpu_capability() -> str:
+    # Honours ATEN_CPU_CAPABILITY, so a run forced onto the plain kernels records "default".
+    try:
+        return str(torch.backends.cpu.get_cpu_capability())
+    except (AttributeError, RuntimeError):
+        return "unknown"
+
+
+@functools.lru_cache(maxsize=1)
+def _static() -> dict:
+    return {"cpu_capability": _cpu_capability(), "cpu_model": _cpu_model(),
+            "numpy": np.__version__, "torch": torch.__version__}
+
+
+def machine() -> dict:
+    """The provenance of a result computed now, in this process."""
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
+    return {**_static(), "device": gpu}
+
+
+def of(meta: dict) -> dict:
+    """The provenance fields of a stored entry's metadata, ``"unknown"`` where not recorded."""
+    return {k: str(meta.get(k, "unknown")) for k in FIELDS}
