@@ -13,5 +13,6 @@ from .recolor import ReColorAdv
 from .stadv import StAdv
 from .delta import Delta
 from .combined import Combined
-from .loop import FUNCTIONAL_ATTACKS, attack, cw_margin, functional_attack
+from .loop import (FUNCTIONAL_ATTACKS, PROTOCOLS, attack, cw_margin, functional_attack,
+                   protocol_kappa)
 from .adaptive import AdaptivePGD, quantize_in_ball

@@ -1,11 +1,22 @@
 """One attack loop for every threat model (Laidlaw & Feizi, NeurIPS 2019).
 
 The reference (cassidylaidlaw/ReColorAdv, ``utils.get_attack_from_name``)
-minimises, per image, the Carlini–Wagner f6 margin with no clipping (κ = ∞)
-plus 0.05 × the threat model's regulariser, with Adam (lr 1e-3) for 100
-iterations, projecting after every step, and returns the last iterate (it
-calls this PGD). :func:`attack` does the same for any
+minimises, per image, the Carlini–Wagner f6 margin plus 0.05 × the threat model's
+regulariser, with Adam (lr 1e-3) for 100 iterations, projecting after every step, and
+returns the last iterate (it calls this PGD). :func:`attack` does the same for any
 :class:`~stego_lib.attacks.threat.ThreatModel`.
+
+Two evaluation protocols differ only in the margin's confidence κ (:data:`PROTOCOLS`):
+
+- ``"package-2020"``: κ = ∞, the f6 margin never clipped. Set by ``get_attack_from_name`` in
+  the ``recoloradv`` 0.0.1 package's ``utils.py`` (``CWLossF6(..., kappa=float('inf'))``),
+  published in September 2020 with the released models.
+- ``"paper-2019"``: κ = 0, the default of ``CWLossF6`` in the mister_ed framework
+  (revbucket/mister_ed, ``loss_functions.py``) that the paper's May 2019 experiments were built
+  on; its ``scripts/advtrain.py`` and the 2019 getting-started notebook of the ReColorAdv
+  repository build the loss without naming κ. With κ = 0 the margin stops pulling as soon as an
+  image is misclassified; only the regulariser acts after that, so the last iterate can drift
+  back across the decision boundary.
 """
 from __future__ import annotations
 
@@ -20,25 +31,49 @@ from .recolor import ReColorAdv
 from .stadv import StAdv
 from .threat import ThreatModel
 
-__all__ = ["FUNCTIONAL_ATTACKS", "attack", "cw_margin", "functional_attack"]
+__all__ = ["FUNCTIONAL_ATTACKS", "PROTOCOLS", "attack", "cw_margin", "functional_attack",
+           "protocol_kappa"]
 
 FUNCTIONAL_ATTACKS = ("C", "C-RGB", "D", "S", "C+S", "C+D", "S+D", "C+S+D")
+# Evaluation protocol -> the CW f6 confidence κ (see the module docstring for the sources).
+PROTOCOLS = {"package-2020": float("inf"), "paper-2019": 0.0}
+DEFAULT_PROTOCOL = "package-2020"
 
 
-def cw_margin(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Carlini–Wagner f6 without clipping: ``z_y − max_{i≠y} z_i``, shape ``(N,)``.
+def protocol_kappa(protocol: str) -> float:
+    """The κ of a named protocol.
 
-    Negative exactly when the image is misclassified.
+    Example:
+        >>> protocol_kappa("paper-2019"), protocol_kappa("package-2020")
+        (0.0, inf)
+    """
+    check_choice(protocol, tuple(PROTOCOLS), name="protocol")
+    return PROTOCOLS[protocol]
+
+
+def cw_margin(logits: torch.Tensor, labels: torch.Tensor,
+              kappa: float = float("inf")) -> torch.Tensor:
+    """Carlini–Wagner f6: ``max(z_y − max_{i≠y} z_i, −κ)``, shape ``(N,)``.
+
+    The unclipped margin (κ = ∞, the default) is negative exactly when the image is
+    misclassified; with κ = 0 a misclassified image contributes 0 and no gradient.
+
+    Example:
+        >>> z = torch.tensor([[2.0, 1.0], [0.0, 3.0]])
+        >>> cw_margin(z, torch.tensor([0, 0])).tolist(), cw_margin(z, torch.tensor([0, 0]), 0.0).tolist()
+        ([1.0, -3.0], [1.0, 0.0])
     """
     true = logits.gather(1, labels[:, None]).squeeze(1)
     other = logits.masked_fill(nn.functional.one_hot(labels, logits.shape[1]).bool(), float("-inf"))
-    return true - other.amax(1)
+    margin = true - other.amax(1)
+    # Skipped at κ = ∞ so the default protocol's graph, and its results, stay as they were.
+    return margin if kappa == float("inf") else margin.clamp(min=-kappa)
 
 
 def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat: ThreatModel, *,
            steps: int = 100, lr: float = 1e-3, reg_weight: float = 0.05,
-           generator: torch.Generator | None = None, progress: bool = False,
-           return_params: bool = False):
+           kappa: float = float("inf"), generator: torch.Generator | None = None,
+           progress: bool = False, return_params: bool = False):
     """Run a functional attack: Adam on the CW margin plus the weighted regulariser.
 
     Paper: Laidlaw & Feizi, *Functional Adversarial Attacks*, NeurIPS 2019, Section 4: the
@@ -64,6 +99,8 @@ def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat:
             initial images.
         lr: Adam learning rate (default 1e-3).
         reg_weight: λ on the regulariser (default 0.05).
+        kappa: the CW f6 confidence κ ≥ 0 (default ∞, protocol ``"package-2020"``; 0 is
+            ``"paper-2019"``, see :data:`PROTOCOLS`). Every step runs whatever κ is.
         generator: the generator of random starts (a CPU one gives the same start
             on every device). With the default identity start the attack is
             deterministic anyway.
@@ -95,19 +132,23 @@ def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat:
         raise ValueError(f"steps must be an int >= 0, got {steps!r}")
     check_positive(lr, name="lr")
     check_positive(reg_weight, name="reg_weight", allow_zero=True)
+    if not isinstance(kappa, (int, float)) or isinstance(kappa, bool) or not kappa >= 0:
+        raise ValueError(f"kappa must be a number >= 0 (float('inf') for no clipping), "
+                         f"got {kappa!r}")
 
     with eval_mode(model):
         params = threat.init(images, generator)
         threat.project(params)
         tensors = threat.tensors(params)
         _optimise(model, images, labels, threat, params, tensors,
-                  steps=steps, lr=lr, reg_weight=reg_weight, progress=progress)
+                  steps=steps, lr=lr, reg_weight=reg_weight, kappa=float(kappa),
+                  progress=progress)
         with torch.no_grad():
             adv = threat.apply(images, params).detach()
     return (adv, params) if return_params else adv
 
 
-def _optimise(model, images, labels, threat, params, tensors, *, steps, lr, reg_weight,
+def _optimise(model, images, labels, threat, params, tensors, *, steps, lr, reg_weight, kappa,
               progress) -> None:
     # Adam on the threat model's parameters, projecting after each step. Not PGD's loop
     # (stego_lib.attacks.pgd): PGD takes signed steps on the image itself.
@@ -121,7 +162,7 @@ def _optimise(model, images, labels, threat, params, tensors, *, steps, lr, reg_
     with torch.enable_grad():
         for _ in loop:
             adv = threat.apply(images, params)
-            loss = cw_margin(model(adv), labels).sum()
+            loss = cw_margin(model(adv), labels, kappa).sum()
             if reg_weight:
                 loss = loss + reg_weight * threat.regularizer(params).sum()
             # autograd.grad, not backward: the model's .grad stays untouched

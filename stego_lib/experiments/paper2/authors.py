@@ -29,6 +29,8 @@ from ... import checkpoints
 from ...cache import ResultsCache, cached
 from ...tasks import Chunk, Item
 from ...models.reference import PREFIX
+from ...attacks import protocol_kappa
+from ...attacks.loop import DEFAULT_PROTOCOL
 from .config import CAMPAIGN_COMMAND, RELEASED_ROWS, make_config
 from .table1 import lazy_images, lazy_model, outcomes
 
@@ -87,10 +89,12 @@ def _reference():
     return ru, pu
 
 
-def reference_rgb_attack(model: torch.nn.Module, eps: float, iterations: int = 100):
+def reference_rgb_attack(model: torch.nn.Module, eps: float, iterations: int = 100,
+                         kappa: float = float("inf")):
     """The reference's ReColorAdv with its RGB colour space: ``get_attack_from_name("recoloradv")``
     with ``cs.RGBColorSpace()``, bound ``eps`` per channel and our C-RGB lattice (32, 32, 32);
-    the paper states neither the bound nor the lattice of its C-RGB."""
+    the paper states neither the bound nor the lattice of its C-RGB. ``kappa``: the CW f6
+    confidence (see :data:`stego_lib.attacks.PROTOCOLS`)."""
     _reference()
     from torch import optim
     from recoloradv import color_spaces as cs, color_transformers as ct, perturbations as pt
@@ -106,7 +110,7 @@ def reference_rgb_attack(model: torch.nn.Module, eps: float, iterations: int = 1
             use_smooth_loss=True, cspace=cs.RGBColorSpace()))],
         ap.PerturbationParameters(norm_weights=[1.0]))
     normalizer = pu.IdentityNormalize()
-    loss = lf.RegularizedLoss({"adv": lf.CWLossF6(model, normalizer, kappa=float("inf")),
+    loss = lf.RegularizedLoss({"adv": lf.CWLossF6(model, normalizer, kappa=kappa),
                                "pert": lf.PerturbationNormLoss(lp=2)},
                               {"adv": 1.0, "pert": 0.05}, negate=True)
     return advtrain.AdversarialAttackParameters(
@@ -117,27 +121,40 @@ def reference_rgb_attack(model: torch.nn.Module, eps: float, iterations: int = 1
 
 
 def reference_attack(name: str, model: torch.nn.Module, iterations: int = 100,
-                     rgb_eps: float = 0.06):
+                     rgb_eps: float = 0.06, protocol: str = DEFAULT_PROTOCOL):
     """The reference's ``AdversarialAttackParameters`` for Table 1 attack ``name`` with its
     defaults (Adam lr 1e-3, CW f6 with κ = ∞, λ = 0.05, last iterate), ``iterations`` steps.
-    ``model`` takes [0, 1] images (its normaliser inside); ``params.attack(x, y)[0]`` is the
-    attacked batch."""
+    ``protocol="paper-2019"`` sets the κ of the package's own ``CWLossF6`` object to 0, the
+    default of that class, and changes nothing else. ``model`` takes [0, 1] images (its
+    normaliser inside); ``params.attack(x, y)[0]`` is the attacked batch."""
     if name not in REFERENCE_NAMES:
         raise ValueError(f"name must be one of {list(REFERENCE_NAMES)}, got {name!r}")
+    kappa = protocol_kappa(protocol)
     if name == "C-RGB":
-        return reference_rgb_attack(model, rgb_eps, iterations)
+        return reference_rgb_attack(model, rgb_eps, iterations, kappa)
     ru, pu = _reference()
     params = ru.get_attack_from_name(REFERENCE_NAMES[name], model, pu.IdentityNormalize())
     params.attack_kwargs["num_iterations"] = iterations
+    if protocol != DEFAULT_PROTOCOL:
+        reference_cw_loss(params).kappa = kappa
     return params
+
+
+def reference_cw_loss(params):
+    """The ``CWLossF6`` object inside the reference's attack parameters (its ``kappa`` is read
+    at every step)."""
+    loss = params.adv_attack_obj.loss_fxn
+    return loss.losses["adv"]
 
 
 def _cfg(row: str) -> dict:
     return make_config("paper", models="released", rows=[row])
 
 
-def chunk_config(row: str, attack: str, start: int, stop: int) -> dict:
-    """The cache key: the released model's pinned sha256, the images, the reference attack."""
+def chunk_config(row: str, attack: str, start: int, stop: int,
+                 protocol: str = DEFAULT_PROTOCOL) -> dict:
+    """The cache key: the released model's pinned sha256, the images, the reference attack,
+    and the protocol when it is not the package's own."""
     cfg = _cfg(row)
     sha = checkpoints.entry(cfg["checkpoints"][row])["sha256"]
     key = {"kind": "authors", "row": row, "checkpoint": sha, "attack": attack,
@@ -145,15 +162,18 @@ def chunk_config(row: str, attack: str, start: int, stop: int) -> dict:
            "iterations": cfg["iterations"]}
     if attack == "C-RGB":   # the only reference attack with a bound of ours; the others keep their keys
         key["rgb_eps"] = RGB_EPS
+    if protocol != DEFAULT_PROTOCOL:   # the committed entries keep their keys
+        key["protocol"] = protocol
     return key
 
 
-def _compute(row: str, attack: str, start: int, stop: int, progress):
+def _compute(row: str, attack: str, start: int, stop: int, protocol: str, progress):
     cfg = _cfg(row)
     model = lazy_model(cfg["checkpoints"][row]).get()
     split = lazy_images(cfg).get()
     x_all, y_all = split.images[start:stop], split.labels[start:stop]
-    params = reference_attack(attack, model, cfg["iterations"], rgb_eps=RGB_EPS)
+    params = reference_attack(attack, model, cfg["iterations"], rgb_eps=RGB_EPS,
+                              protocol=protocol)
     pred, pred8 = [], []
     for i in range(0, len(x_all), cfg["batch_size"]):
         x, y = x_all[i:i + cfg["batch_size"]], y_all[i:i + cfg["batch_size"]]
@@ -167,23 +187,26 @@ def _compute(row: str, attack: str, start: int, stop: int, progress):
     arrays = outcomes(y_all, pred, pred8)
     how = (f"ReColorAdv with RGBColorSpace, bound {RGB_EPS:g}, lattice 32x32x32"
            if attack == "C-RGB" else f"get_attack_from_name({REFERENCE_NAMES[attack]!r})")
-    meta = {"attack": f"recoloradv 0.0.1 {how}, {cfg['iterations']} iterations",
+    meta = {"attack": f"recoloradv 0.0.1 {how}, {cfg['iterations']} iterations, "
+                      f"kappa {protocol_kappa(protocol)}", "protocol": protocol,
             "data": split.provenance.to_dict(), "images": [start, stop],
             "model_checkpoint": cfg["checkpoints"][row], "device": "cpu"}
     return arrays, meta
 
 
 def run_chunk(row: str, attack: str = "C", start: int = IMAGES[0], stop: int = IMAGES[1], *,
-              mode: str = "auto", progress=None):
+              protocol: str = DEFAULT_PROTOCOL, mode: str = "auto", progress=None):
     """The authors' ``attack`` on the released model of ``row``, images ``[start, stop)`` of
-    the exact-pixel test set (cached; see :func:`stego_lib.cache.cached`)."""
-    return cached(EXPERIMENT, chunk_config(row, attack, start, stop), VERSION,
-                  lambda: _compute(row, attack, start, stop, progress), needs_gpu=False,
-                  command=CAMPAIGN_COMMAND, mode=mode)
+    the exact-pixel test set, under ``protocol`` (cached; see :func:`stego_lib.cache.cached`)."""
+    return cached(EXPERIMENT, chunk_config(row, attack, start, stop, protocol), VERSION,
+                  lambda: _compute(row, attack, start, stop, protocol, progress),
+                  needs_gpu=False, command=CAMPAIGN_COMMAND, mode=mode)
 
 
-def has(row: str, attack: str = "C", start: int = IMAGES[0], stop: int = IMAGES[1]) -> bool:
-    return ResultsCache().has(EXPERIMENT, chunk_config(row, attack, start, stop), VERSION)
+def has(row: str, attack: str = "C", start: int = IMAGES[0], stop: int = IMAGES[1],
+        protocol: str = DEFAULT_PROTOCOL) -> bool:
+    return ResultsCache().has(EXPERIMENT, chunk_config(row, attack, start, stop, protocol),
+                              VERSION)
 
 
 def _chunks(attacks: tuple[str, ...]):

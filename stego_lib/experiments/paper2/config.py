@@ -7,6 +7,7 @@ Rows are keyed by a short slug that also names the campaign items (``paper2-trai
 from __future__ import annotations
 
 from ..._checks import check_choice, check_int
+from ...attacks.loop import DEFAULT_PROTOCOL, PROTOCOLS
 from ...models.reference import PREFIX as RELEASED_PREFIX, RELEASED
 from ...papers import PAPER2_TABLE1_ATTACKS
 from .. import merged_config
@@ -61,6 +62,9 @@ _COMMON = dict(
     attacks=list(ATTACKS),
     lr=1e-3,          # Adam step of every evaluation attack (the reference's)
     reg_weight=0.05,  # weight of the smoothness regulariser (the reference's)
+    # the CW margin's κ: "package-2020" (κ = ∞, the released package) or "paper-2019" (κ = 0,
+    # mister_ed's default); see stego_lib.attacks.loop. Keyed only when not the default.
+    protocol=DEFAULT_PROTOCOL,
     seed=0,           # the attacks start at the identity and are deterministic; recorded anyway
     batch_size=100,   # images per attack batch; not part of any cache key
 )
@@ -75,7 +79,8 @@ def make_config(profile: str, **overrides) -> dict:
     846 exact-pixel test images), rows (row slugs, see ``ROWS``), checkpoints (slug ->
     checkpoint name, replacing the default for those rows), attacks (column names), n_images (the first N test images
     of ``data``), data ('sample' | 'jpeg'), iterations (Adam steps of every attack), lr,
-    reg_weight, chunk_images (images per cache entry; a cell of N images is
+    reg_weight, protocol ('package-2020' | 'paper-2019': the CW margin's κ, ∞ or 0),
+    chunk_images (images per cache entry; a cell of N images is
     ceil(N / chunk_images) entries), seed, batch_size, profile.
 
     Raises:
@@ -110,6 +115,7 @@ def make_config(profile: str, **overrides) -> dict:
                          ("seed", 0), ("batch_size", 1)):
         check_int(cfg[key], name=key, minimum=minimum)
     check_choice(cfg["data"], DATA, name="data")
+    check_choice(cfg["protocol"], tuple(PROTOCOLS), name="protocol")
     if cfg["data"] == "sample" and cfg["n_images"] > 846:
         raise ValueError(f"the exact-pixel sample holds 846 test images, got "
                          f"n_images={cfg['n_images']}")

@@ -24,7 +24,8 @@ import numpy as np
 import torch
 
 from ... import checkpoints, data
-from ...attacks import attack, functional_attack
+from ...attacks import attack, functional_attack, protocol_kappa
+from ...attacks.loop import DEFAULT_PROTOCOL
 from ...cache import CacheMiss, GPURequiredError, ResultsCache, cached
 from .config import (CAMPAIGN_COMMAND, EXPERIMENT, PAPER_IMAGES, VERSION, image_ranges,
                      make_config)
@@ -48,6 +49,10 @@ def cell_config(cfg: dict, row: str, sha: str, attack_name: str, start: int, sto
         key["front_end"] = checkpoints.entry(cfg["checkpoints"][row])["arch_kwargs"]
     if attack_name != "None":
         key.update(iterations=cfg["iterations"], lr=cfg["lr"], reg_weight=cfg["reg_weight"])
+        # Only a non-default protocol enters the key: every cell computed before protocols
+        # were named keeps its key (and the clean column is the same under both).
+        if cfg.get("protocol", DEFAULT_PROTOCOL) != DEFAULT_PROTOCOL:
+            key["protocol"] = cfg["protocol"]
     return key
 
 
@@ -128,12 +133,13 @@ def _compute(cfg, row, attack_name, start, stop, model: Lazy, images: Lazy, prog
     keep = row == "natural" and attack_name != "None" and cfg["models"] == "trained"
     pred, pred8, advs = [], [], []
     threat = None if attack_name == "None" else functional_attack(attack_name)
+    kappa = protocol_kappa(cfg.get("protocol", DEFAULT_PROTOCOL))
     for i in range(0, len(x_all), cfg["batch_size"]):
         x = x_all[i:i + cfg["batch_size"]].to(dev)
         y = y_all[i:i + cfg["batch_size"]].to(dev)
         if threat is not None:
             x = attack(m, x, y, threat, steps=cfg["iterations"], lr=cfg["lr"],
-                       reg_weight=cfg["reg_weight"])
+                       reg_weight=cfg["reg_weight"], kappa=kappa)
         x8 = (x * 255).round().to(torch.uint8)   # (B, 3, 32, 32)
         pred.append(_predict(m, x))
         pred8.append(_predict(m, x8.float() / 255))
@@ -145,6 +151,7 @@ def _compute(cfg, row, attack_name, start, stop, model: Lazy, images: Lazy, prog
     if keep:
         arrays["adv_uint8"] = torch.cat(advs).numpy()
     meta = {"attack": repr(threat) if threat is not None else "none (clean images)",
+            "protocol": cfg.get("protocol", DEFAULT_PROTOCOL),
             "data": split.provenance.to_dict(), "images": [start, stop],
             "model_checkpoint": cfg["checkpoints"][row], "device": str(dev)}
     return arrays, meta
