@@ -91,9 +91,11 @@ def make_config(profile: str, **overrides) -> dict:
         >>> cfg["rows"], cfg["n_images"], cfg["attacks"][:3]
         (['natural'], 4, ['None', 'C-RGB', 'C'])
     """
+    # None keeps the default: dropped first, so it cannot mask the released models' defaults
+    overrides = {k: v for k, v in overrides.items() if v is not None}
     check_choice(overrides.get("models") or "trained", MODELS, name="models")
     if overrides.get("models") == "released":
-        given = {k for k, v in overrides.items() if v is not None}
+        given = set(overrides)
         if profile == "paper":
             overrides = {**{k: v for k, v in RELEASED_IMAGES.items() if k not in given},
                          **overrides}
