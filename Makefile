@@ -13,7 +13,7 @@ override export STEGO_DATA := $(abspath $(if $(STEGO_DATA),$(STEGO_DATA),data))
 export OMP_NUM_THREADS ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: setup book pdf test unit notebooks browser-check bench campaign campaign-status clean
+.PHONY: setup book pdf test unit notebooks browser-check bench campaign campaign-status verify clean
 
 setup: $(STAMP)
 
@@ -74,6 +74,11 @@ bench: setup
 # (default: one per core); finished chunks land in results/ and checkpoints/.
 campaign: setup
 	$(BIN)/python -m stego_lib.campaign run $(if $(ITEMS),--items $(ITEMS)) $(if $(MINUTES),--max-minutes $(MINUTES)) $(if $(WORKERS),--workers $(WORKERS))
+
+# Re-execute a seeded sample of the committed results on this machine and compare them with the
+# committed arrays (MINUTES=5 budget, SEED=0, CHUNK=experiment/key for one result).
+verify: setup
+	$(BIN)/python -m stego_lib.verify --minutes $(or $(MINUTES),5) --seed $(or $(SEED),0) $(if $(CHUNK),--chunk $(CHUNK))
 
 campaign-status: setup
 	$(BIN)/python -m stego_lib.campaign status $(if $(ITEMS),--items $(ITEMS))

@@ -15,14 +15,16 @@ Example::
 """
 from __future__ import annotations
 
+import collections
 import functools
+import json
 import platform
 from pathlib import Path
 
 import numpy as np
 import torch
 
-__all__ = ["FIELDS", "machine", "of"]
+__all__ = ["FIELDS", "committed", "machine", "markdown", "of"]
 
 FIELDS = ("torch", "device", "cpu_capability", "cpu_model", "numpy")
 
@@ -61,3 +63,40 @@ def machine() -> dict:
 def of(meta: dict) -> dict:
     """The provenance fields of a stored entry's metadata, ``"unknown"`` where not recorded."""
     return {k: str(meta.get(k, "unknown")) for k in FIELDS}
+
+
+def _device(meta: dict) -> str:
+    # Some entries name the torch device ("cuda:0") where others name the GPU.
+    d = str(meta.get("device", "unknown"))
+    return "CPU" if d == "cpu" else ("GPU (not named)" if d.startswith("cuda") else d)
+
+
+def committed(results_root, checkpoints_manifest=None) -> list[dict]:
+    """The committed results (and checkpoints) grouped by what computed them: one dict per
+    (kind, torch, device, CPU capability, CPU model, numpy) with its ``count``, most first.
+    Entries written before the CPU fields were recorded say ``"unknown"``."""
+    counts = collections.Counter()
+    for path in sorted(Path(results_root).glob("*/*.json")):
+        meta = json.loads(path.read_text())
+        if "config" in meta and "key" in meta:   # a cache entry, not a benchmark's record
+            p = of(meta)
+            counts[("result", p["torch"], _device(meta), p["cpu_capability"], p["cpu_model"],
+                    p["numpy"])] += 1
+    if checkpoints_manifest is not None and Path(checkpoints_manifest).exists():
+        for rec in json.loads(Path(checkpoints_manifest).read_text())["checkpoints"].values():
+            p = of(rec)
+            counts[("checkpoint", p["torch"], _device(rec), p["cpu_capability"],
+                    p["cpu_model"], p["numpy"])] += 1
+    keys = ("kind", "torch", "device", "cpu_capability", "cpu_model", "numpy")
+    return [{**dict(zip(keys, k)), "count": n}
+            for k, n in sorted(counts.items(), key=lambda kv: (kv[0][0] != "result", -kv[1], kv[0]))]
+
+
+def markdown(groups: list[dict]) -> str:
+    """:func:`committed` as a Markdown table."""
+    lines = ["| what | how many | torch | device | CPU kernels | CPU | numpy |",
+             "|---|---:|---|---|---|---|---|"]
+    for g in groups:
+        lines.append(f"| {g['kind']}s | {g['count']:,} | {g['torch']} | {g['device']} | "
+                     f"{g['cpu_capability']} | {g['cpu_model']} | {g['numpy']} |")
+    return "\n".join(lines)
