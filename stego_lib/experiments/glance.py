@@ -131,7 +131,7 @@ HEADLINE_CELLS = (("natural", "C", "undefended model under C"),
 
 def _paper2() -> list[dict]:
     from . import paper2
-    from .paper2 import prose, released
+    from .paper2 import prose, released, verdicts
 
     theirs = released.result()
     try:
@@ -140,6 +140,8 @@ def _paper2() -> list[dict]:
         ours = None
     cells = released.comparison(theirs, ours)
     by = {(c["row"], c["attack"]): c for c in cells}
+    v_cells = verdicts.cells(verdicts.grids())
+    v_by = {(c["row"], c["attack"]): c for c in v_cells}
     out = []
     for row, attack, what in HEADLINE_CELLS:
         c = by[(row, attack)]
@@ -150,7 +152,7 @@ def _paper2() -> list[dict]:
             else "our one-epoch CPU fine-tune sits elsewhere on the accuracy–robustness "
                  "trade-off (measured on the Table 1 page)")
         for side, whose, cause in (
-                ("released", "authors' model", "see the causes listed on the Table 1 page"),
+                ("released", "authors' model", verdicts.verdict_sentence(v_by.get((row, attack)))),
                 ("trained", "model trained here", trained_cause)):
             if side == "released" and row not in paper2.RELEASED_ROWS:
                 continue
@@ -169,6 +171,15 @@ def _paper2() -> list[dict]:
                     "n": 0, "verdict": "pending" if f["computed"] < total else "–",
                     "cause": prose.fit_text(f, total, f"the {whose}") if f["computed"] else "",
                     "page": PAGES["II"]})
+    f = verdicts.fit(v_cells, ("paper-2019", "float"))
+    out.append({"paper": "II", "what": "Non-trivial Table 1 cells within two SE of the paper "
+                                       "under the 2019 protocol (κ = 0, authors' models)",
+                "paper_value": "–",
+                "ours": "–" if not f["nontrivial"] else
+                f"{f['nontrivial_within']} of {f['nontrivial']}"
+                + ("" if f["nontrivial"] == 62 else " computed (of 62)"),
+                "n": 0, "verdict": "pending" if f["nontrivial"] < 62 else "–",
+                "cause": verdicts.summary_text(v_cells), "page": PAGES["II"]})
     return out
 
 

@@ -17,7 +17,8 @@ import numpy as np
 from ._figure import finish
 from .table import Table, cell_grid
 
-__all__ = ["authors_table", "claims_table", "intervals_table", "three_way_table", "z_heatmap"]
+__all__ = ["authors_table", "claims_table", "fit_table", "intervals_table", "three_way_table",
+           "verdict_table", "z_heatmap"]
 
 SIDES = (("released", "ours, authors' model"), ("trained", "ours, model trained here"))
 
@@ -82,9 +83,10 @@ def authors_table(rows: list[dict]) -> Table:
                          "beyond two paired standard errors")
 
 
-def z_heatmap(cells: list[dict], side: str = "released"):
+def z_heatmap(cells: list[dict], side="released", title: str | None = None):
     """One heat map: (ours − paper) / standard error per cell, clipped at ±6; blank where
-    not computed. Large digits, one panel, so that every cell can be read."""
+    not computed. Large digits, one panel, so that every cell can be read. ``side``: the key
+    of the measured side in each cell (e.g. a ``(protocol, scoring)`` pair)."""
     attacks, by = cell_grid(cells)
     labels = [lab for lab, row in by.items() if any(row[a][side] is not None for a in attacks)]
     z = np.array([[np.nan if by[lab][a][side] is None else by[lab][a][side]["z"]
@@ -99,7 +101,7 @@ def z_heatmap(cells: list[dict], side: str = "released"):
             if np.isfinite(z[i, j]):
                 ax.text(j, i, f"{z[i, j]:+.1f}", ha="center", va="center", fontsize=9,
                         color="white" if abs(z[i, j]) > 4 else "black")
-    ax.set_title("(ours − paper) / standard error; |z| ≤ 2: within noise", fontsize=10)
+    ax.set_title(title or "(ours − paper) / standard error; |z| ≤ 2: within noise", fontsize=10)
     fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02)
     fig.tight_layout()
     return finish(fig)
@@ -116,3 +118,55 @@ def claims_table(paper: list[dict], released: list[dict], trained: list[dict]) -
     return Table(["the paper concludes", "tested as", "paper's table",
                   "ours, authors' models", "ours, models trained here"], rows,
                  caption="The paper's conclusions from Table 1, tested on three tables")
+
+
+def fit_table(fits: list[dict]) -> Table:
+    """One line per (protocol, scoring) of :func:`stego_lib.experiments.paper2.verdicts.fit`:
+    cells within two standard errors of the paper, of all computed and of the non-trivial."""
+    names = {"package-2020": "released package (κ = ∞)", "paper-2019": "2019 (κ = 0)"}
+    scoring = {"float": "image as returned", "8-bit": "rounded to 8 bits"}
+    rows = [[names[f["choice"][0]], scoring[f["choice"][1]], f"{f['within']} of {f['computed']}",
+             f"{f['nontrivial_within']} of {f['nontrivial']}",
+             "–" if f["mean_abs"] is None else f"{f['mean_abs']:.1f}"] for f in fits]
+    return Table(["protocol", "scored on", "cells within 2 SE", "non-trivial cells within 2 SE",
+                  "mean |ours − paper| (points)"], rows)
+
+
+def verdict_table(cells: list[dict], pairs: dict, reasons: dict | None = None) -> Table:
+    """One line per attacked cell: the paper's accuracy, ours under each protocol (image as
+    returned, % correct, with the number of images), the authors' attack under each protocol on
+    the first 282 images, the verdict, and where ours and the authors' part beyond two paired
+    standard errors, by how much and why (``reasons``: ``(row, attack) ->`` the measured reason
+    under the released package's protocol; otherwise "reason open")."""
+    reasons = reasons or {}
+
+    def side(c, choice):
+        s = c.get(choice)
+        return "–" if s is None else f"{s['pct']:.1f} ({s['n']})"
+
+    def auth(key, protocol):
+        p = pairs.get(protocol, {}).get(key)
+        return "–" if p is None else f"{p['authors']:.1f}"
+
+    def note(key):
+        parts = []
+        for protocol, name in (("package-2020", "κ = ∞"), ("paper-2019", "κ = 0")):
+            p = pairs.get(protocol, {}).get(key)
+            if p is not None and p["apart"]:
+                why = reasons.get(key) if protocol == "package-2020" else None
+                parts.append(f"{name}: ours − authors' {p['diff']:+.1f} ± {p['se']:.1f}, "
+                             + (why or "reason open"))
+        return "; ".join(parts)
+
+    rows = []
+    for c in cells:
+        if c["attack"] == "None":
+            continue
+        key = (c["row"], c["attack"])
+        rows.append([c["label"], c["attack"], f"{c['paper']:.1f}",
+                     side(c, ("package-2020", "float")), side(c, ("paper-2019", "float")),
+                     auth(key, "package-2020"), auth(key, "paper-2019"),
+                     c["verdict"] or "not computed", note(key)])
+    return Table(["released model", "attack", "paper", "ours, κ = ∞ (images)",
+                  "ours, κ = 0 (images)", "authors', κ = ∞", "authors', κ = 0", "verdict",
+                  "our attack against the authors'"], rows)

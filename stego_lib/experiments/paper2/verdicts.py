@@ -27,7 +27,8 @@ from .config import LABELS, RELEASED_ROWS, make_config
 from .summaries import diff_se, near_paper
 from .table1 import run
 
-__all__ = ["BASELINE", "CHOICES", "SETTING", "cells", "fit", "grids", "nontrivial"]
+__all__ = ["BASELINE", "CHOICES", "SETTING", "authors_grids", "cells", "fit", "grids",
+           "nontrivial", "paired"]
 
 BASELINE = ("package-2020", "float")
 # Every (protocol, scoring) measured; the one setting each changes from the baseline.
@@ -44,17 +45,17 @@ def nontrivial(row: str, attack: str) -> bool:
 def grids(n_images: int | None = None) -> dict:
     """``{(protocol, scoring): {row: {attack: (N,) bool}}}``: whether the released model still
     classifies each attacked image correctly, for every committed cell. ``n_images``: the first
-    N test images only (282: the pilot, paired with the authors' runs); None: all 846."""
+    N test images only (282: the pilot, paired with the authors' runs); None: each cell at the
+    largest scale committed (all 846 images, else the first 282)."""
     out = {}
     for protocol in ("package-2020", "paper-2019"):
-        cfg = make_config("paper", models="released", protocol=protocol, n_images=n_images,
-                          chunk_images=min(282, n_images or 282))
-        try:
-            res = run(cfg, mode="cache-only")
-        except (CacheMiss, GPURequiredError):
-            continue
-        out[(protocol, "float")] = res.correct
-        out[(protocol, "8-bit")] = res.correct_uint8
+        for n in ((n_images,) if n_images else (846, 282)):
+            got = _committed(protocol, n)
+            for scoring, grid in got.items():
+                into = out.setdefault((protocol, scoring), {})
+                for row, by_attack in grid.items():
+                    for a, correct in by_attack.items():
+                        into.setdefault(row, {}).setdefault(a, correct)
     # The clean column is one computation for both protocols (its key names none).
     for scoring in ("float", "8-bit"):
         base, new = out.get(("package-2020", scoring)), out.get(("paper-2019", scoring))
@@ -63,6 +64,16 @@ def grids(n_images: int | None = None) -> dict:
                 if "None" in by_attack:
                     new.setdefault(row, {}).setdefault("None", by_attack["None"])
     return out
+
+
+def _committed(protocol: str, n: int) -> dict:
+    cfg = make_config("paper", models="released", protocol=protocol, n_images=n,
+                      chunk_images=min(282, n))
+    try:
+        res = run(cfg, mode="cache-only")
+    except (CacheMiss, GPURequiredError):
+        return {}
+    return {"float": res.correct, "8-bit": res.correct_uint8}
 
 
 def _side(correct, paper: float) -> dict | None:
@@ -118,3 +129,132 @@ def fit(table: list[dict], choice: tuple, worst: int = 5) -> dict:
             "nontrivial": len(hard), "nontrivial_within": sum(c[choice]["near"] for c in hard),
             "mean_abs": float(np.mean([abs(c[choice]["diff"]) for c in got])) if got else None,
             "worst": ranked[:worst]}
+
+
+def authors_grids() -> dict:
+    """``{(protocol, scoring): {row: {attack: (282,) bool}}}`` of the authors' package on the
+    released models, for every committed run (the first 282 test images)."""
+    from . import authors
+
+    out = {}
+    for protocol in ("package-2020", "paper-2019"):
+        for row in RELEASED_ROWS:
+            for a in PAPER2_TABLE1_ATTACKS[1:]:
+                if not authors.has(row, a, protocol=protocol):
+                    continue
+                arr = authors.run_chunk(row, a, protocol=protocol, mode="cache-only").arrays
+                labels = arr["labels"].astype(np.int64)
+                out.setdefault((protocol, "float"), {}).setdefault(row, {})[a] = \
+                    np.asarray(arr["correct"], bool)
+                out.setdefault((protocol, "8-bit"), {}).setdefault(row, {})[a] = \
+                    arr["pred_uint8"].astype(np.int64) == labels
+    return out
+
+
+def paired(ours: dict, theirs: dict, choice: tuple) -> dict:
+    """``(row, attack) -> {"n", "ours", "authors", "diff", "se", "apart"}``: our attack and the
+    authors' on the same images (the first ``n`` of ours), both under ``choice``; ``se`` is the
+    paired standard error of the per-image difference (points), ``apart`` beyond two of them."""
+    out = {}
+    for row, by_attack in theirs.get(choice, {}).items():
+        for a, t in by_attack.items():
+            o = ours.get(choice, {}).get(row, {}).get(a)
+            if o is None or len(o) < len(t):
+                continue
+            d = o[:len(t)].astype(np.float64) - t
+            n = int(d.size)
+            se = 100 * float(d.std(ddof=1)) / np.sqrt(n) if n > 1 else 0.0
+            diff = 100 * float(d.mean())
+            out[(row, a)] = {"n": n, "ours": 100 * float(o[:n].mean()),
+                             "authors": 100 * float(t.mean()), "diff": diff, "se": se,
+                             "apart": abs(diff) > 2 * se if se > 0 else diff != 0}
+    return out
+
+
+PROTOCOL_NAMES = {"package-2020": "the released package's protocol (κ = ∞)",
+                  "paper-2019": "the 2019 protocol (κ = 0)"}
+
+
+def summary_text(table: list[dict]) -> str:
+    """The finding in two or three sentences: how many non-trivial cells each protocol brings
+    within two standard errors of the paper (scored on the image as returned), and how many
+    cells are reproduced by a named setting or still open.
+
+    Example:
+        >>> cell = {"attack": "S", "nontrivial": True, "verdict": "open",
+        ...         BASELINE: {"near": False, "n": 846}}
+        >>> print(summary_text([cell]).replace(". ", ".\\n"))
+        Under the released package's protocol (κ = ∞), 0 of the 1 non-trivial cells lie within two standard errors of the paper.
+        The 2019 protocol (κ = 0) is not computed yet.
+        Verdicts: 0 cells match, 0 are reproduced by one named setting, 1 is open.
+    """
+    def count(choice):
+        got = [c for c in table if c["nontrivial"] and c.get(choice)]
+        return sum(c[choice]["near"] for c in got), len(got), {c[choice]["n"] for c in got}
+
+    k, n, _ = count(BASELINE)
+    text = (f"Under {PROTOCOL_NAMES['package-2020']}, {k} of the {n} non-trivial cells lie "
+            f"within two standard errors of the paper.")
+    k19, n19, sizes = count(("paper-2019", "float"))
+    if n19 == 0:
+        text += " The 2019 protocol (κ = 0) is not computed yet."
+    else:
+        scale = ("all 846 test images" if sizes == {846} else
+                 "the first 282 test images" if sizes == {282} else
+                 "846 or, where the rest is still being computed, the first 282 test images")
+        text += (f" Under {PROTOCOL_NAMES['paper-2019']}, {k19} of the {n19} non-trivial cells "
+                 f"computed so far do ({scale}"
+                 + (f"; {n - n19} are still being computed" if n19 < n else "") + ").")
+    v = [c["verdict"] for c in table if c["verdict"] and c["attack"] != "None"]
+    match, repro, open_ = (v.count("matches"), sum(x.startswith("reproduced") for x in v),
+                           v.count("open"))
+    text += (f" Verdicts: {match} cell{'s' * (match != 1)} match, {repro} "
+             f"{'are' if repro != 1 else 'is'} reproduced by one named setting, {open_} "
+             f"{'are' if open_ != 1 else 'is'} open.")
+    return text
+
+
+def gap_reasons(gaps: dict) -> dict:
+    """``(row, attack) -> reason`` where a variant of our attack with one choice switched to the
+    reference's lands within two paired standard errors of the authors' attack (``gaps``:
+    ``(row, attack) ->`` rows of :func:`.c_gap.compare`, each with ``variant`` and
+    ``vs_authors`` = ``(d, se)``). The closest such variant names the reason.
+
+    Example:
+        >>> rows = [{"variant": "zero padding", "vs_authors": (0.0, 0.0)},
+        ...         {"variant": "box", "vs_authors": (3.0, 1.0)}]
+        >>> gap_reasons({("d", "S"): rows})
+        {('d', 'S'): "closed by the reference's zero padding (+0.0 ± 0.0 from theirs)"}
+    """
+    out = {}
+    for key, rows in gaps.items():
+        close = sorted((r for r in rows if abs(r["vs_authors"][0]) <= 2 * r["vs_authors"][1]),
+                       key=lambda r: abs(r["vs_authors"][0]))
+        if close:
+            d, se = close[0]["vs_authors"]
+            out[key] = (f"closed by the reference's {close[0]['variant']} "
+                        f"({d:+.1f} ± {se:.1f} from theirs)")
+    return out
+
+
+_CHOICE_OF = {setting: choice for choice, setting in SETTING.items()}
+
+
+def verdict_sentence(cell: dict | None) -> str:
+    """A cell's verdict as a short clause for a summary table.
+
+    Example:
+        >>> c = {"verdict": "reproduced by the 2019 protocol", "by": "the 2019 protocol",
+        ...      ("paper-2019", "float"): {"pct": 28.0, "n": 282}}
+        >>> verdict_sentence(c)
+        'reproduced by the 2019 protocol (κ = 0): 28.0 % on 282 images'
+    """
+    if cell is None or cell.get("verdict") is None:
+        return "not computed yet"
+    if cell["verdict"] == "matches":
+        return "matches: within two standard errors of the paper"
+    if cell["verdict"] == "open":
+        return "open: no experiment here brings it within two standard errors of the paper"
+    s = cell[_CHOICE_OF[cell["by"]]]
+    by = "the 2019 protocol (κ = 0)" if cell["by"] == "the 2019 protocol" else cell["by"]
+    return f"reproduced by {by}: {s['pct']:.1f} % on {s['n']} images"
