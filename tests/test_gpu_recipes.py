@@ -1,7 +1,8 @@
 """Every GPU-scale recipe executes: no GPU is needed to notice that one has rotted.
 
 The items whose chunk list on ``cuda`` differs from the one on ``cpu`` (a GPU's training
-recipes, Table 1 on a GPU's 1,000 JPEG images at batch 500) run one chunk each through
+recipes, Table 1 on a GPU's 1,000 JPEG images at batch 500, Paper I's sweeps as one stream)
+run one chunk each through
 ``Chunk.tiny``: that recipe on this machine, on a few images for a couple of steps, storing
 nothing."""
 from __future__ import annotations
@@ -23,8 +24,10 @@ def test_every_gpu_recipe_runs_at_a_tiny_scale_here(data_root, tmp_path, monkeyp
     reg = registry()
     gpu = {name: item.chunks("cuda") for name, item in reg.items()
            if _signature(item.chunks("cuda")) != _signature(item.chunks("cpu"))}
-    # Paper I's secret model (PGD-40 recipe), the eleven Table 1 models and their rows
-    assert len(gpu) == 23 and "paper1-train-adversarial" in gpu, sorted(gpu)
+    # Paper I's secret model (PGD-40 recipe) and its three sweeps as one stream each, the
+    # eleven Table 1 models and their rows
+    assert len(gpu) == 26 and "paper1-train-adversarial" in gpu, sorted(gpu)
+    assert {"paper1-sweep-natural", "paper1-sweep-adversarial", "paper1-sweep-madry"} <= set(gpu)
     for k, (name, chunks) in enumerate(gpu.items()):
         tiny = [c for c in chunks if c.tiny is not None]
         assert tiny, f"{name}: no chunk of its GPU recipe can run at a tiny scale"

@@ -20,7 +20,7 @@ from torch import nn
 from .._checks import check_choice, check_images, check_labels, check_positive
 from .linf import eval_mode, project_linf, sign_step, uniform_noise
 
-__all__ = ["PGD"]
+__all__ = ["PGD", "check_eps"]
 
 LOSSES = ("ce", "cw")
 
@@ -34,6 +34,33 @@ def _loss(logits: torch.Tensor, y: torch.Tensor, kind: str) -> torch.Tensor:
     correct = (onehot * logits).sum(1)
     wrong = ((1 - onehot) * logits - onehot * 1e4).max(1).values
     return -F.relu(correct - wrong + 50).sum()
+
+
+def check_eps(eps, images: torch.Tensor) -> torch.Tensor:
+    """A per-image ε: a float tensor ``(N,)`` for ``N`` images, every value in (0, 1], on the
+    images' device.
+
+    Example:
+        >>> check_eps(torch.tensor([0.1, 0.3]), torch.zeros(2, 1, 4, 4)).tolist()
+        [0.10000000149011612, 0.30000001192092896]
+        >>> check_eps(torch.tensor([0.1]), torch.zeros(2, 1, 4, 4))
+        Traceback (most recent call last):
+        ...
+        ValueError: eps must have shape (2,) (one per image), got (1,)
+    """
+    if not isinstance(eps, torch.Tensor):
+        raise TypeError(f"a per-image eps must be a torch.Tensor, got {type(eps).__name__}")
+    if not eps.is_floating_point():
+        raise TypeError(f"eps must be a floating-point tensor, got {eps.dtype}")
+    if tuple(eps.shape) != (images.shape[0],):
+        raise ValueError(f"eps must have shape ({images.shape[0]},) (one per image), "
+                         f"got {tuple(eps.shape)}")
+    if eps.device != images.device:
+        raise ValueError(f"eps is on {eps.device}, the images on {images.device}")
+    if not bool(torch.isfinite(eps).all() and (eps > 0).all() and (eps <= 1).all()):
+        raise ValueError(f"every eps must lie in (0, 1], got values from "
+                         f"{float(eps.min()):g} to {float(eps.max()):g}")
+    return eps.to(images.dtype)
 
 
 class PGD:
@@ -78,25 +105,38 @@ class PGD:
                 f"random_start={self.random_start}, clip_start={self.clip_start}, "
                 f"loss={self.loss!r})")
 
-    def init(self, images: torch.Tensor, *, generator: torch.Generator | None = None
-             ) -> torch.Tensor:
+    def _eps(self, eps, images: torch.Tensor):
+        """This attack's ε, or a per-image ε tensor ``(N,)`` shaped to broadcast over
+        ``images`` ``(N, C, H, W)``."""
+        if eps is None:
+            return self.eps
+        return check_eps(eps, images).view(-1, *([1] * (images.dim() - 1)))
+
+    def init(self, images: torch.Tensor, *, generator: torch.Generator | None = None,
+             eps: torch.Tensor | None = None) -> torch.Tensor:
         """The starting point: ``images + U(-eps, eps)`` (see
-        :func:`~stego_lib.attacks.linf.uniform_noise`), optionally clipped to [0, 1]."""
+        :func:`~stego_lib.attacks.linf.uniform_noise`), optionally clipped to [0, 1].
+        ``eps``: a per-image ε ``(N,)`` instead of this attack's."""
         if not self.random_start:
             return images.clone()
-        x = images + uniform_noise(images.shape, self.eps, like=images, generator=generator)
+        x = images + uniform_noise(images.shape, self._eps(eps, images), like=images,
+                                   generator=generator)
         return x.clamp(0, 1) if self.clip_start else x
 
-    def project(self, x: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
+    def project(self, x: torch.Tensor, images: torch.Tensor,
+                eps: torch.Tensor | None = None) -> torch.Tensor:
         """Project onto the eps-ball around ``images``, then onto [0, 1] (the reference order)."""
-        return project_linf(x, images, self.eps).clamp(0, 1)
+        return project_linf(x, images, self._eps(eps, images)).clamp(0, 1)
 
     def run(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
-            start: torch.Tensor, *, on_grad: Callable[[torch.Tensor], None] | None = None
-            ) -> torch.Tensor:
+            start: torch.Tensor, *, on_grad: Callable[[torch.Tensor], None] | None = None,
+            eps: torch.Tensor | None = None) -> torch.Tensor:
         """PGD from a given ``start`` (same shape as ``images``); inputs are not re-checked.
         ``on_grad``, if given, sees each step's input gradient (a diagnostic hook: it must not
-        change the tensor)."""
+        change the tensor). ``eps``: a per-image ε ``(N,)`` (float, > 0, on the images'
+        device) instead of this attack's, so that one batch can hold several ε; an image gets
+        the same numbers as in a batch of its own ε."""
+        radius = self._eps(eps, images)
         # Not the functional attacks' loop (stego_lib.attacks.loop): that one minimises with
         # Adam over a threat model's parameters; this ascends by the sign of the gradient on
         # the image itself, which is mnist_challenge's attack and its speed.
@@ -108,9 +148,9 @@ class PGD:
                 (grad,) = torch.autograd.grad(loss, x)
                 if on_grad is not None:
                     on_grad(grad)
-                x = sign_step(x.detach(), grad, images, eps=self.eps, alpha=self.alpha)
+                x = sign_step(x.detach(), grad, images, eps=radius, alpha=self.alpha)
             if self.steps == 0:
-                x = self.project(x, images)
+                x = project_linf(x, images, radius).clamp(0, 1)
         return x.detach()
 
     def __call__(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *,

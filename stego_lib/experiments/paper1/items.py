@@ -155,8 +155,35 @@ def _sweep_chunks(model: str):
         def clean_run(progress):
             clean_chunk(cfg, model, model_sha(model), test, lazy, "auto", True)
             progress(1)
-        return [Chunk("clean test images", clean_done, clean_run, units=1)] + out
+        clean = [Chunk("clean test images", clean_done, clean_run, units=1)]
+        if device == "cuda":   # one stream of large batches instead of a chunk per ε
+            return clean + [_stream_chunk(cfg, model, out)]
+        return clean + out
     return chunks
+
+
+def _stream_chunk(cfg: dict, model: str, per_eps: list[Chunk]) -> Chunk:
+    """Every ε of the sweep as one chunk for a GPU worker (:mod:`.stream`): done when every
+    per-ε chunk is; runs the missing ε in one stream, grouped by their image count."""
+    todo = {e: (c, images_for(cfg, e)) for e, c in zip(
+        sorted(cfg["eps"], key=lambda e: (images_for(cfg, e) < cfg["n_images"], e)), per_eps)}
+
+    def run(progress):
+        from . import stream
+        by_n: dict[int, list[float]] = {}
+        for e, (c, n) in todo.items():
+            if not c.done():
+                by_n.setdefault(n, []).append(e)
+        for n, eps in by_n.items():
+            stream.sweep(cfg, model, eps, n=n)
+            progress(n * len(eps))
+    def tiny():   # the stream on this machine: two ε × 3 images in batches of 4, nothing stored
+        from . import stream
+        stream.sweep(dict(cfg, steps=TINY_STEPS), model, sorted(cfg["eps"])[:2], n=3,
+                     device=str(checkpoints.device()), batch_size=4, progress=False,
+                     store=False)
+    return Chunk(f"all {len(todo)} ε in one stream", lambda: all(c.done() for c in per_eps),
+                 run, units=sum(c.units for c in per_eps), tiny=tiny)
 
 
 def items() -> list[Item]:
