@@ -19,6 +19,9 @@ so the theme's navigation never counts, and returns three lists:
     stops being readable. A figure that is too wide for the page has to be drawn narrower
     in inches, not squeezed by the browser. Images that are not drawn (in a folded cell)
     report their natural width and pass.
+``bold_walls``
+    A paragraph or list item with more than 60 words set in bold (computed font weight of
+    600 or more): a generated sentence pasted in bold, which a reader cannot skim.
 """
 from __future__ import annotations
 
@@ -53,8 +56,25 @@ FIND_DEFECTS = r"""
     i => i.naturalWidth > 0 && i.width < 0.6 * i.naturalWidth
   ).map(i => `${(i.currentSrc || i.src).split("/").pop()}: drawn ${i.width} px wide of `
              + `${i.naturalWidth} (${Math.round(100 * i.width / i.naturalWidth)} %)`);
-  return {markers: markers, table_figures: tableFigures, shrunk_images: shrunkImages};
+  // Words set in bold per paragraph or list item, headings and table headers aside.
+  const boldWords = el => {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT, {
+      acceptNode(n) {
+        const p = n.parentElement;
+        return (p && !p.closest(skip + ", h1, h2, h3, h4, h5, h6, th")
+                && Number(getComputedStyle(p).fontWeight) >= 600)
+          ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT;
+      }});
+    let words = 0;
+    for (let n = walker.nextNode(); n; n = walker.nextNode())
+      words += clean(n.textContent).split(" ").filter(Boolean).length;
+    return words;
+  };
+  const boldWalls = blocks.filter(e => boldWords(e) > 60)
+    .map(e => `${boldWords(e)} bold words: ` + ownText(e).slice(0, 80));
+  return {markers: markers, table_figures: tableFigures, shrunk_images: shrunkImages,
+          bold_walls: boldWalls};
 })()
 """
 
-CHECKS = ("markers", "table_figures", "shrunk_images")
+CHECKS = ("markers", "table_figures", "shrunk_images", "bold_walls")

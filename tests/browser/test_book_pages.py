@@ -209,6 +209,11 @@ def test_tables_are_not_captioned_as_figures(report):
              "tables numbered as figures (paste them with {glue:table})")
 
 
+def test_no_bold_passage_longer_than_60_words(report):
+    _fail_if({p: r["bold_walls"] for p, r in report["pages"].items()},
+             "paragraphs with more than 60 words in bold")
+
+
 def test_images_are_not_squeezed(report):
     _fail_if({p: r["shrunk_images"] for p, r in report["pages"].items()},
              "images drawn under 60 % of their width (draw the figure narrower)")

@@ -33,6 +33,11 @@ PAGES = {
         '<figure><img src="narrow.png"><figcaption><p>Figure 1.3 A plot.</p></figcaption>'
         '</figure>',
     ),
+    "bold_walls": (
+        '<p><span class="pasted-text" style="font-weight: bold">' + "word " * 70 + "</span></p>",
+        '<p><strong>Status.</strong> <span class="pasted-text" style="font-weight: normal">'
+        + "word " * 70 + "</span></p><h2>" + "heading " * 70 + "</h2>",
+    ),
     "shrunk_images": (
         '<figure><img src="wide.png"><figcaption><p>Figure 1 A wide plot.</p></figcaption>'
         '</figure>',
