@@ -133,3 +133,15 @@ def test_the_bw_measurement_reaches_the_released_network_past_its_front_end():
         assert logits.shape == (8, 10) and torch.isfinite(logits).all()
     m, v = bw._bn_fit(net, bw._network_input(x, "bt601", "after", 0.74))
     assert 0 < m < 10 and 0 < v < 10
+
+
+def test_batchnorm_counters_of_the_released_files(data_root):
+    """Read from the verified files: the four models trained with ReColorAdv in the mix count
+    10,000 batches, the other colour models 13,900, the undefended file keeps no counter."""
+    from stego_lib.models import reference
+    if not reference.reference_dir().exists():
+        pytest.skip("the released models are not under the data root")
+    counts = {row: reference.batchnorm_counter(row) for row in reference.RELEASED}
+    assert counts["natural"] is None
+    assert {counts[r] for r in ("c", "c+s", "c+d", "c+s+d")} == {10_000}
+    assert {counts[r] for r in ("d", "s", "s+d", "gray")} == {13_900}

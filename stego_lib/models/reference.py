@@ -27,7 +27,8 @@ from .._io import read_weights, sha256_file
 from .resnet import GRAY_WEIGHTS, Grayscale, Normalize, ResNetCIFAR
 
 __all__ = ["BW_FITTED_SCALE", "NormalisedGray", "PREFIX", "RELEASED", "ReferenceChecksumError", "ReferenceModelMissingError", "entry",
-           "load_reference", "reference_dir", "reference_file", "reference_sha", "rename_keys"]
+           "batchnorm_counter", "load_reference", "reference_dir", "reference_file",
+           "reference_sha", "rename_keys"]
 
 SOURCE = ("the ReColorAdv repository's pretrained_models/ (github.com/cassidylaidlaw/ReColorAdv, "
           "MIT licence), copied into <data root>/reference-models/recoloradv/")
@@ -239,3 +240,18 @@ def entry(row: str) -> dict:
             "arch_kwargs": {"gray": "fitted", "scale": BW_FITTED_SCALE} if row == "gray" else {},
             "source": SOURCE, "released": True,
             "config": {"recipe_name": "released by the authors"}, "metrics": {}}
+
+
+def batchnorm_counter(row: str, *, root: str | os.PathLike | None = None) -> int | None:
+    """How many training batches the released file's batch-norm layers have seen
+    (``num_batches_tracked``, the same in every layer of a file); None when the file keeps no
+    counter. A record of how each released model was trained, read from the verified file.
+
+    Raises:
+        ValueError: the layers of the file disagree.
+    """
+    state = _read(reference_file(row, root), reference_sha(row))
+    counts = {int(v) for k, v in state.items() if k.endswith("num_batches_tracked")}
+    if len(counts) > 1:
+        raise ValueError(f"released {row}: its batch-norm layers disagree: {sorted(counts)}")
+    return counts.pop() if counts else None

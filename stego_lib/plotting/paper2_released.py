@@ -17,7 +17,8 @@ import numpy as np
 from ._figure import finish
 from .table import Table, cell_grid
 
-__all__ = ["authors_table", "claims_table", "fit_table", "intervals_table", "three_way_table",
+__all__ = ["authors_table", "claims_table", "counter_table", "fit_table", "intervals_table",
+           "three_way_table",
            "verdict_table", "z_heatmap"]
 
 SIDES = (("released", "ours, authors' model"), ("trained", "ours, model trained here"))
@@ -170,3 +171,20 @@ def verdict_table(cells: list[dict], pairs: dict, reasons: dict | None = None) -
     return Table(["released model", "attack", "paper", "ours, κ = ∞ (images)",
                   "ours, κ = 0 (images)", "authors', κ = ∞", "authors', κ = 0", "verdict",
                   "our attack against the authors'"], rows)
+
+
+def counter_table(cells: list[dict], counters: dict) -> Table:
+    """Per released model: its file's batch-norm counter (``counters``: row -> batches or
+    None) beside the paper's D cell and ours (κ = ∞), with the difference in standard
+    errors: whether a file's training record goes with how far its D cell is from the paper."""
+    rows = []
+    for c in cells:
+        if c["attack"] != "D" or c["row"] not in counters:
+            continue
+        s = c.get(("package-2020", "float"))
+        n = counters[c["row"]]
+        rows.append([c["label"], "none" if n is None else f"{n:,}", f"{c['paper']:.1f}",
+                     "–" if s is None else f"{s['pct']:.1f}",
+                     "–" if s is None else f"{s['z']:+.1f}"])
+    return Table(["released model", "batch-norm batches in the file", "paper, under D",
+                  "ours, under D", "(ours − paper) / SE"], rows)
