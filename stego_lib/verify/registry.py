@@ -14,7 +14,7 @@ import numpy as np
 from ..cache import Entry
 from .compare import Spec
 
-__all__ = ["Reexec", "ADAPTERS", "adapter", "cut", "register"]
+__all__ = ["ADAPTERS", "CANNOT", "Reexec", "adapter", "cut", "register"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,11 @@ class Reexec:
 
 
 ADAPTERS: dict[str, list[Reexec]] = {}
+
+# Committed experiments that cannot be re-executed from what is committed, and why.
+CANNOT = {"paper1_madry_snapshots": "the weights at those training steps were not kept",
+          "paper1_snapshots": "only the snapshot taken from a committed checkpoint can be; the "
+                              "weights at the other training steps were not kept"}
 
 
 def register(reexec: Reexec) -> Reexec:

@@ -26,7 +26,7 @@ import numpy as np
 from .. import provenance
 from ..cache import Entry, ResultsCache, results_dir
 from .compare import TOLERANCES, compare
-from .registry import Reexec, adapter, cut
+from .registry import CANNOT, Reexec, adapter, cut
 
 __all__ = ["Job", "UnknownResultError", "entries", "plan", "verify"]
 
@@ -92,20 +92,22 @@ def plan(seed: int, *, root=None, only: str | None = None) -> list[Job]:
     by_exp: dict[str, list[str]] = {}
     for exp, key in listed:
         by_exp.setdefault(exp, []).append(key)
+    # Only entries an adapter can re-execute take a place in a round, so every experiment
+    # with one re-executable entry is reached in the first round.
     queues = {}
     for exp in sorted(by_exp):
         keys = by_exp[exp][:]
         rng.shuffle(keys)
-        queues[exp] = keys
+        jobs_of = [j for j in (_job(cache, exp, k, rng) for k in keys) if j is not None]
+        if jobs_of:
+            queues[exp] = jobs_of
     order = sorted(queues)
     rng.shuffle(order)
     jobs = []
     while any(queues.values()):
         for exp in order:
             if queues[exp]:
-                job = _job(cache, exp, queues[exp].pop(0), rng)
-                if job is not None:
-                    jobs.append(job)
+                jobs.append(queues[exp].pop(0))
     return jobs
 
 
@@ -166,4 +168,5 @@ def verify(seed: int, minutes: float, *, root=None, only: str | None = None,
             "tolerances": {k: asdict(v) for k, v in TOLERANCES.items()},
             "experiments": experiments,
             "reached": sorted({r["experiment"] for r in rows}),
+            "cannot": {e: CANNOT[e] for e in experiments if e in CANNOT},
             "results": rows, "ok": all(r["ok"] for r in rows)}
