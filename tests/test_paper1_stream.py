@@ -99,3 +99,10 @@ def test_a_gpu_worker_runs_the_sweep_as_one_stream():
     assert [c.name for c in gpu] == ["clean test images", "all 50 ε in one stream"]
     assert gpu[1].units == sum(c.units for c in cpu[1:]) and gpu[1].tiny is not None
     assert gpu[1].done() == all(c.done() for c in cpu[1:])
+
+
+def test_the_campaign_refuses_a_bad_stream_batch(capsys):
+    from stego_lib.campaign.__main__ import main
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--items", "paper1-sweep-natural", "--stream-batch", "0"])
+    assert exc.value.code == 2 and "--stream-batch must be >= 1" in capsys.readouterr().err

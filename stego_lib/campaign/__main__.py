@@ -38,6 +38,12 @@ def main(argv=None, extra=()) -> int:
                            help="GPUs per Slurm job, one worker each (default 0: CPU jobs)")
             g.add_argument("--walltime", default="04:00:00", help="Slurm job time limit")
             g.add_argument("--partition", default=None, help="Slurm partition")
+            g = s.add_argument_group("the Paper I sweep on GPU workers (one stream per model)")
+            g.add_argument("--stream-batch", type=int, default=None,
+                           help="images per batch (default: from the GPU's free memory)")
+            g.add_argument("--stream-precision", choices=("fp32", "tf32", "bf16"),
+                           default=None, help="default fp32; tf32 and bf16 results get keys "
+                                              "of their own")
     a = p.parse_args(argv)
     if a.device == "cpu":
         os.environ["CUDA_VISIBLE_DEVICES"] = ""  # before anything touches CUDA
@@ -50,6 +56,14 @@ def main(argv=None, extra=()) -> int:
 
     engine = None
     if a.command == "run":
+        # The workers read them when a stream chunk runs (local workers inherit this
+        # environment; workers started elsewhere need the same variables).
+        if a.stream_batch is not None:
+            if a.stream_batch < 1:
+                p.error(f"--stream-batch must be >= 1, got {a.stream_batch}")
+            os.environ["STEGO_STREAM_BATCH"] = str(a.stream_batch)
+        if a.stream_precision is not None:
+            os.environ["STEGO_STREAM_PRECISION"] = a.stream_precision
         try:
             engine = Engine(workers=a.workers, threads=a.threads,
                             scheduler_address=a.scheduler_address,

@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import os
 
 from ... import checkpoints, data
 from ...cache import CacheMiss, ResultsCache
@@ -170,12 +171,16 @@ def _stream_chunk(cfg: dict, model: str, per_eps: list[Chunk]) -> Chunk:
 
     def run(progress):
         from . import stream
+        # set by `campaign run --stream-batch/--stream-precision`
+        batch = os.environ.get("STEGO_STREAM_BATCH")
+        kind = os.environ.get("STEGO_STREAM_PRECISION", "fp32")
         by_n: dict[int, list[float]] = {}
         for e, (c, n) in todo.items():
             if not c.done():
                 by_n.setdefault(n, []).append(e)
         for n, eps in by_n.items():
-            stream.sweep(cfg, model, eps, n=n)
+            stream.sweep(cfg, model, eps, n=n, batch_size=int(batch) if batch else None,
+                         precision_kind=kind)
             progress(n * len(eps))
     def tiny():   # the stream on this machine: two ε × 3 images in batches of 4, nothing stored
         from . import stream
