@@ -130,3 +130,15 @@ def test_campaign_items_put_the_first_282_images_of_every_cell_first():
     assert rest[0].endswith("× images 282-564") and rest[-1].endswith("× images 564-846")
     assert {n.split(" on ")[0] for n in pilot} == set(paper2.ATTACKS) - {"None"}
     assert pilot == [c.name for c in reg["paper2-protocol-pilot"].chunks("cuda")]
+
+
+def test_the_crgb_sweep_under_paper_2019_keeps_the_committed_keys():
+    from stego_lib.experiments.paper2 import rgb_bound
+    sha = RELEASED["c"][1]
+    old = rgb_bound.chunk_config("c", 0.06, sha, None, "released")
+    assert "protocol" not in old
+    assert rgb_bound.chunk_config("c", 0.06, sha, None, "released", "paper-2019") == \
+        {**old, "protocol": "paper-2019"}
+    assert ResultsCache().has(rgb_bound.EXPERIMENT, old, rgb_bound.VERSION)
+    chunks = registry()["paper2-protocol-crgb"].chunks("cpu")
+    assert len(chunks) == len(rgb_bound.ROWS) * len(rgb_bound.GRID["released"])

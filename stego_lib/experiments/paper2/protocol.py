@@ -5,8 +5,10 @@ computed under the ``recoloradv`` 0.0.1 package's protocol (κ = ∞). This modu
 items compute the same cells with κ = 0, the default of the mister_ed loss the paper was built
 on, and nothing else changed (:data:`stego_lib.attacks.PROTOCOLS`): ours on all 72 attacked
 cells of the nine released models, and the authors' package on the first 282 images of the
-same 72 cells. The first 282 images of every cell come first, so the pilot pairs with the
-authors' runs image by image before the remaining 564 are computed.
+same 72 cells; and the C-RGB bound sweep on the released undefended and C-trained models, to
+see whether one bound fits both cells under this protocol. The first 282 images of every cell
+come first, so the pilot pairs with the authors' runs image by image before the remaining 564
+are computed.
 
 Each cache entry keeps, per image, the prediction on the attacked image as returned (float)
 and rounded to 8-bit pixels, so both ways of scoring come from one run.
@@ -14,7 +16,7 @@ and rounded to 8-bit pixels, so both ways of scoring come from one run.
 Example::
 
     >>> [i.name for i in items()]
-    ['paper2-protocol-pilot', 'paper2-protocol-authors', 'paper2-protocol-rest']
+    ['paper2-protocol-pilot', 'paper2-protocol-authors', 'paper2-protocol-crgb', 'paper2-protocol-rest']
     >>> chunks = items()[0].chunks("cpu")
     >>> len(chunks), chunks[0].name
     (72, 'S on released/natural × images 0-282')
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from ...models.reference import PREFIX
 from ...tasks import Chunk, Item
-from . import authors
+from . import authors, rgb_bound
 from .config import RELEASED_IMAGES, RELEASED_ROWS, image_ranges, make_config
 from .table1 import cell_chunk, has_cell, lazy_images, lazy_model, row_sha
 
@@ -93,6 +95,11 @@ def items() -> list[Item]:
                  f"results/{authors.EXPERIMENT}: the authors' package under the {PROTOCOL} "
                  f"protocol, images {authors.IMAGES[0]}-{authors.IMAGES[1] - 1}",
                  _authors, unit="image", rate={"cpu": AUTHORS_RATE}),
+            Item("paper2-protocol-crgb",
+                 f"results/{rgb_bound.EXPERIMENT}: C-RGB's bound sweep on the released "
+                 f"undefended and C-trained models under the {PROTOCOL} protocol, 282 images",
+                 lambda device: rgb_bound._chunks(device, "released", PROTOCOL), unit="image",
+                 rate={"cpu": rgb_bound.CPU_RATE}),
             Item("paper2-protocol-rest", f"{what}, images {ranges[1][0]}-"
                                          f"{RELEASED_IMAGES['n_images'] - 1}",
                  _ours(ranges[1:]), unit="image", rate={"cpu": OURS_RATE})]

@@ -18,7 +18,8 @@ import numpy as np
 import torch
 
 from ... import checkpoints
-from ...attacks import attack, functional_attack
+from ...attacks import attack, functional_attack, protocol_kappa
+from ...attacks.loop import DEFAULT_PROTOCOL
 from ...cache import ResultsCache, cached
 from ...tasks import Chunk, Item
 from ...papers import paper2_accuracy
@@ -60,15 +61,20 @@ def _sha(row: str, models: str = "trained") -> str | None:
 
 
 def chunk_config(row: str, eps: float, sha: str, lr: float | None = None,
-                 models: str = "trained") -> dict:
-    """The cache key of one (model, bound[, Adam step])."""
+                 models: str = "trained", protocol: str = DEFAULT_PROTOCOL) -> dict:
+    """The cache key of one (model, bound[, Adam step]); the protocol only when it is not the
+    released package's, so every committed key stays as it was."""
     cfg = _cfg(models)
-    return {"row": row, "checkpoint": sha, "attack": "C-RGB", "eps": float(eps),
-            "data": cfg["data"], "n_images": cfg["n_images"], "iterations": cfg["iterations"],
-            "lr": cfg["lr"] if lr is None else float(lr), "reg_weight": cfg["reg_weight"]}
+    key = {"row": row, "checkpoint": sha, "attack": "C-RGB", "eps": float(eps),
+           "data": cfg["data"], "n_images": cfg["n_images"], "iterations": cfg["iterations"],
+           "lr": cfg["lr"] if lr is None else float(lr), "reg_weight": cfg["reg_weight"]}
+    if protocol != DEFAULT_PROTOCOL:
+        key["protocol"] = protocol
+    return key
 
 
-def _compute(row: str, eps: float, progress, lr: float | None = None, models: str = "trained"):
+def _compute(row: str, eps: float, progress, lr: float | None = None, models: str = "trained",
+             protocol: str = DEFAULT_PROTOCOL):
     cfg = _cfg(models)
     model = lazy_model(_checkpoint(row, models)).get()
     split = lazy_images(cfg).get()
@@ -79,7 +85,8 @@ def _compute(row: str, eps: float, progress, lr: float | None = None, models: st
         x = split.images[i:i + cfg["batch_size"]].to(dev)
         y = split.labels[i:i + cfg["batch_size"]].to(dev)
         adv = attack(model, x, y, threat, steps=cfg["iterations"],
-                     lr=cfg["lr"] if lr is None else lr, reg_weight=cfg["reg_weight"])
+                     lr=cfg["lr"] if lr is None else lr, reg_weight=cfg["reg_weight"],
+                     kappa=protocol_kappa(protocol))
         with torch.no_grad():
             correct.append((model(adv).argmax(1) == y).cpu())
         # Whether the bound binds: 100 Adam steps of 0.001 move a lattice point by about 0.1.
@@ -93,18 +100,18 @@ def _compute(row: str, eps: float, progress, lr: float | None = None, models: st
 
 
 def run_chunk(row: str, eps: float, *, lr: float | None = None, models: str = "trained",
-              mode: str = "auto", progress=None):
+              protocol: str = DEFAULT_PROTOCOL, mode: str = "auto", progress=None):
     """The cache entry of ``row``'s model under C-RGB with bound ``eps`` (computed on a miss
     when ``mode`` allows; see :func:`stego_lib.cache.cached`)."""
     sha = _sha(row, models)
     if sha is None:
         raise checkpoints.CheckpointNotFoundError(f"{_checkpoint(row, models)} is not trained yet")
-    return cached(EXPERIMENT, chunk_config(row, eps, sha, lr, models), VERSION,
-                  lambda: _compute(row, eps, progress, lr, models), needs_gpu=False,
+    return cached(EXPERIMENT, chunk_config(row, eps, sha, lr, models, protocol), VERSION,
+                  lambda: _compute(row, eps, progress, lr, models, protocol), needs_gpu=False,
                   command=CAMPAIGN_COMMAND, mode=mode)
 
 
-def result(models: str = "trained") -> list[dict]:
+def result(models: str = "trained", protocol: str = DEFAULT_PROTOCOL) -> list[dict]:
     """The committed entries: ``row``, ``label``, ``eps``, ``lr`` (the Adam step), ``accuracy``
     (%), ``n``, ``paper`` (the paper's C-RGB cell, %), ``max_change`` (the largest per-pixel
     change of any image, in [0, 1] units: below ``eps``, the attack never reached its bound),
@@ -113,10 +120,11 @@ def result(models: str = "trained") -> list[dict]:
     for row in ROWS:
         sha = _sha(row, models)
         for eps, lr in GRID[models]:
-            key = chunk_config(row, eps, sha, lr, models) if sha else None
+            key = chunk_config(row, eps, sha, lr, models, protocol) if sha else None
             if key is None or not ResultsCache().has(EXPERIMENT, key, VERSION):
                 continue
-            arrays = run_chunk(row, eps, lr=lr, models=models, mode="cache-only").arrays
+            arrays = run_chunk(row, eps, lr=lr, models=models, protocol=protocol,
+                               mode="cache-only").arrays
             ok = np.asarray(arrays["correct"], bool)
             out.append({"row": row, "label": LABELS[row], "eps": eps, "lr": key["lr"],
                         "accuracy": 100 * float(ok.mean()), "n": int(ok.size),
@@ -151,7 +159,8 @@ def matching_bounds(entries: list[dict], rows=ROWS) -> list[float]:
     return out
 
 
-def _chunks(device: str, models: str = "trained") -> list[Chunk]:
+def _chunks(device: str, models: str = "trained",
+            protocol: str = DEFAULT_PROTOCOL) -> list[Chunk]:
     n = _cfg(models)["n_images"]
     out = []
     for row in ROWS:
@@ -159,10 +168,11 @@ def _chunks(device: str, models: str = "trained") -> list[Chunk]:
             def done(row=row, eps=eps, lr=lr) -> bool:
                 sha = _sha(row, models)
                 return sha is not None and ResultsCache().has(
-                    EXPERIMENT, chunk_config(row, eps, sha, lr, models), VERSION)
+                    EXPERIMENT, chunk_config(row, eps, sha, lr, models, protocol), VERSION)
 
             def run(progress, row=row, eps=eps, lr=lr) -> None:
-                run_chunk(row, eps, lr=lr, models=models, progress=progress)
+                run_chunk(row, eps, lr=lr, models=models, protocol=protocol,
+                          progress=progress)
             step = "" if lr is None else f" lr {lr:g}"
             out.append(Chunk(f"{row} eps {eps:g}{step}", done, run, units=n))
     return out
