@@ -142,3 +142,19 @@ def test_the_crgb_sweep_under_paper_2019_keeps_the_committed_keys():
     assert ResultsCache().has(rgb_bound.EXPERIMENT, old, rgb_bound.VERSION)
     chunks = registry()["paper2-protocol-crgb"].chunks("cpu")
     assert len(chunks) == len(rgb_bound.ROWS) * len(rgb_bound.GRID["released"])
+
+
+def test_the_bw_row_behind_a_bt601_luma_has_keys_of_its_own():
+    from stego_lib import checkpoints as ck
+    assert ck.entry("released/gray@bt601")["arch_kwargs"] == {"gray": "bt601"}
+    assert ck.sha("released/gray@bt601") == ck.sha("released/gray")
+    with pytest.raises(ValueError, match="only the B&W model"):
+        ck.entry("released/c@bt601")
+    cfg = protocol.bw_config("package-2020")
+    sha = RELEASED["gray"][1]
+    key = table1.cell_config(cfg, "gray", sha, "None", 0, 282)
+    fitted = table1.cell_config(paper2.make_config("paper", models="released"), "gray", sha,
+                                "None", 0, 282)
+    assert key["front_end"] == {"gray": "bt601"} and key != fitted
+    chunks = registry()["paper2-protocol-bw"].chunks("cpu")
+    assert len(chunks) == 17 and chunks[0].name == "None on released/gray × images 0-282 (bt601)"

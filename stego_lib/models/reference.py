@@ -27,7 +27,7 @@ from .._io import read_weights, sha256_file
 from .resnet import GRAY_WEIGHTS, Grayscale, Normalize, ResNetCIFAR
 
 __all__ = ["BW_FITTED_SCALE", "NormalisedGray", "PREFIX", "RELEASED", "ReferenceChecksumError", "ReferenceModelMissingError", "entry",
-           "batchnorm_counter", "load_reference", "reference_dir", "reference_file",
+           "batchnorm_counter", "front_end", "load_reference", "reference_dir", "reference_file",
            "reference_sha", "rename_keys"]
 
 SOURCE = ("the ReColorAdv repository's pretrained_models/ (github.com/cassidylaidlaw/ReColorAdv, "
@@ -104,6 +104,22 @@ def reference_dir(root: str | os.PathLike | None = None) -> Path:
     from ..data import data_root
 
     return data_root(root).joinpath(*SUBDIR)
+
+
+def front_end(name: str) -> tuple[str, str]:
+    """``(row, gray front end)`` of a released model's name: ``"gray@bt601"`` is the B&W model
+    behind a BT.601 luma (any key of ``GRAY_WEIGHTS``), ``"gray"`` the fitted front end; other
+    rows have none.
+
+    Example:
+        >>> front_end("gray@bt601"), front_end("c")
+        (('gray', 'bt601'), ('c', 'fitted'))
+    """
+    row, _, gray = name.partition("@")
+    if gray and (row != "gray" or gray not in GRAY_WEIGHTS):
+        raise ValueError(f"only the B&W model takes a front end, one of {sorted(GRAY_WEIGHTS)}; "
+                         f"got {name!r}")
+    return row, gray or "fitted"
 
 
 def _check_row(row: str) -> None:
@@ -212,6 +228,8 @@ def load_reference(row: str, *, root: str | os.PathLike | None = None,
         ReferenceModelMissingError: the file is not under the data root.
         ReferenceChecksumError: the file's sha256 is not the published one.
     """
+    if "@" in row:   # "gray@bt601": the front end named with the row
+        row, gray = front_end(row)
     if gray != "fitted" and gray not in GRAY_WEIGHTS:
         raise ValueError(f"gray must be 'fitted' or one of {sorted(GRAY_WEIGHTS)}, got {gray!r}")
     path = reference_file(row, root)
@@ -233,11 +251,14 @@ PREFIX = "released/"   # checkpoint names of the released models: "released/<row
 def entry(row: str) -> dict:
     """A checkpoint-manifest-like record of the released model of ``row`` (its file, pinned
     sha256, architecture and source); no file is read, so committed results that name it can
-    be read on a machine without the file."""
+    be read on a machine without the file. ``"gray@bt601"``: the B&W model behind that luma."""
+    row, gray = front_end(row)
     _check_row(row)
     file, sha = RELEASED[row]
+    kwargs = {} if row != "gray" else (
+        {"gray": "fitted", "scale": BW_FITTED_SCALE} if gray == "fitted" else {"gray": gray})
     return {"file": file, "sha256": sha, "arch": "resnet32_gray" if row == "gray" else "resnet32",
-            "arch_kwargs": {"gray": "fitted", "scale": BW_FITTED_SCALE} if row == "gray" else {},
+            "arch_kwargs": kwargs,
             "source": SOURCE, "released": True,
             "config": {"recipe_name": "released by the authors"}, "metrics": {}}
 

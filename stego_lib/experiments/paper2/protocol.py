@@ -6,7 +6,8 @@ items compute the same cells with κ = 0, the default of the mister_ed loss the 
 on, and nothing else changed (:data:`stego_lib.attacks.PROTOCOLS`): ours on all 72 attacked
 cells of the nine released models, and the authors' package on the first 282 images of the
 same 72 cells; and the C-RGB bound sweep on the released undefended and C-trained models, to
-see whether one bound fits both cells under this protocol. The first 282 images of every cell
+see whether one bound fits both cells under this protocol; and the B&W row behind a BT.601
+luma instead of the fitted front end, under both protocols. The first 282 images of every cell
 come first, so the pilot pairs with the authors' runs image by image before the remaining 564
 are computed.
 
@@ -16,7 +17,7 @@ and rounded to 8-bit pixels, so both ways of scoring come from one run.
 Example::
 
     >>> [i.name for i in items()]
-    ['paper2-protocol-pilot', 'paper2-protocol-authors', 'paper2-protocol-crgb', 'paper2-protocol-rest']
+    ['paper2-protocol-pilot', 'paper2-protocol-authors', 'paper2-protocol-crgb', 'paper2-protocol-bw', 'paper2-protocol-rest']
     >>> chunks = items()[0].chunks("cpu")
     >>> len(chunks), chunks[0].name
     (72, 'S on released/natural × images 0-282')
@@ -74,6 +75,27 @@ def _cell(cfg: dict, row: str, a: str, s: int, e: int) -> Chunk:
     return Chunk(f"{a} on {PREFIX}{row} × images {s}-{e}", done, run, units=e - s)
 
 
+BW_FRONT_END = "bt601"   # the usual luma (PIL's convert("L")): the alternative to the fitted one
+
+
+def bw_config(protocol: str, *, batch_size: int = 100) -> dict:
+    """The B&W row behind a BT.601 luma front end under ``protocol``, the first 282 images."""
+    return make_config("paper", models="released", rows=["gray"], batch_size=batch_size,
+                       checkpoints={"gray": f"released/gray@{BW_FRONT_END}"}, n_images=282,
+                       chunk_images=282, protocol=protocol)
+
+
+def _bw(device: str) -> list[Chunk]:
+    out = [_cell(bw_config("package-2020"), "gray", "None", 0, 282)]
+    for protocol in ("package-2020", PROTOCOL):
+        cfg = bw_config(protocol)
+        out += [_cell(cfg, "gray", a, 0, 282) for a in COLUMN_ORDER]
+    for c, protocol in zip(out[1:], ["package-2020"] * 8 + [PROTOCOL] * 8):
+        c.name = f"{c.name} ({BW_FRONT_END}, {protocol})"
+    out[0].name += f" ({BW_FRONT_END})"
+    return out
+
+
 def _authors(device: str) -> list[Chunk]:
     out = []
     for a in COLUMN_ORDER:
@@ -100,6 +122,9 @@ def items() -> list[Item]:
                  f"undefended and C-trained models under the {PROTOCOL} protocol, 282 images",
                  lambda device: rgb_bound._chunks(device, "released", PROTOCOL), unit="image",
                  rate={"cpu": rgb_bound.CPU_RATE}),
+            Item("paper2-protocol-bw",
+                 f"results/paper2_table1: the B&W row behind a BT.601 luma under both "
+                 f"protocols, images 0-281", _bw, unit="image", rate={"cpu": OURS_RATE}),
             Item("paper2-protocol-rest", f"{what}, images {ranges[1][0]}-"
                                          f"{RELEASED_IMAGES['n_images'] - 1}",
                  _ours(ranges[1:]), unit="image", rate={"cpu": OURS_RATE})]
