@@ -25,7 +25,7 @@ NAMES = {
     "paper1_diagnostics": "Paper I: start-noise diagnostics",
     "paper1_madry_snapshots": "Paper I: Madry-recipe model during training",
     "paper1_robustness": "Paper I: robust accuracy of the trained models",
-    "paper1_snapshots": "Paper I: the secret model during training",
+    "paper1_snapshots": "Paper I: a training snapshot, from its committed checkpoint",
     "paper2_table1": "Paper II: Table 1 cells",
     "paper2_authors": "Paper II: the authors' attack on their released models",
     "paper2_bw_conversion": "Paper II: the B&W model's input conversion",
