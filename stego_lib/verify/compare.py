@@ -36,7 +36,7 @@ class Tolerance:
     ``pred_agree`` and ``flag_agree`` are the least shares of images whose prediction (or
     per-image outcome) and whose detector flag must agree; ``extra`` more disagreeing images are
     allowed on top, so a small slice is not failed by one borderline image. ``score_diff`` is
-    the largest allowed |difference| of a per-image score; ``value_diff`` that of the headline
+    the largest allowed absolute difference of a per-image score; ``value_diff`` that of the headline
     value (percentage points). A flag whose committed score lies within ``flag_margin`` of the
     threshold is a coin toss under rounding noise: its flips are reported, not counted."""
 
@@ -78,12 +78,12 @@ TOLERANCES = {
 class Spec:
     """Which stored arrays a re-execution is compared on.
 
-    preds: per-image predictions or outcomes (class labels, correct/success booleans).
-    scores: per-image scores (detector outputs), held to the kind's ``score_diff``.
-    reported: per-image scores whose largest difference is reported but not held to a
-        tolerance (the WS estimate, whose scale runs to 25 and jumps with one grey level).
-    flags: score name -> threshold; a flag is ``score > threshold``.
-    value: the headline value of a set of arrays (e.g. the percentage still correct).
+    - ``preds``: per-image predictions or outcomes (class labels, correct/success booleans).
+    - ``scores``: per-image scores (detector outputs), held to the kind's ``score_diff``.
+    - ``reported``: per-image scores whose largest difference is reported but not held to a
+      tolerance (the WS estimate, whose scale runs to 25 and jumps with one grey level).
+    - ``flags``: score name -> threshold; a flag is ``score > threshold``.
+    - ``value``: the headline value of a set of arrays (e.g. the percentage still correct).
     """
 
     preds: tuple = ()

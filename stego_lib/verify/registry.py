@@ -21,16 +21,18 @@ __all__ = ["ADAPTERS", "CANNOT", "Reexec", "adapter", "cut", "register"]
 class Reexec:
     """How to re-execute the entries of one experiment.
 
-    experiment: the results folder.
-    kind: the tolerance kind (:data:`stego_lib.verify.compare.TOLERANCES`) of an entry.
-    n_images: the images of an entry (length of its per-image arrays).
-    spec: which arrays are compared, and the headline value.
-    rerun: ``(entry, start, stop) -> arrays`` of images ``[start, stop)``.
-    step: a slice starts at a multiple of it and spans whole batches (the entry's batch size;
-        1 where images are independent of their batch).
-    size: images re-executed by default (whole batches; the entry's own size when smaller).
-    applies: which entries it can re-execute (others are listed as not re-executable).
-    rate: a prior of images re-executed per second on one CPU thread, for the plan.
+    - ``experiment``: the results folder.
+    - ``kind``: the tolerance kind (:data:`stego_lib.verify.compare.TOLERANCES`) of an entry.
+    - ``n_images``: the images of an entry (length of its per-image arrays).
+    - ``spec``: which arrays are compared, and the headline value.
+    - ``rerun``: ``(entry, start, stop) -> arrays`` of images ``[start, stop)``.
+    - ``step``: a slice starts at a multiple of it and spans whole batches (the entry's batch
+      size; 1 where images are independent of their batch).
+    - ``size``: images re-executed by default (whole batches; the entry's own size when
+      smaller).
+    - ``applies``: which entries it can re-execute (others are listed as not re-executable).
+    - ``rate``: a prior of images re-executed per second on one CPU thread, for the plan.
+    - ``image_axis``: the axis of an array that runs over images (0 unless it says otherwise).
     """
 
     experiment: str

@@ -120,8 +120,8 @@ def _verdict(c: dict) -> tuple[str | None, str | None]:
 
 def fit(table: list[dict], choice: tuple, worst: int = 5) -> dict:
     """How close one (protocol, scoring) lands to the paper: over every computed cell and over
-    the non-trivial ones, the cells within two standard errors, the mean |difference| (points)
-    and the ``worst`` cells by |z|."""
+    the non-trivial ones, the cells within two standard errors, the mean absolute difference
+    (points) and the ``worst`` cells by absolute z."""
     got = [c for c in table if c.get(choice) is not None]
     hard = [c for c in got if c["nontrivial"]]
     ranked = sorted(got, key=lambda c: -abs(c[choice]["z"]))
