@@ -155,7 +155,7 @@ def verdict_table(cells: list[dict], pairs: dict, reasons: dict | None = None) -
             p = pairs.get(protocol, {}).get(key)
             if p is not None and p["apart"]:
                 why = reasons.get(key) if protocol == "package-2020" else None
-                parts.append(f"{name}: ours − authors' {p['diff']:+.1f} ± {p['se']:.1f}, "
+                parts.append(f"{name}: {p['diff']:+.1f} ± {p['se']:.1f}, "
                              + (why or "reason open"))
         return "; ".join(parts)
 
@@ -169,8 +169,8 @@ def verdict_table(cells: list[dict], pairs: dict, reasons: dict | None = None) -
                      auth(key, "package-2020"), auth(key, "paper-2019"),
                      c["verdict"] or "not computed", note(key)])
     return Table(["released model", "attack", "paper", "ours, κ = ∞ (images)",
-                  "ours, κ = 0 (images)", "authors', κ = ∞", "authors', κ = 0", "verdict",
-                  "our attack against the authors'"], rows)
+                  "ours, κ = 0 (images)", "authors', κ = ∞ (282)", "authors', κ = 0 (282)",
+                  "verdict", "ours − authors' on the same 282 images"], rows)
 
 
 def counter_table(cells: list[dict], counters: dict) -> Table:

@@ -175,41 +175,51 @@ PROTOCOL_NAMES = {"package-2020": "the released package's protocol (κ = ∞)",
                   "paper-2019": "the 2019 protocol (κ = 0)"}
 
 
-def summary_text(table: list[dict]) -> str:
-    """The finding in two or three sentences: how many non-trivial cells each protocol brings
-    within two standard errors of the paper (scored on the image as returned), and how many
-    cells are reproduced by a named setting or still open.
+def summary_text(table: list[dict], pilot: list[dict] | None = None) -> str:
+    """The finding in a few sentences: how many non-trivial cells each protocol brings within
+    two standard errors of the paper (scored on the image as returned); on the cells computed
+    under the 2019 protocol, both protocols on the same images (``pilot``: :func:`cells` of
+    ``grids(n)`` for those images) and on which side of the paper the 2019 protocol lands; and
+    how the attacked cells' verdicts add up.
 
     Example:
         >>> cell = {"attack": "S", "nontrivial": True, "verdict": "open",
         ...         BASELINE: {"near": False, "n": 846}}
         >>> print(summary_text([cell]).replace(". ", ".\\n"))
-        Under the released package's protocol (κ = ∞), 0 of the 1 non-trivial cells lie within two standard errors of the paper.
+        Under the released package's protocol (κ = ∞), 0 of the 62 non-trivial cells lie within two standard errors of the paper (1 of them computed).
         The 2019 protocol (κ = 0) is not computed yet.
-        Verdicts: 0 cells match, 0 are reproduced by one named setting, 1 is open.
+        Of the 1 attacked cells, 0 match, 0 are reproduced by one named setting and 1 is open.
     """
-    def count(choice):
-        got = [c for c in table if c["nontrivial"] and c.get(choice)]
-        return sum(c[choice]["near"] for c in got), len(got), {c[choice]["n"] for c in got}
-
-    k, n, _ = count(BASELINE)
-    text = (f"Under {PROTOCOL_NAMES['package-2020']}, {k} of the {n} non-trivial cells lie "
-            f"within two standard errors of the paper.")
-    k19, n19, sizes = count(("paper-2019", "float"))
-    if n19 == 0:
+    p19 = ("paper-2019", "float")
+    hard = [c for c in table if c["nontrivial"] and c.get(BASELINE)]
+    k = sum(c[BASELINE]["near"] for c in hard)
+    text = (f"Under {PROTOCOL_NAMES['package-2020']}, {k} of the 62 non-trivial cells lie "
+            f"within two standard errors of the paper"
+            + ("." if len(hard) == 62 else f" ({len(hard)} of them computed)."))
+    done = [c for c in table if c["nontrivial"] and c.get(p19)]
+    if not done:
         text += " The 2019 protocol (κ = 0) is not computed yet."
     else:
-        scale = ("all 846 test images" if sizes == {846} else
-                 "the first 282 test images" if sizes == {282} else
-                 "846 or, where the rest is still being computed, the first 282 test images")
-        text += (f" Under {PROTOCOL_NAMES['paper-2019']}, {k19} of the {n19} non-trivial cells "
-                 f"computed so far do ({scale}"
-                 + (f"; {n - n19} are still being computed" if n19 < n else "") + ").")
+        sizes = {c[p19]["n"] for c in done}
+        images = ("all 846 test images" if sizes == {846} else
+                  f"the first {min(sizes)} test images" if len(sizes) == 1 else
+                  "846 or, where the rest is still being computed, the first 282 test images")
+        above = sum(c[p19]["diff"] > 0 for c in done)
+        text += (f" So far {len(done)} of the 62 are computed under {PROTOCOL_NAMES['paper-2019']}"
+                 f", on {images}: {sum(c[p19]['near'] for c in done)} of them lie within two "
+                 f"standard errors of the paper, and {above} of the {len(done)} lie above it.")
+        if pilot is not None:
+            same = {(c["row"], c["attack"]): c for c in pilot}
+            base = [same[(c["row"], c["attack"])].get(BASELINE) for c in done]
+            if all(b is not None for b in base):
+                text += (f" On the same cells and the same {base[0]['n']} images, the released "
+                         f"package's protocol lands within two standard errors on "
+                         f"{sum(b['near'] for b in base)}.")
     v = [c["verdict"] for c in table if c["verdict"] and c["attack"] != "None"]
     match, repro, open_ = (v.count("matches"), sum(x.startswith("reproduced") for x in v),
                            v.count("open"))
-    text += (f" Verdicts: {match} cell{'s' * (match != 1)} match, {repro} "
-             f"{'are' if repro != 1 else 'is'} reproduced by one named setting, {open_} "
+    text += (f" Of the {len(v)} attacked cells, {match} match, {repro} "
+             f"{'are' if repro != 1 else 'is'} reproduced by one named setting and {open_} "
              f"{'are' if open_ != 1 else 'is'} open.")
     return text
 
