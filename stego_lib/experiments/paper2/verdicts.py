@@ -268,3 +268,23 @@ def verdict_sentence(cell: dict | None) -> str:
     s = cell[_CHOICE_OF[cell["by"]]]
     by = "the 2019 protocol (κ = 0)" if cell["by"] == "the 2019 protocol" else cell["by"]
     return f"reproduced by {by}: {s['pct']:.1f} % on {s['n']} images"
+
+
+def d_column_text(pilot: list[dict]) -> str:
+    """Whether κ changes the D column (no penalty acts there), on the cells computed under both
+    protocols on the same images (``pilot``: :func:`cells` of ``grids(n)``).
+
+    Example:
+        >>> c = {"attack": "D", BASELINE: {"pct": 6.0, "n": 282},
+        ...      ("paper-2019", "float"): {"pct": 6.0, "n": 282}}
+        >>> d_column_text([c])
+        'on the 1 released model computed so far, the two protocols leave the same share of the same 282 images correct under D in 1.'
+    """
+    both = [c for c in pilot if c["attack"] == "D" and c.get(BASELINE)
+            and c.get(("paper-2019", "float"))]
+    if not both:
+        return "whether it does stays open until the column is computed."
+    same = sum(abs(c[BASELINE]["pct"] - c[("paper-2019", "float")]["pct"]) < 1e-9 for c in both)
+    models = "model" if len(both) == 1 else "models"
+    return (f"on the {len(both)} released {models} computed so far, the two protocols leave the "
+            f"same share of the same {both[0][BASELINE]['n']} images correct under D in {same}.")
