@@ -6,7 +6,6 @@ results/benchmarks/notebook_times.json, which the book's "Reproducing" chapter s
 """
 import argparse
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -15,20 +14,12 @@ from pathlib import Path
 
 import torch
 
+from stego_lib import provenance
 from stego_lib._io import atomic_write_json
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main():
@@ -50,7 +41,7 @@ def main():
                 row[profile] = round(time.perf_counter() - t, 1)
             rows.append(row)
             print(row, flush=True)
-    out = {"rows": rows, "cpu": cpu_name(), "cores": os.cpu_count(),
+    out = {"rows": rows, "cpu": provenance.machine()["cpu_model"], "cores": os.cpu_count(),
            "threads": torch.get_num_threads(), "torch": torch.__version__,
            "load_average_after": os.getloadavg()[0],
            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
