@@ -147,3 +147,24 @@ def test_flags_flipping_at_the_threshold_are_reported_not_counted():
     assert not compare(SPEC, fresh, stored, "exact").ok   # nothing is borderline for exact
     fresh["score"][20:30] = 0.9                        # 10 flips far from the threshold
     assert not compare(SPEC, fresh, stored, "pgd").ok
+
+
+def test_attacked_labels_are_compared_by_whether_they_fool_the_classifier():
+    n = 100
+    labels = np.zeros(n, np.int8)
+    spec = Spec(outcomes=("adv",), labels="labels")
+    stored = {"adv": np.ones(n, np.int8), "labels": labels}
+    fresh = {"adv": stored["adv"].copy(), "labels": labels}
+    fresh["adv"][:10] = 2                        # another wrong class: reported, not counted
+    r = compare(spec, fresh, stored, "pgd")
+    assert r.ok and r.pred_agree == 1.0 and r.reported["other_wrong_class"] == 10
+    fresh["adv"][:10] = 0                        # the true class: 10 images no longer fooled
+    r = compare(spec, fresh, stored, "pgd")
+    assert not r.ok and "adv: 10 of 100 images fooled the classifier on one side only" \
+        in r.failures[0]
+    assert not compare(spec, {"adv": stored["adv"]}, stored, "pgd").ok   # labels missing
+    with pytest.raises(ValueError, match="name the labels"):
+        Spec(outcomes=("adv",))
+    fresh["adv"][:10] = 2
+    r = compare(spec, fresh, stored, "exact")        # no optimisation: the class must agree
+    assert not r.ok and "10 of 100 images end in another wrong class" in r.failures

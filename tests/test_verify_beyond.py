@@ -37,7 +37,8 @@ def _reexecute(experiment, key, start, stop):
     spec, kind = r.spec(entry), r.kind(entry)
     fresh = {k: np.moveaxis(np.asarray(v), r.image_axis(k), 0)
              for k, v in r.rerun(entry, start, stop).items()}
-    stored = cut(r, entry.arrays, [*spec.preds, *spec.scores, *spec.reported], start, stop)
+    names = [*spec.preds, *spec.outcomes, *spec.scores, *spec.reported]
+    stored = cut(r, entry.arrays, names, start, stop)
     return compare(spec, fresh, stored, kind), fresh, stored, spec, kind
 
 
@@ -73,7 +74,7 @@ def test_every_committed_entry_has_an_adapter_of_its_length():
             assert r is not None, f"{exp}/{meta['key']} ({meta['config']['kind']})"
             entry = _load(cache, exp, meta["key"])
             spec = r.spec(entry)
-            for name in (*spec.preds, *spec.scores, *spec.reported):
+            for name in (*spec.preds, *spec.outcomes, *spec.scores, *spec.reported):
                 assert entry.arrays[name].shape[r.image_axis(name)] == r.n_images(entry), name
             seen.add((exp, meta["config"]["kind"], r.kind(entry)))
     assert {k for _, k, _ in seen} == {"cell", "clean", "clean-pred", "adaptive", "lsb"}
@@ -112,10 +113,14 @@ def test_the_released_models_cells_reexecute(cifar_root, one_thread):
 def test_a_disagreeing_reexecution_fails(data_root, one_thread, reexecuted):
     _, fresh, stored, spec, kind = reexecuted(MNIST_CELL)
     assert kind == "pgd"
-    flipped = {**stored, "pred": (stored["pred"] + 1) % 10, "success": ~stored["success"]}
+    y = fresh["labels"]
+    fooled_the_other_way = np.where(stored["pred"] == y, (y + 1) % 10, y)
+    flipped = {**stored, "pred": fooled_the_other_way, "success": ~stored["success"]}
     r = compare(spec, fresh, flipped, kind)
     assert not r.ok and r.pred_agree == 0.0
-    assert any(f.startswith("pred: 5 of 5 images disagree") for f in r.failures)
+    assert any(f.startswith("success: 5 of 5 images disagree") for f in r.failures)
+    assert any(f.startswith("pred: 5 of 5 images fooled the classifier on one side only")
+               for f in r.failures)
     shifted = {**stored, "score_predictor": stored["score_predictor"] - 0.2}
     r = compare(spec, fresh, shifted, kind)
     assert not r.ok and any("largest difference" in f for f in r.failures)

@@ -26,7 +26,8 @@ def _reexecute(experiment: str, key: str, start: int, stop: int, **spec_changes)
     r = adapter(entry)
     spec = dataclasses.replace(r.spec(entry), **spec_changes)
     fresh = r.rerun(entry, start, stop)
-    names = [k for k in (*spec.preds, *spec.scores, *spec.reported) if k in entry.arrays]
+    names = [k for k in (*spec.preds, *spec.outcomes, *spec.scores, *spec.reported)
+             if k in entry.arrays]
     return compare(spec, fresh, cut(r, entry.arrays, names, start, stop), r.kind(entry)), fresh
 
 
@@ -114,10 +115,15 @@ def test_a_disagreement_beyond_pgd_tolerance_fails(experiment, key, flip):
     entry = _entry(experiment, key)
     r = adapter(entry)
     spec = r.spec(entry)
-    names = [k for k in (*spec.preds, *spec.scores, *spec.reported) if k in entry.arrays]
+    names = [k for k in (*spec.preds, *spec.outcomes, *spec.scores, *spec.reported)
+             if k in entry.arrays]
     stored = cut(r, entry.arrays, names, 0, 100)
     fresh = copy.deepcopy(stored)
-    fresh[flip][:10] = (fresh[flip][:10] + 1) % (2 if fresh[flip].dtype == bool else 10)
+    if flip in spec.outcomes:       # an attacked label: the other side of the true class
+        y = stored[spec.labels][:10]
+        fresh[flip][:10] = np.where(stored[flip][:10] == y, (y + 1) % 10, y)
+    else:
+        fresh[flip][:10] = (fresh[flip][:10] + 1) % (2 if fresh[flip].dtype == bool else 10)
     assert compare(spec, stored, stored, r.kind(entry)).ok
     c = compare(spec, fresh, stored, r.kind(entry))
     assert not c.ok and any(f.startswith(f"{flip}: 10 of 100") for f in c.failures)

@@ -84,13 +84,13 @@ def test_crgb_bound_on_the_trained_c_model(one_thread):
 def test_figures_c_across_a_batch_boundary(one_thread):
     row = _rerun("paper2_figures", "5aa16dc5fee6fb03", 127, 129)
     _passes(row, "functional")
-    assert row["reported"].keys() == {"l2"}
+    assert row["reported"].keys() == {"l2", "other_wrong_class"}
 
 
 def test_perceptual_point(one_thread):
     row = _rerun("perceptual", "0229f3b30b7f3a81", 30, 32)
     _passes(row, "functional")
-    assert row["reported"].keys() == {"ciede2000"}
+    assert row["reported"].keys() == {"ciede2000", "other_wrong_class"}
 
 
 def test_figures_hold_linf_only_without_a_flow():
@@ -108,12 +108,15 @@ def test_a_disagreeing_re_execution_fails(one_thread):
     r = adapter(entry)
     spec, kind = r.spec(entry), r.kind(entry)
     fresh = r.rerun(entry, 28, 32)
-    stored = cut(r, entry.arrays, (*spec.preds, *spec.scores, *spec.reported), 28, 32)
+    names = (*spec.preds, *spec.outcomes, *spec.scores, *spec.reported)
+    stored = cut(r, entry.arrays, names, 28, 32)
     assert compare(spec, fresh, stored, kind).ok
-    wrong = {**fresh, "adv_pred": (fresh["adv_pred"] + 1) % 10, "linf": fresh["linf"] + 0.2}
+    y = fresh["labels"]
+    fooled_the_other_way = np.where(stored["adv_pred"] == y, (y + 1) % 10, y)
+    wrong = {**fresh, "adv_pred": fooled_the_other_way, "linf": fresh["linf"] + 0.2}
     c = compare(spec, wrong, stored, kind)
     assert not c.ok
-    assert any(f.startswith("adv_pred: 4 of 4") for f in c.failures)
+    assert any(f.startswith("adv_pred: 4 of 4 images fooled") for f in c.failures)
     assert any(f.startswith("linf: largest difference") for f in c.failures)
     assert any(f.startswith("value") for f in c.failures)
 

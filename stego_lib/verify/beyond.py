@@ -145,7 +145,8 @@ def _cell(entry: Entry, start: int, stop: int) -> dict:
     seed = seed_of(k["seed"], dataset, k["model"], k["attack"]["attack"], k["bound"])
     adv = _attacked(net, test, k["attack"], seed, start, stop, cfg["batch_size"])
     pred = predict(net, adv)
-    out = {"pred": pred, "success": pred != test.labels[start:stop].numpy(),
+    labels = test.labels[start:stop].numpy()
+    out = {"pred": pred, "success": pred != labels, "labels": labels,
            "linf": _linf(adv, test.pixels[start:stop])}
     out.update({f"score_{d}": v for d, v in fixed_scores(adv).items()})
     return out
@@ -164,7 +165,8 @@ def _cell_spec(entry: Entry) -> Spec:
     over the training pool, not the test images."""
     k = entry.meta["config"]
     thr = clean_thresholds(k["dataset"], k["data"], k["sizes"])["predictor"]
-    return Spec(preds=("pred", "success"), scores=("score_predictor",),
+    return Spec(preds=("success",), outcomes=("pred",), labels="labels",
+                scores=("score_predictor",),
                 reported=("score_ws", "linf"), flags={"score_predictor": thr},
                 # the matrix's TPR of Paper I's detector at its zero-false-positive threshold
                 value=lambda a: 100 * float(np.mean(np.asarray(a["score_predictor"]) > thr)))
@@ -270,20 +272,25 @@ def _adaptive(entry: Entry, start: int, stop: int) -> dict:
     adv = torch.cat(advs)
     return {"plain_pred": predict(net, plain), "plain_score": predictor_score(plain).numpy(),
             "adaptive_pred": predict(net, adv), "adaptive_score": predictor_score(adv).numpy(),
-            "found": torch.cat(found).numpy(),
+            "found": torch.cat(found).numpy(), "labels": test.labels[start:stop].numpy(),
             "adaptive_linf": _linf(adv, test.pixels[start:stop])}
 
 
 def _adaptive_spec(entry: Entry) -> Spec:
-    """Both attacks' labels, whether the adaptive attack won, both attacks' predictor scores
-    and plain PGD's flag at the key's threshold; the adaptive L∞ distance reported.
+    """Whether each attack fooled the classifier, whether the adaptive attack won, both
+    attacks' predictor scores and plain PGD's flag at the key's threshold; the adaptive L∞
+    distance reported.
+
+    Which wrong class an image ends in is reported, not compared: at ε 0.4, 4 of 200 adaptive
+    and 2 of 200 plain labels changed between torch 2.15 and 2.14 while whether the image
+    fooled the classifier changed for 1 and 0 of them.
 
     Not compared: the adaptive images' flags. On an image it cannot push past the classifier,
     the attack's penalty parks the score at the threshold, where float drift decides the flag
     (14 of 160 such flags differ on another torch build, its labels and wins all agreeing);
     the success the book reports (misclassified and not flagged) is ``found``."""
     thr = entry.meta["config"]["threshold"]
-    return Spec(preds=("plain_pred", "adaptive_pred", "found"),
+    return Spec(preds=("found",), outcomes=("plain_pred", "adaptive_pred"), labels="labels",
                 scores=("plain_score", "adaptive_score"), reported=("adaptive_linf",),
                 flags={"plain_score": thr},
                 # the adaptive attack's success in percent; the entry has no labels, so as the

@@ -79,6 +79,11 @@ class Spec:
     """Which stored arrays a re-execution is compared on.
 
     - ``preds``: per-image predictions or outcomes (class labels, correct/success booleans).
+    - ``outcomes``: per-image class labels of attacked images, compared by whether each is the
+      true label (``labels``, an array of the re-execution): at a large ε which wrong class an
+      attack ends in follows its whole trajectory and changes with float rounding, whether it
+      fooled the classifier does not. Changes of the wrong class are reported, not counted.
+    - ``labels``: the name of the true labels among the re-executed arrays.
     - ``scores``: per-image scores (detector outputs), held to the kind's ``score_diff``.
     - ``reported``: per-image scores whose largest difference is reported but not held to a
       tolerance (the WS estimate, whose scale runs to 25 and jumps with one grey level).
@@ -87,10 +92,16 @@ class Spec:
     """
 
     preds: tuple = ()
+    outcomes: tuple = ()
+    labels: str | None = None
     scores: tuple = ()
     reported: tuple = ()
     flags: dict = field(default_factory=dict)
     value: Callable[[dict], float] | None = None
+
+    def __post_init__(self):
+        if self.outcomes and not self.labels:
+            raise ValueError("outcomes are compared against labels: name the labels array")
 
 
 @dataclass
@@ -122,8 +133,10 @@ def compare(spec: Spec, fresh: dict, stored: dict, kind: str) -> Comparison:
     if kind not in TOLERANCES:
         raise ValueError(f"kind must be one of {sorted(TOLERANCES)}, got {kind!r}")
     tol, failures = TOLERANCES[kind], []
-    names = (*spec.preds, *spec.scores, *spec.reported)
+    names = (*spec.preds, *spec.outcomes, *spec.scores, *spec.reported)
     missing = [k for k in names if k not in fresh or k not in stored]
+    if spec.outcomes and spec.labels not in fresh:
+        missing.append(spec.labels)
     if missing:
         return Comparison(0, None, None, None, None, None, None,
                           [f"arrays missing from the re-execution: {missing}"])
@@ -140,6 +153,19 @@ def compare(spec: Spec, fresh: dict, stored: dict, kind: str) -> Comparison:
         if bad > tol.allowed(tol.pred_agree, n):
             failures.append(f"{k}: {bad} of {n} images disagree "
                             f"(at most {tol.allowed(tol.pred_agree, n)} allowed)")
+    wrong_class = 0
+    for k in spec.outcomes:
+        y = np.asarray(fresh[spec.labels])
+        f_new, f_old = np.asarray(fresh[k]), np.asarray(stored[k])
+        share, bad = _share(f_new == y, f_old == y)
+        pred_agree = share if pred_agree is None else min(pred_agree, share)
+        wrong_class += int(((f_new != f_old) & (f_new != y) & (f_old != y)).sum())
+        if bad > tol.allowed(tol.pred_agree, n):
+            failures.append(f"{k}: {bad} of {n} images fooled the classifier on one side only "
+                            f"(at most {tol.allowed(tol.pred_agree, n)} allowed)")
+    if wrong_class and tol.allowed(tol.pred_agree, n) == 0:
+        # nothing is chaotic where nothing is optimised: there the class itself must agree
+        failures.append(f"{wrong_class} of {n} images end in another wrong class")
     for k in spec.scores:
         d = float(np.max(np.abs(np.asarray(fresh[k], float) - np.asarray(stored[k], float)),
                          initial=0.0))
@@ -162,6 +188,8 @@ def compare(spec: Spec, fresh: dict, stored: dict, kind: str) -> Comparison:
                 for k in spec.reported}
     if spec.flags:
         reported["borderline_flag_flips"] = float(borderline)
+    if spec.outcomes:
+        reported["other_wrong_class"] = float(wrong_class)
     vf = vs = vd = None
     if spec.value is not None:
         vf, vs = float(spec.value(fresh)), float(spec.value(stored))

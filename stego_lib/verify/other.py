@@ -217,7 +217,8 @@ def _diagnostics_spec(entry: Entry) -> Spec:
     page's flag table). ``delta_first`` and ``noise_first`` (four images for the figure) are
     not compared."""
     thr = paper1_threshold()
-    return Spec(preds=("labels", "pred_pgd", "pred_nostart", "pred_noise"),
+    return Spec(preds=("labels",), outcomes=("pred_pgd", "pred_nostart", "pred_noise"),
+                labels="labels",
                 scores=("score_pgd", "score_nostart", "score_noise", *_SHARES),
                 reported=_REPORTED,
                 flags={"score_pgd": thr, "score_nostart": thr, "score_noise": thr},

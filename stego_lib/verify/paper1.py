@@ -70,7 +70,8 @@ def _attack(entry: Entry, start: int, stop: int) -> dict:
         for name, v in all_scores(x_adv, k["quantize"]).items():
             scores.setdefault(name, []).append(v)
     pred = np.concatenate(pred).astype(np.int8)
-    out = {"pred": pred, "success": pred != test.labels[start:stop].numpy()}
+    labels = test.labels[start:stop].numpy()
+    out = {"pred": pred, "success": pred != labels, "labels": labels.astype(np.int8)}
     out.update({f"score_{name}": np.concatenate(v) for name, v in scores.items()})
     return out
 
@@ -88,8 +89,11 @@ def _clean(entry: Entry, start: int, stop: int) -> dict:
 
 def _spec(entry: Entry) -> Spec:
     thr = paper1_threshold()
-    preds = ("pred", "success") if entry.meta["config"]["kind"] == "attack" else ("pred",)
-    return Spec(preds=preds, scores=("score_abs", "score_signed"), reported=("score_ws",),
+    if entry.meta["config"]["kind"] == "attack":
+        kw = dict(preds=("success",), outcomes=("pred",), labels="labels")
+    else:
+        kw = dict(preds=("pred",))
+    return Spec(**kw, scores=("score_abs", "score_signed"), reported=("score_ws",),
                 flags={"score_abs": thr},
                 # Table II's detection rate at this ε, in percent of the images
                 value=lambda a: 100 * float(np.mean(np.asarray(a["score_abs"]) > thr)))

@@ -154,7 +154,8 @@ def _twin(entry: Entry, start: int, stop: int) -> dict:
 
 
 _CORRECT = Spec(preds=("correct",), value=correct_percent)   # the share still correct, %
-_REFERENCE = Spec(preds=("pred", "pred_uint8", "correct"), value=correct_percent)
+_REFERENCE = Spec(preds=("correct",), outcomes=("pred", "pred_uint8"), labels="labels",
+                  value=correct_percent)
 # max_change is at most the bound (0.02-0.18): held to the functional kind's 0.1.
 _BOUND = Spec(preds=("correct",), scores=("max_change",), value=correct_percent)
 
@@ -279,7 +280,7 @@ def _figure_spec(entry: Entry) -> Spec:
     S an image's largest change jumps with a rounding-sized change of the flow (0.07 of 0.5
     measured when only the batch differs), as does ``l2`` (to about 6): both reported only."""
     flow = "S" in entry.meta["config"]["attack"].split("+")
-    return Spec(preds=("labels", "clean_pred", "adv_pred"),
+    return Spec(preds=("labels", "clean_pred"), outcomes=("adv_pred",), labels="labels",
                 scores=("changed_pixels",) if flow else ("linf", "changed_pixels"),
                 reported=("linf", "l2") if flow else ("l2",), value=_accuracy)
 
@@ -307,7 +308,7 @@ def _sweep_spec(entry: Entry) -> Spec:
     """Outcomes, the largest change and the metrics in [0, 1] (1 − SSIM, LPIPS) per image;
     CIEDE2000's ΔE runs to several units and is reported only."""
     ms = entry.meta["metrics"]
-    return Spec(preds=("labels", "clean_pred", "adv_pred"),
+    return Spec(preds=("labels", "clean_pred"), outcomes=("adv_pred",), labels="labels",
                 scores=("linf", *(m for m in ms if m != "ciede2000")),
                 reported=tuple(m for m in ms if m == "ciede2000"), value=_error_rate)
 

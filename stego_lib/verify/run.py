@@ -115,7 +115,7 @@ def _run_one(cache: ResultsCache, job: Job) -> dict:
     entry = _load(cache, job.experiment, job.key)
     r: Reexec = adapter(entry)
     spec, kind = r.spec(entry), r.kind(entry)
-    names = (*spec.preds, *spec.scores, *spec.reported)
+    names = (*spec.preds, *spec.outcomes, *spec.scores, *spec.reported)
     t0 = time.perf_counter()
     fresh = r.rerun(entry, job.start, job.stop)
     seconds = time.perf_counter() - t0
