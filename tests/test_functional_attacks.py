@@ -415,3 +415,22 @@ def test_luv_bound_is_in_reference_units():
     diff = rgb_to_luv(c.apply(x, (delta,))) - rgb_to_luv(x)
     assert float(diff[0, 0]) == pytest.approx(6.0, abs=1e-3)
     assert luv_to_scaled(diff).shape == diff.shape
+
+
+def test_a_trace_gives_every_shorter_run_of_the_same_attack():
+    from stego_lib.attacks import attack, functional_attack
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 8 * 8, 10))
+    x, y = torch.rand(4, 3, 8, 8), torch.randint(0, 10, (4,))
+    threat = functional_attack("C+D")
+    last, kept = attack(model, x, y, threat, steps=6, kappa=0.0, trace=(2, 6))
+    assert sorted(kept) == [2, 6] and torch.equal(kept[6], last)
+    short = attack(model, x, y, threat, steps=2, kappa=0.0)
+    assert torch.equal(kept[2], short)
+    assert torch.equal(attack(model, x, y, threat, steps=6, kappa=0.0), last)
+    for bad in ((0,), (7,), (True,), (2.0,)):
+        with pytest.raises(ValueError, match="trace must hold step counts"):
+            attack(model, x, y, threat, steps=6, trace=bad)
+    with pytest.raises(ValueError, match="cannot be combined"):
+        attack(model, x, y, threat, steps=6, trace=(2,), return_params=True)

@@ -1,6 +1,7 @@
 """The two evaluation protocols of Paper II's attacks (CW margin κ = ∞ or 0): the margin, the
 attack loop, the cache keys of our cells and of the authors' runs, and the campaign items."""
 import importlib.util
+import json
 import math
 
 import pytest
@@ -158,3 +159,32 @@ def test_the_bw_row_behind_a_bt601_luma_has_keys_of_its_own():
     assert key["front_end"] == {"gray": "bt601"} and key != fitted
     chunks = registry()["paper2-protocol-bw"].chunks("cpu")
     assert len(chunks) == 17 and chunks[0].name == "None on released/gray × images 0-282 (bt601)"
+
+
+@pytest.mark.skipif(checkpoints.sha("released/s") is None,
+                    reason="the released models are not under the data root")
+def test_the_iteration_trace_reads_what_shorter_runs_give(one_thread):
+    from stego_lib.experiments.paper2 import iterations
+
+    arrays, meta = iterations._compute("s", "S", 0, 2, None)
+    assert meta["protocol"] == "paper-2019" and set(arrays) == {
+        "labels", *(f"{k}_{t}" for t in iterations.STEPS for k in ("pred", "pred_uint8"))}
+    cfg = iterations._cfg("s")
+    model = table1.lazy_model(cfg["checkpoints"]["s"]).get()
+    split = table1.lazy_images(cfg).get()
+    x, y = split.images[:2], split.labels[:2]
+    for t in (20, 100):
+        adv = attack(model, x, y, functional_attack("S"), steps=t, lr=cfg["lr"],
+                     reg_weight=cfg["reg_weight"], kappa=0.0)
+        with torch.no_grad():
+            assert arrays[f"pred_{t}"].tolist() == model(adv).argmax(1).tolist(), t
+
+
+def test_the_iteration_trace_has_its_own_keys_and_chunks():
+    from stego_lib.experiments.paper2 import iterations
+
+    keys = {json.dumps(iterations.chunk_config(r, "0" * 64, a, s, e), sort_keys=True)
+            for r in ("s", "d") for a in iterations.ATTACKS for s, e in iterations.HALVES}
+    assert len(keys) == 2 * len(iterations.ATTACKS) * len(iterations.HALVES)
+    names = [c.name for c in registry()["paper2-iterations"].chunks("cpu")]
+    assert len(names) == len(set(names)) == 9 * len(iterations.ATTACKS) * len(iterations.HALVES)

@@ -73,7 +73,7 @@ def cw_margin(logits: torch.Tensor, labels: torch.Tensor,
 def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat: ThreatModel, *,
            steps: int = 100, lr: float = 1e-3, reg_weight: float = 0.05,
            kappa: float = float("inf"), generator: torch.Generator | None = None,
-           progress: bool = False, return_params: bool = False):
+           progress: bool = False, return_params: bool = False, trace: tuple = ()):
     """Run a functional attack: Adam on the CW margin plus the weighted regulariser.
 
     Paper: Laidlaw & Feizi, *Functional Adversarial Attacks*, NeurIPS 2019, Section 4: the
@@ -106,10 +106,14 @@ def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat:
             deterministic anyway.
         progress: show a tqdm progress bar.
         return_params: also return the final parameters.
+        trace: step counts (each in 1..steps) after which the attacked images are kept too,
+            so one run of ``steps`` gives the result of every shorter run (Adam's state
+            does not depend on how many steps follow).
 
     Returns:
         The adversarial images ``(N, C, H, W)`` in [0, 1] (detached), or
-        ``(images, params)`` when ``return_params``.
+        ``(images, params)`` when ``return_params``; with ``trace``, ``(images, {step:
+        images after that step})`` (``return_params`` then not allowed).
 
     Raises:
         TypeError / ValueError: bad images, labels or hyperparameters.
@@ -135,6 +139,12 @@ def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat:
     if not isinstance(kappa, (int, float)) or isinstance(kappa, bool) or not kappa >= 0:
         raise ValueError(f"kappa must be a number >= 0 (float('inf') for no clipping), "
                          f"got {kappa!r}")
+    trace = tuple(trace)
+    if any(isinstance(t, bool) or not isinstance(t, int) or not 1 <= t <= steps for t in trace):
+        raise ValueError(f"trace must hold step counts in 1..{steps}, got {trace!r}")
+    if trace and return_params:
+        raise ValueError("trace and return_params cannot be combined")
+    kept = {}
 
     with eval_mode(model):
         params = threat.init(images, generator)
@@ -142,14 +152,23 @@ def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat:
         tensors = threat.tensors(params)
         _optimise(model, images, labels, threat, params, tensors,
                   steps=steps, lr=lr, reg_weight=reg_weight, kappa=float(kappa),
-                  progress=progress)
+                  progress=progress, keep=lambda step: _keep(kept, trace, step, threat,
+                                                             images, params))
         with torch.no_grad():
             adv = threat.apply(images, params).detach()
+    if trace:
+        return adv, kept
     return (adv, params) if return_params else adv
 
 
+def _keep(kept: dict, trace: tuple, step: int, threat, images, params) -> None:
+    if step in trace:
+        with torch.no_grad():
+            kept[step] = threat.apply(images, params).detach()
+
+
 def _optimise(model, images, labels, threat, params, tensors, *, steps, lr, reg_weight, kappa,
-              progress) -> None:
+              progress, keep=None) -> None:
     # Adam on the threat model's parameters, projecting after each step. Not PGD's loop
     # (stego_lib.attacks.pgd): PGD takes signed steps on the image itself.
     for t in tensors:
@@ -160,7 +179,7 @@ def _optimise(model, images, labels, threat, params, tensors, *, steps, lr, reg_
         from tqdm.auto import tqdm
         loop = tqdm(loop, desc=f"attack {threat.name}")
     with torch.enable_grad():
-        for _ in loop:
+        for step in loop:
             adv = threat.apply(images, params)
             loss = cw_margin(model(adv), labels, kappa).sum()
             if reg_weight:
@@ -171,6 +190,8 @@ def _optimise(model, images, labels, threat, params, tensors, *, steps, lr, reg_
                 t.grad = g
             opt.step()
             threat.project(params)
+            if keep is not None:
+                keep(step + 1)
     for t in tensors:
         t.requires_grad_(False)
         t.grad = None

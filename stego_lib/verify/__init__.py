@@ -12,7 +12,7 @@ Example::
     1.0
 """
 from . import beyond, other, paper1, paper2   # noqa: F401  (each registers its adapters)
-from . import paper2_more  # noqa: F401
+from . import paper2_more, paper2_iterations  # noqa: F401
 from .compare import TOLERANCES, Comparison, Spec, Tolerance, compare
 from .registry import ADAPTERS, Reexec, adapter
 from .run import UnknownResultError, entries, plan, verify
