@@ -40,16 +40,19 @@ unit: setup
 
 # The book as one PDF, _build/pdf/book.pdf: the single-page build, printed by the headless
 # Chromium of browser-check once MathJax and the images are done. After `make book` the
-# single-page build reuses the executed notebooks instead of running them again.
+# single-page build reuses the executed notebooks instead of running them again. A copy goes
+# to the top of the HTML build, where every page's footer and the bibliography link to it.
 pdf: setup
 	$(BIN)/jupyter-book build . --builder singlehtml -W --keep-going
 	$(BIN)/python tests/browser/print_book.py _build/singlehtml _build/pdf/book.pdf
+	mkdir -p _build/html && cp _build/pdf/book.pdf _build/html/book.pdf
 
 # Serve _build/html on 127.0.0.1 and open every page in headless Chromium (Debian's
 # `chromium`; nothing is downloaded): JavaScript errors, unrendered formulas, broken links,
 # missing images, sideways scrolling, Markdown shown as text, tables captioned as figures
 # and squeezed figures fail; every notebook page must offer a runnable .ipynb; the PDF, when
-# built, must hold every chapter. Screenshots land in _build/screenshots/.
+# built, must hold every chapter, and the pages' link to it must resolve. Screenshots land in
+# _build/screenshots/.
 browser-check: setup
 	@test -f _build/html/index.html || $(MAKE) book
 	$(BIN)/python -m pytest tests/browser -p no:cacheprovider

@@ -28,12 +28,36 @@ from .models import reference
 from ._io import atomic_write_bytes, atomic_write_json, default_dir, read_weights, sha256_file
 
 __all__ = ["CheckpointNotFoundError", "ChecksumError", "LazyModel", "apply_changes", "available",
-           "checkpoints_dir", "deferred_manifest", "device", "entry", "load", "save", "sha",
-           "sha256_file", "update_metrics"]
+           "checkpoints_dir", "deferred_manifest", "device", "entry", "load", "plain_name", "save",
+           "sha", "sha256_file", "update_metrics"]
 
 MANIFEST = "manifest.json"
 # Inside deferred_manifest(): the manifest changes made since, as (root, op, name, value).
 _deferred: list | None = None
+
+
+# What the book calls the models its pages name: a checkpoint's file name means nothing to a
+# reader. Models not listed keep their checkpoint name.
+PLAIN_NAMES = {
+    "mnist_natural": "the MNIST classifier trained without adversarial training",
+    "mnist_adversarial": "the MNIST classifier trained adversarially against PGD "
+                         "(Paper I's secret model)",
+    "mnist_adversarial_madry": "the MNIST classifier trained adversarially with Madry's recipe",
+    "mnist_natural_pytorch_init": "an MNIST classifier with PyTorch's default initialisation, "
+                                  "trained briefly without adversarial training",
+    "cifar_resnet32_natural": "the CIFAR-10 ResNet-32 trained here without adversarial training",
+    "cifar_resnet32_brief": "a CIFAR-10 ResNet-32 trained only briefly here",
+}
+
+
+def plain_name(name: str) -> str:
+    """The words the book uses for checkpoint ``name`` (:data:`PLAIN_NAMES`), else ``name``.
+
+    Example:
+        >>> plain_name("cifar_resnet32_natural")
+        'the CIFAR-10 ResNet-32 trained here without adversarial training'
+    """
+    return PLAIN_NAMES.get(name, name)
 
 
 class CheckpointNotFoundError(FileNotFoundError):

@@ -42,13 +42,40 @@ from ._checks import check_choice
 
 __all__ = [
     "CIFAR10_CLASSES", "DataNotFoundError", "Provenance", "Split",
-    "data_root", "load", "load_cifar10", "load_mnist", "load_sample",
+    "data_root", "load", "load_cifar10", "load_mnist", "load_sample", "plain_source",
 ]
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck")
 DATASETS = ("mnist", "cifar10")
 SPLITS = ("train", "test")
+
+
+# The layout names the loaders record, in results as well, and the words the book uses for
+# them; the recorded names stay as they are, so that stored results keep matching.
+PLAIN_SOURCES = {
+    "exact-pixel subset npz": "the subset with known original pixels",
+    "package sample: CIFAR-10 test images 0-845, exact pixels":
+        "sample of CIFAR-10 test images 0-845, with their original pixels, that ships with "
+        "stego_lib",
+    "package sample: first 1,000 MNIST test images":
+        "sample of the first 1,000 MNIST test images that ships with stego_lib",
+    "packed JPEG npz": "JPEG copy, one packed file per split",
+    "JPEG ImageFolder": "JPEG copy, one file per image",
+}
+
+
+def plain_source(text: str) -> str:
+    """``text`` (a provenance source or description, stored or fresh) with every layout name
+    of :data:`PLAIN_SOURCES` in the book's words.
+
+    Example:
+        >>> plain_source("CIFAR-10 test, 846 images, exact pixels (exact-pixel subset npz)")
+        'CIFAR-10 test, 846 images, exact pixels (the subset with known original pixels)'
+    """
+    for name, words in PLAIN_SOURCES.items():
+        text = text.replace(name, words)
+    return text
 
 
 class DataNotFoundError(FileNotFoundError):

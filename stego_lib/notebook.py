@@ -115,9 +115,10 @@ def rerun_box(notebook: str, *, profile: str, results: str | None = None,
     ]
     if results and command:
         lines += [
-            f"It reads its heavy results from the committed cache `{results}`. This command "
-            "recomputes whatever is missing there, chunk by chunk, and can be stopped and "
-            "restarted at any time:",
+            "Its long computations are not repeated when the book is built: their results are "
+            f"stored with the book, in `{results}`, and read from there. This command computes "
+            "whatever is missing, a few minutes' work at a time, and can be stopped and "
+            "restarted at any time without losing finished work:",
             "",
             "```bash",
             command,
@@ -125,7 +126,8 @@ def rerun_box(notebook: str, *, profile: str, results: str | None = None,
             "",
         ]
     elif results:
-        lines += [f"It reads its results from the committed cache `{results}`.", ""]
+        lines += [f"Its results are stored with the book, in `{results}`, and read from there.",
+                  ""]
     else:
         lines += ["Nothing on this page is cached: every number is computed when the page is "
                   "built.", ""]

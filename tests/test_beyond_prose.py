@@ -1,4 +1,9 @@
-"""The detection page's answer, on synthetic matrix rows."""
+"""The detection page's answer, on synthetic matrix rows and on the committed matrix."""
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
 from stego_lib.experiments.beyond import prose
 
 
@@ -18,3 +23,45 @@ def test_without_cifar_cells_the_answer_says_so_and_the_table_is_empty():
     text, operating, caption = prose.answer(None, [], {"cifar_n": {"cal": 10}})
     assert text.startswith("The CIFAR-10 cells are not committed yet") and operating == []
     assert caption.startswith("At the papers' bounds on CIFAR-10: not computed yet")
+
+
+def _mnist_row(model, bound, k, auc=0.99, n=2_000):
+    return {"dataset": "mnist", "model": model, "attack": "PGD", "bound": bound,
+            "detector": "predictor", "auc": auc, "tpr": {"k": k, "n": n}}
+
+
+def _model_clauses(text):
+    """MNIST model -> the clause of the MNIST paragraph about it."""
+    para = next(p for p in text.split("\n\n") if p.startswith("On MNIST"))
+    clauses = para.split(". ")[0].split("; ")
+    return {m: next(c for c in clauses if f"the {name} model" in c)
+            for m, name in prose.MODEL_NAMES.items() if f"the {name} model" in para}
+
+
+def test_each_mnist_model_is_given_its_own_count():
+    # the adversarial rows come last: keyed by attack alone they replaced the natural ones
+    rows = [_mnist_row("natural", 0.05, 340), _mnist_row("natural", 0.3, 1_990),
+            _mnist_row("adversarial", 0.05, 752), _mnist_row("adversarial", 0.3, 2_000)]
+    clean = {"thr_predictor": 1.0, "score_predictor": np.full(4, 0.5)}
+    res = SimpleNamespace(clean={"mnist": clean, "cifar10": clean}, cells=[])
+    clauses = _model_clauses(prose._mnist_scale(res, rows))
+    assert "340 of 2,000 at ε 0.05" in clauses["natural"]
+    assert "1,990 of 2,000 PGD images at ε 0.3" in clauses["natural"]
+    assert "752 of 2,000 at ε 0.05" in clauses["adversarial"]
+    assert "2,000 of 2,000 PGD images at ε 0.3" in clauses["adversarial"]
+
+
+def test_the_committed_page_gives_each_mnist_model_its_own_count():
+    from stego_lib.experiments import beyond
+
+    shown = beyond.detection.page_result("paper")
+    if shown.profile != "paper":
+        pytest.skip("the paper-scale detection matrix is not committed")
+    rows = beyond.detection.matrix(shown.result)
+    text, _, _ = prose.answer(shown.result, rows, shown.result.config)
+    clauses = _model_clauses(text)
+    assert set(clauses) == set(shown.result.config["mnist_models"])
+    for m, clause in clauses.items():
+        own = [r for r in rows if (r["dataset"], r["model"], r["detector"], r["bound"])
+               == ("mnist", m, "predictor", 0.05)][0]["tpr"]
+        assert f"{own['k']:,} of {own['n']:,} at ε 0.05" in clause, (m, clause)

@@ -1,5 +1,7 @@
 """The results-at-a-glance rows: verdicts follow the two-standard-error rule, and every row
 read from the committed results names its page and says why it differs."""
+import pytest
+
 from stego_lib.experiments import glance
 
 
@@ -27,3 +29,57 @@ def test_committed_rows_are_complete():
         assert r["verdict"] in ("matches", "differs", "pending", "–")
         if r["verdict"] == "differs":
             assert r["cause"], r["what"]
+
+
+def test_the_verdict_sentences_count_what_the_rows_and_cells_hold():
+    import re
+
+    from stego_lib.experiments.paper2 import verdicts
+
+    rows = glance.rows()
+    cells = verdicts.cells(verdicts.grids())
+    said = glance.verdict_text(rows, cells)
+    one = [r for r in rows if r["paper"] == "I"]
+    if one:
+        same = sum(r["verdict"] == "matches" for r in one)
+        assert said["I"].startswith(f"{same} of Paper I's {len(one)} headline numbers")
+        for r in one:
+            if r["verdict"] == "differs":
+                assert r["ours"].split(" ±")[0] in said["I"], r["what"]
+    attacked = [c for c in cells if c["attack"] != "None"]
+    m = re.search(r"(\d+) of Table 1's (\d+) attacked cells match.*?(\d+) more are reproduced"
+                  r".*?(\d+) are open", said["II"])
+    assert m, said["II"]
+    matched, total, reproduced, open_ = map(int, m.groups())
+    assert total == len(attacked) and matched + reproduced + open_ == total
+    assert open_ == sum(c["verdict"] == "open" for c in attacked)
+
+
+def test_the_undefended_cause_follows_the_authors_attack_on_our_model():
+    from stego_lib import papers
+    from stego_lib.experiments.paper2.reference import reference_runs
+    from stego_lib.experiments.paper2.summaries import near_paper
+
+    ref = next((r for r in reference_runs("C") if r["row"] == "natural"), None)
+    cause = glance._undefended_cause("C")
+    if ref is None:
+        assert cause.startswith("open")
+        return
+    assert f"{ref['reference']:.1f} %" in cause and f"{ref['ours']:.1f} %" in cause
+    near = near_paper(ref["reference"], papers.paper2_accuracy(ref["label"], "C"), ref["images"])
+    assert ("the gap is the attack, not the model" in cause) == near
+
+
+def test_the_verdict_figure_draws_every_computed_cell_beside_the_papers_value():
+    from stego_lib.experiments.paper2 import verdicts
+    from stego_lib.plotting.glance import verdict_figure
+
+    points = glance.figure_points()
+    cells = {f"{c['label']} × {c['attack']}": c for c in verdicts.cells(verdicts.grids())}
+    for p in points["II"]:
+        assert p["paper"] == cells[p["what"]]["paper"] and p["se"] >= 0
+    assert sum(p["group"] == "2020" for p in points["II"]) == sum(
+        c[("package-2020", "float")] is not None for c in cells.values() if c["attack"] != "None")
+    assert len(verdict_figure(points).axes) == 2
+    with pytest.raises(ValueError, match="no computed point"):
+        verdict_figure({"I": [], "II": []})

@@ -165,7 +165,10 @@ def test_madry_sweep_reads_where_the_recipe_moves_perfect_separation():
     never = prose.madry_sweep({"adversarial": h(0.1), "madry": h(None)}, curves, paper)
     assert "beyond the grid's end" in never
     partial = prose.madry_sweep({"adversarial": h(0.1), "madry": h(None, used=2)}, curves, paper)
-    assert partial.endswith("cannot be read yet.") and "(2 of its 3 ε so far)" in partial
+    assert partial.endswith("cannot be read yet.")
+    assert "with 2 of its 3 ε computed so far" in partial
+    # a complete sweep carries no "so far" (it used to say "3 of its 3 ε so far")
+    assert "so far" not in text and "of its" not in text
     # a rate on fewer images is not read out under the full-N label
     few = prose.madry_sweep({"adversarial": h(0.1), "madry": h(0.205)},
                             {**curves, "madry": c([0.0, 0.2, 0.4], n=2000)}, paper)
@@ -253,3 +256,65 @@ def test_device_check_of_a_cpu_point_repeats_bit_for_bit_and_agrees_with_the_sto
                 value=lambda a: 100 * float(np.mean(a["score"] > meta["threshold"])))
     result = compare(spec, fresh, stored, "pgd")
     assert result.ok, result.failures
+
+
+def _sentence_with(text, number):
+    """The sentence of ``text`` that holds ``number`` (it must hold it exactly once)."""
+    hits = [s for s in text.split(". ") if number in s]
+    assert len(hits) == 1, (number, text)
+    return hits[0]
+
+
+def test_every_madry_flag_rate_names_its_image_set():
+    """The Madry-recipe model's share flagged at ε 0.10 is read on three sets: the stored
+    model's diagnostics and the training snapshots on the first 1,000 test images, the full
+    sweep on all 10,000. Each sentence says which, so the three numbers can be told apart."""
+    from stego_lib.experiments.paper1 import prose
+
+    rows = [_row("natural", 0.1, 0.73, 0.68), _row("adversarial", 0.1, 0.99, 0.0, zero=0.66),
+            dict(_row("madry", 0.1, 0.326, 0.146), device="cpu")]
+    snap = {"step": 15000, "clean": 0.95,
+            "by_eps": {0.1: {"flagged_pgd": 0.343, "flagged_nostart": 0.129, "n": 1000,
+                             "device": "cuda:0", "accuracy_pgd": 0.87, "tpr_pgd": 0.05,
+                             "zero_grad": 0.0}}}
+    diag = prose.madry_diagnosis(rows, snapshot=snap)
+    assert "the first 1,000 test images" in _sentence_with(diag, "32.6%")
+    assert "the same 1,000 images" in _sentence_with(diag, "34.3%")
+    trend = prose.madry_trend([snap], {0.1: 0.0})
+    assert trend.startswith("The Madry-recipe model, snapshot by snapshot, on the first 1,000 "
+                            "test images")
+    grid = np.array([0.1, 0.3])
+    c = {"eps": grid, "n": np.array([10_000] * 2), "flagged": np.array([0.389, 1.0]),
+         "accuracy": np.array([0.89, 0.54]), "tpr": np.array([0.04, 0.46])}
+    curves = {"adversarial": dict(c, flagged=np.array([0.996, 1.0])), "madry": c}
+    verdict = prose.recipe_verdict(curves, 10_000, [snap], {0.1: rows[1]}, 0.54)
+    assert "all 10,000 test images" in _sentence_with(verdict, "38.9%")
+
+
+def test_the_committed_madry_flag_rates_name_their_image_sets():
+    """The same, on the committed results read through the page's own loaders."""
+    from stego_lib import checkpoints
+    from stego_lib.experiments import paper1
+    from stego_lib.experiments.paper1 import prose
+
+    rows = diagnostics.rows()
+    snaps = training.madry_snapshots()
+    shown = paper1.page_result("paper")
+    if shown.profile != "paper" or "madry" not in shown.result.models or not snaps:
+        pytest.skip("the Madry-recipe model's paper-scale results are not committed")
+    res = shown.result
+    curves = paper1.curves(res, "abs")
+    mad = next(r for r in rows if (r["model"], r["eps"]) == ("madry", 0.10))
+    ours = {r["eps"]: r for r in rows if r["model"] == "adversarial"}
+    diag = prose.madry_diagnosis(rows, snapshot=snaps[-1],
+                                 stored_dtype=checkpoints.entry("mnist_adversarial_madry")["dtype"])
+    assert prose.image_set(mad["n"]) in _sentence_with(diag, f"{mad['flagged_pgd']:.1%}")
+    live = snaps[-1]["by_eps"][0.10]
+    assert f"the same {live['n']:,} images" in _sentence_with(diag, f"{live['flagged_pgd']:.1%}")
+    trend = prose.madry_trend(snaps, {0.1: 0.0, 0.3: 0.047}, ours)
+    assert trend.split(". ")[0].endswith(prose.image_set(live["n"]) + " (the clean accuracy "
+                                         "on all 10,000)")
+    i = int(np.argmin(np.abs(curves["madry"]["eps"] - 0.10)))
+    swept = f"{curves['madry']['flagged'][i]:.1%}"
+    verdict = prose.recipe_verdict(curves, len(res.labels), snaps, ours, None)
+    assert f"all {len(res.labels):,} test images" in _sentence_with(verdict, swept)

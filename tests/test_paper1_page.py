@@ -1,7 +1,8 @@
-"""The Paper I page's sentences, on synthetic curves and results."""
+"""The Paper I page's sentences, on synthetic curves and results and on the committed sweep."""
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from stego_lib.experiments.paper1 import page
 from stego_lib.papers import paper_tpr50_eps
@@ -60,3 +61,38 @@ def test_auc_at_prints_a_computed_value_only():
     aucs = {"natural": {"eps": [0.05, 0.1], "auc": [0.61234, 0.9]}}
     assert page.auc_at(aucs, "natural", 0.05) == "0.6123"
     assert page.auc_at(aucs, "natural", 0.3) == "(not computed)"
+
+
+def test_models_text_prints_one_number_when_every_eps_has_the_same_images():
+    same = SimpleNamespace(eps=[0.1, 0.2], n=np.array([10_000, 10_000]))
+    mixed = SimpleNamespace(eps=[0.1, 0.2], n=np.array([2_000, 10_000]))
+    text = page.models_text(SimpleNamespace(models={"natural": same, "madry": mixed}, notes=[]))
+    assert "natural: 2 ε values, 10,000 images each;" in text
+    assert "10,000 to 10,000" not in text
+    assert "madry: 2 ε values, 2,000 to 10,000 images each." in text
+
+
+def test_the_committed_sweep_is_described_without_collapsed_ranges_or_stale_progress():
+    """On the committed sweep: one image count per model where all its ε agree, and no
+    "so far" once the Madry-recipe sweep is complete."""
+    from stego_lib.experiments import paper1
+    from stego_lib.experiments.paper1 import prose
+    from stego_lib.papers import PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR
+
+    shown = paper1.page_result("paper")
+    if shown.profile != "paper":
+        pytest.skip("the paper-scale sweep is not committed")
+    res = shown.result
+    text = page.models_text(res)
+    for m, mr in res.models.items():
+        lo, hi = int(mr.n.min()), int(mr.n.max())
+        want = f"{lo:,} images each" if lo == hi else f"{lo:,} to {hi:,} images each"
+        assert f"{m}: {len(mr.eps)} ε values, {want}" in text
+    heads = paper1.headlines(res, "abs")
+    h = heads.get("madry", {})
+    if not h.get("computed"):
+        pytest.skip("the Madry-recipe sweep is not committed")
+    sweep = prose.madry_sweep(heads, paper1.curves(res, "abs"),
+                              dict(zip(PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR["adversarial"])),
+                              len(res.labels))
+    assert ("so far" in sweep) == (h["eps_used"] < h["eps_total"])

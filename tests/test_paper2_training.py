@@ -170,3 +170,20 @@ def test_children_of_a_retrained_parent_are_stale(stores, one_thread):
     checkpoints.save(models.build("resnet32"), "cifar_resnet32_natural", arch="resnet32",
                      config={}, data={}, metrics={})
     assert not training.is_trained("c+d")
+
+
+def test_cifar_train_says_where_the_committed_table1_models_were_trained():
+    """The module docstring once called the Table 1 models GPU work; it must name the device
+    the committed models record (their manifest entries), and that the code runs on either."""
+    from stego_lib.experiments import cifar_train
+
+    devices = {checkpoints.entry(name)["config"].get("device_path")
+               for name in checkpoints.available()
+               if checkpoints.entry(name)["config"].get("table1_row")}
+    if not devices:
+        pytest.skip("no Table 1 model is committed")
+    doc = " ".join(cifar_train.__doc__.split())
+    words = {"cpu": "CPUs", "cuda": "GPUs"}
+    assert f"Table 1 models were trained on {' and '.join(words[d] for d in sorted(devices))}" \
+        in doc
+    assert "GPU work" not in doc and "runs on either device" in doc

@@ -127,7 +127,7 @@ def test_smoke_sweep_and_summary():
     summary = sweep.summarize(res)
     assert summary["metrics"] == ["dssim", "ciede2000"]
     d = summary["attacks"]["D"]
-    assert d["default_index"] == 1 and d["bound"][2] == "ε_D = 16/255"
+    assert d["default_index"] == 1 and d["bound"][2] == "ε<sub>D</sub> = 16/255"
     # larger bounds (with lr scaled alike) move the images further
     assert (np.diff(d["ciede2000"]) > 0).all()
     for name in ("C", "D", "C+D"):

@@ -7,7 +7,11 @@ Usage::
 The recipe follows akamaster's ResNet-32 training (SGD, momentum 0.9, weight decay 5e-4
 (1e-4 in akamaster; 5e-4 suits short schedules), batch 128, random crop + flip) with a
 cosine schedule over however many epochs are asked for. A brief CPU run gives a weak but
-real model for the qualitative figures; the Table 1 models are GPU work.
+real model for quick runs of the qualitative figures. The Table 1 models are trained by
+:mod:`.paper2.training` with the recipes of :mod:`.paper2.recipes`, which hold a CPU and a GPU
+variant of each; the code runs on either device (:func:`~stego_lib.checkpoints.device`
+picks the GPU when there is one), and this book's paper-scale Table 1 models were trained on
+CPUs.
 """
 from __future__ import annotations
 

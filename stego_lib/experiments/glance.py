@@ -18,7 +18,7 @@ from ..cache import CacheMiss, GPURequiredError
 from ..papers import PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR
 from .paper2.summaries import binomial_se, near_paper
 
-__all__ = ["PAGES", "rows"]
+__all__ = ["PAGES", "figure_points", "rows", "verdict_text"]
 
 PAGES = {"I": "notebooks/paper1_detection", "II": "notebooks/paper2_table1"}
 
@@ -129,6 +129,24 @@ HEADLINE_CELLS = (("natural", "C", "undefended model under C"),
                   ("trades", "C+S+D", "TRADES under C+S+D"))
 
 
+def _undefended_cause(attack: str) -> str:
+    """Why our undefended model's ``attack`` cell differs, from the authors' attack on it."""
+    from .. import papers
+    from .paper2.reference import reference_runs
+
+    ref = next((r for r in reference_runs(attack) if r["row"] == "natural"), None)
+    if ref is None:
+        return "open: the authors' attack has not been run on this model (Table 1 page)"
+    paper = papers.paper2_accuracy(ref["label"], attack)
+    near = near_paper(ref["reference"], paper, ref["images"])
+    return (f"the authors' own {attack} leaves {ref['reference']:.1f} % of the same "
+            f"{ref['images']} images correct on this model, ours {ref['ours']:.1f} %: "
+            + ("within two standard errors of the paper, so the gap is the attack, not the "
+               "model (Table 1 page)" if near else
+               "also outside two standard errors of the paper, so this model itself differs "
+               "from the paper's (Table 1 page)"))
+
+
 def _paper2() -> list[dict]:
     from . import paper2
     from .paper2 import prose, released, verdicts
@@ -146,8 +164,7 @@ def _paper2() -> list[dict]:
     for row, attack, what in HEADLINE_CELLS:
         c = by[(row, attack)]
         trained_cause = (
-            "a different undefended model (35 CPU epochs on JPEG images; the authors' attack "
-            "on it is compared on the Table 1 page)" if row == "natural" else
+            _undefended_cause(attack) if row == "natural" else
             "a model not trained by the paper's recipe (see the Table 1 page)" if row == "trades"
             else "our one-epoch CPU fine-tune sits elsewhere on the accuracy–robustness "
                  "trade-off (measured on the Table 1 page)")
@@ -186,3 +203,131 @@ def _paper2() -> list[dict]:
 def rows() -> list[dict]:
     """Every headline row, Paper I then Paper II (see the module docstring)."""
     return _paper1() + _paper2()
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _plain(row: dict) -> str:
+    """A glance row's quantity in words a reader of the landing page can parse."""
+    what = row["what"]
+    for old, new in (("Table II TPR, ", "the detection rate (Table II's TPR) of the "),
+                     (", ε ", " at ε "),
+                     ("secret model", "adversarially trained model"),
+                     ("perfect separation from ε, ", "perfect detection from ε on the "),
+                     ("accuracy 0 from ε, ", "zero accuracy from ε on the "),
+                     ("lowest combined accuracy, ", "the lowest combined accuracy of the ")):
+        what = what.replace(old, new)
+    return what
+
+
+def _eps(row: dict) -> str:
+    """"the natural model: perfect detection from ε 0.21 (paper 0.17)" from an ε row."""
+    quantity, model = row["what"].split(", ")
+    quantity = "perfect detection" if quantity.startswith("perfect") else "zero accuracy"
+    ours = row["ours"] if row["ours"] == "not reached" else f"from ε {row['ours']}"
+    return (f"{_plain({'what': model})}, {quantity} {ours} "
+            f"(paper {row['paper_value']})")
+
+
+def verdict_text(rows_: list[dict] | None = None, cells: list[dict] | None = None) -> dict:
+    """Three or four plain sentences per paper: what was reproduced, what was not, what is
+    open. ``rows_``: :func:`rows`; ``cells``: the Table 1 verdicts
+    (:func:`.paper2.verdicts.cells`). Returns ``{"I": text, "II": text}``."""
+    from .paper2 import verdicts
+
+    rows_ = rows() if rows_ is None else rows_
+    cells = verdicts.cells(verdicts.grids()) if cells is None else cells
+    one = [r for r in rows_ if r["paper"] == "I"]
+    out = {}
+    if not one:
+        out["I"] = "Paper I's sweep is not computed at the paper's scale yet."
+    else:
+        same = [r for r in one if r["verdict"] == "matches"]
+        other = [r for r in one if r["verdict"] == "differs"]
+        open_ = [r for r in other if r["cause"].startswith("open")]
+        text = (f"{len(same)} of Paper I's {len(one)} headline numbers agree with ours"
+                + (": " + _join([_plain(r) for r in same]) + ". " if same else ". "))
+        eps_rows = [r for r in other if r["what"].startswith(("perfect", "accuracy 0"))]
+        later = [r for r in eps_rows if r["ours"] == "not reached"
+                 or float(r["ours"]) > float(r["paper_value"])]
+        if eps_rows and len(later) == len(eps_rows):
+            text += ("Detection becomes perfect, and the classifier's accuracy reaches zero, "
+                     "at a larger ε here than in the paper: " + "; ".join(map(_eps, eps_rows))
+                     + ". ")
+        elif eps_rows:
+            text += "These ε differ: " + "; ".join(map(_eps, eps_rows)) + ". "
+        rates = [r for r in other if r not in eps_rows]
+        if rates:
+            text += ("Other numbers differ too: " + "; ".join(
+                f"{_plain(r)}, {r['ours'].split(' ±')[0]} against the paper's {r['paper_value']}"
+                for r in rates) + ". ")
+        if other:
+            text += (f"For {len(other) - len(open_)} of these {len(other)} differences the "
+                     f"Paper I page measures what sets the number; {len(open_)} "
+                     f"{'is' if len(open_) == 1 else 'are'} open.")
+        out["I"] = text.strip()
+    attacked = [c for c in cells if c["attack"] != "None"]
+    nontrivial = [c for c in cells if c["nontrivial"]]
+    count = {v: sum(c["verdict"] == v for c in attacked) for v in ("matches", "open")}
+    reproduced = [c for c in attacked if c["verdict"].startswith("reproduced by")]
+    by = sorted({c["by"] for c in reproduced}, key=lambda b: -sum(c["by"] == b for c in reproduced))
+    near = sum(c[("package-2020", "float")]["near"] for c in nontrivial
+               if c[("package-2020", "float")] is not None)
+    out["II"] = (
+        f"On the nine models the authors of Paper II released, {count['matches']} of Table 1's "
+        f"{len(attacked)} attacked cells match the paper when they are attacked as the "
+        f"authors' released code attacks them; of the {len(nontrivial)} cells that are "
+        f"neither the clean column nor 0 % in the paper, {near} do. "
+        + (f"{len(reproduced)} more are reproduced when one setting is changed ("
+           + _join([f"{sum(c['by'] == b for c in reproduced)} by {b}" for b in by]) + "), and "
+           if reproduced else "None is reproduced by changing one setting, and ")
+        + f"{count['open']} are open: no experiment "
+        "here brings them within two standard errors.")
+    trained = next((r for r in rows_ if r["what"].startswith("Table 1 cells")
+                    and "trained here" in r["what"]), None)
+    if trained is not None and trained["ours"] != "–":
+        out["II"] += (f" On the models trained here, adversarially fine-tuned for one epoch on "
+                      f"a CPU rather than trained as in the paper, {trained['ours']} cells "
+                      "match.")
+    return out
+
+
+def figure_points(rows_: list[dict] | None = None) -> dict:
+    """The points of the verdict figure: per paper a list of ``{"what", "paper", "ours",
+    "se", "group"}`` in percent. Paper I: Table II's TPR at each of its ε for both models;
+    Paper II: Table 1's attacked cells on the released models under the released code's
+    protocol (``group`` "2020") and, where computed, the 2019 protocol ("2019")."""
+    from . import paper1
+    from .paper2 import verdicts
+    from .paper2.summaries import binomial_se as se_of
+
+    out = {"I": [], "II": []}
+    try:
+        shown = paper1.page_result("paper")
+    except (CacheMiss, GPURequiredError):
+        shown = None
+    if shown is not None and shown.profile == "paper":
+        cur, n = paper1.curves(shown.result), len(shown.result.labels)
+        for model, c in cur.items():
+            if model not in PAPER1_TABLE2_TPR:      # a model the paper did not evaluate
+                continue
+            for e, theirs in zip(PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR[model]):
+                i = next((k for k, x in enumerate(c["eps"])
+                          if abs(x - e) < 1e-9 and c["n"][k] == n), None)
+                if i is not None:
+                    p = float(c["tpr"][i])
+                    out["I"].append({"what": f"{model}, ε {e:.2f}", "paper": 100 * theirs,
+                                     "ours": 100 * p, "se": 100 * se_of(p, n), "group": model})
+    for c in verdicts.cells(verdicts.grids()):
+        if c["attack"] == "None":
+            continue
+        for group, key in (("2020", ("package-2020", "float")),
+                           ("2019", ("paper-2019", "float"))):
+            v = c[key]
+            if v is not None:
+                out["II"].append({"what": f"{c['label']} × {c['attack']}", "paper": c["paper"],
+                                  "ours": v["pct"], "group": group,
+                                  "se": 100 * se_of(v["pct"] / 100, v["n"])})
+    return out

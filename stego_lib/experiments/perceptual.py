@@ -229,9 +229,9 @@ def distance_at_error(row: dict, metric: str, target: float) -> float | None:
 def _bound_text(name: str, scale: float) -> str:
     parts = []
     if "C" in name:
-        parts.append(f"ε_C = {BASE_BOUNDS['C'] * scale:.3g}")
+        parts.append(f"ε<sub>C</sub> = {BASE_BOUNDS['C'] * scale:.3g}")
     if "D" in name:
-        parts.append(f"ε_D = {255 * BASE_BOUNDS['D'] * scale:.3g}/255")
+        parts.append(f"ε<sub>D</sub> = {255 * BASE_BOUNDS['D'] * scale:.3g}/255")
     return ", ".join(parts)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._figure import columns, finish
+from ._figure import columns, finish, one_legend
 from .table import Table
 
 __all__ = ["adaptive_figure", "adaptive_table", "auc_figure", "auc_pivot", "lsb_figure",
@@ -66,36 +66,40 @@ def operating_table(rows: list[dict], caption: str = "") -> Table:
     return Table(header, body, caption=caption)
 
 
-def roc_figure(groups: dict):
-    """``groups``: panel title -> list of summary rows (one per detector). One panel each."""
-    n = len(groups)
+def _grid(n: int, height: float):
+    """A constrained grid of ``n`` panels 3.3 inches wide, as many a row as the page takes."""
     cols = columns(n, 3.3)
     rws = int(np.ceil(n / cols)) if n else 1
-    fig, axes = plt.subplots(rws, cols, figsize=(3.3 * cols, 3.3 * rws), squeeze=False)
-    for ax, (title, rows) in zip(axes.flat, groups.items()):
+    fig, axes = plt.subplots(rws, cols, figsize=(3.3 * cols, height * rws), squeeze=False,
+                             layout="constrained")
+    return fig, list(axes.flat)
+
+
+def roc_figure(groups: dict):
+    """``groups``: panel title -> list of summary rows (one per detector). One panel each, one
+    legend for all; the AUCs are in :func:`auc_pivot`."""
+    n = len(groups)
+    fig, axes = _grid(n, 3.3)
+    for ax, (title, rows) in zip(axes, groups.items()):
         for r in rows:
             fpr, tpr = r["roc"]
-            ax.plot(fpr, tpr, color=DET_COLORS[r["detector"]],
-                    label=f"{DET_LABELS[r['detector']]} (AUC {r['auc']:.3f})")
+            ax.plot(fpr, tpr, color=DET_COLORS[r["detector"]], label=DET_LABELS[r["detector"]])
             ax.plot([r["fpr"]["rate"]], [r["tpr"]["rate"]], "o", color=DET_COLORS[r["detector"]])
         ax.plot([0, 1], [0, 1], ":", color="grey", lw=0.8)
         ax.set(title=title, xlabel="false-positive rate (clean test)",
                ylabel="true-positive rate (attacked)", xlim=(0, 1), ylim=(0, 1.01))
-        ax.legend(fontsize=7, loc="lower right")
-    for ax in list(axes.flat)[n:]:
-        ax.axis("off")
-    fig.tight_layout()
+    if n:
+        axes[0].plot([], [], "o", color="0.4", label="zero-false-positive threshold")
+        axes[0].plot([], [], ":", color="grey", lw=0.8, label="chance")
+    one_legend(fig, axes, n)
     return finish(fig)
 
 
 def auc_figure(series: dict, xlabel: str):
     """``series``: panel title -> {detector: (bounds, aucs, ses)}. AUC against the bound."""
     n = len(series)
-    cols = columns(n, 3.3)
-    rws = int(np.ceil(n / cols)) if n else 1
-    fig, axes = plt.subplots(rws, cols, figsize=(3.3 * cols, 2.9 * rws), squeeze=False,
-                             layout="constrained")
-    for ax, (title, per_det) in zip(axes.flat, series.items()):
+    fig, axes = _grid(n, 2.9)
+    for ax, (title, per_det) in zip(axes, series.items()):
         for det, (x, a, se) in per_det.items():
             ax.errorbar(x, a, yerr=1.96 * np.asarray(se), marker="o", capsize=2,
                         color=DET_COLORS[det], label=DET_LABELS[det])
@@ -108,9 +112,7 @@ def auc_figure(series: dict, xlabel: str):
             ax.set_xticks(x, [f"{v:g}" for v in x], fontsize=8)
         elif len(x) == 1:   # one bound so far: label it, not a ±4 % span around it
             ax.set_xticks(x, [f"{v:g}" for v in x], fontsize=8)
-        ax.legend(fontsize=7)
-    for ax in list(axes.flat)[n:]:
-        ax.axis("off")
+    one_legend(fig, axes, n, side="upper")   # under the panels is the supxlabel's place
     fig.supxlabel(xlabel, fontsize=10)   # once: the panels are too narrow for it
     return finish(fig)
 

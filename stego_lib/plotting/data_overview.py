@@ -12,6 +12,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..data import plain_source
 from ._figure import finish
 from .table import Table
 
@@ -25,7 +26,8 @@ def summary_table(results: dict) -> Table:
         a = val["arrays"]
         counts = a["class_counts"]
         rows.append([prov["dataset"], split, int(a["count"]), "exact" if prov["exact"] else "JPEG",
-                     prov["source"], f"{float(a['mean_pixel']):.4f}", f"{counts.min()}-{counts.max()}"])
+                     plain_source(prov["source"]), f"{float(a['mean_pixel']):.4f}",
+                     f"{counts.min()}-{counts.max()}"])
     return Table(["data set", "split", "images", "pixels", "read from", "mean pixel",
                   "images per class (min-max)"], rows)
 

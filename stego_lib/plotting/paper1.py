@@ -14,7 +14,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from ..papers import PAPER1_HEADLINES, PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR, paper_tpr50_eps
-from ._figure import finish
+from ._figure import finish, legend_outside, one_legend
 from .table import Table
 
 __all__ = ["dependence_table", "fig_accuracy", "fig_auc", "fig_combined", "fig_roc", "fig_tpr",
@@ -83,37 +83,37 @@ def _ours(ax, c: dict, key: str, m: str) -> None:
                 label=f"{LABELS[m]}: ours, N = {n[~full].max():,}")
 
 
-def _finish_eps_axes(fig, ax, ylabel: str, *, ylim=(-0.03, 1.03), **legend):
-    """The common frame of every per-ε plot: ε on [0, 0.51], a light grid, a legend."""
+def _finish_eps_axes(fig, ax, ylabel: str, n_models: int, *, ylim=(-0.03, 1.03)):
+    """The common frame of every per-ε plot: ε on [0, 0.51], a light grid, and the legend
+    under the axes, where no curve can run beneath it; one column per model where the
+    width allows, so that each model's entries stand together."""
     ax.set(xlabel="ε", ylabel=ylabel, ylim=ylim, xlim=(0, 0.51))
     ax.grid(alpha=0.3)
-    ax.legend(**legend)
-    fig.tight_layout()
+    legend_outside(fig, [ax], ncols=n_models)
     return finish(fig)
 
 
 def _eps_plot(curves: dict, key: str, ylabel: str, *, height: float, paper: bool = False,
-              ylim=(-0.03, 1.03), **legend):
+              ylim=(-0.03, 1.03)):
     """One curve per model of ``curves[m][key]`` over ε; with the paper's points if ``paper``."""
-    fig, ax = plt.subplots(figsize=(6, height))
+    fig, ax = plt.subplots(figsize=(6, height), layout="constrained")
     for m, c in curves.items():
         _ours(ax, c, key, m)
         if paper:
             _paper_points(ax, key, m)
-    return _finish_eps_axes(fig, ax, ylabel, ylim=ylim, **legend)
+    return _finish_eps_axes(fig, ax, ylabel, len(curves), ylim=ylim)
 
 
 def fig_tpr(curves: dict):
     """Fig 2: true-positive rate vs ε; crosses are the paper's Table II."""
-    return _eps_plot(curves, "tpr", "true-positive rate", height=3.6, paper=True, fontsize=8,
-                     loc="lower right")
+    return _eps_plot(curves, "tpr", "true-positive rate", height=3.6, paper=True)
 
 
 def fig_accuracy(curves: dict, headlines: dict):
     """Fig 3: model accuracy on the adversarial images vs ε. As in the paper's figure, vertical
     lines mark where the detector's TPR reaches about 50 %: dotted, the paper's (first ε of
     Table II with TPR >= 0.5); dash-dotted, ours."""
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+    fig, ax = plt.subplots(figsize=(6, 3.6), layout="constrained")
     for m, c in curves.items():
         _ours(ax, c, "accuracy", m)
         if m in PAPER1_TABLE2_TPR:
@@ -123,13 +123,13 @@ def fig_accuracy(curves: dict, headlines: dict):
         if ours is not None:
             ax.axvline(ours, color=COLORS[m], ls="-.", lw=1,
                        label=f"{m}: ours, TPR ≥ 50 % from ε = {ours}")
-    return _finish_eps_axes(fig, ax, "accuracy under PGD", fontsize=7)
+    return _finish_eps_axes(fig, ax, "accuracy under PGD", len(curves))
 
 
 def fig_combined(curves: dict, headlines: dict):
     """Fig 4: combined accuracy ((correct or flagged) / N) vs ε; dashed: the paper's lower
     bounds; dotted: our and the paper's perfect-separation ε."""
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+    fig, ax = plt.subplots(figsize=(6, 3.6), layout="constrained")
     for m, c in curves.items():
         _ours(ax, c, "combined", m)
         if m in PAPER1_TABLE2_TPR:
@@ -142,36 +142,40 @@ def fig_combined(curves: dict, headlines: dict):
         ours = headlines.get(m, {}).get("perfect_separation_eps")
         if ours is not None:
             ax.axvline(ours, color=COLORS[m], ls="-.", lw=1, label=f"{m}: ours, perfect from ε = {ours}")
-    return _finish_eps_axes(fig, ax, "combined accuracy", fontsize=7, loc="lower right")
+    return _finish_eps_axes(fig, ax, "combined accuracy", len(curves))
 
 
 def fig_roc(rocs: dict):
-    """ROC curves: ``rocs`` maps model -> list of ``paper1.roc`` results (one per ε)."""
+    """ROC curves: ``rocs`` maps model -> list of ``paper1.roc`` results (one per ε). One
+    colour per ε in every panel and one legend for them all; each curve's AUC is the
+    figure of :func:`fig_auc`."""
     # two panels a row at most: three side by side are drawn too small on the page
     cols = min(len(rocs), 2)
     rows = -(-len(rocs) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.8 * rows), squeeze=False)
-    for ax in axes.flat[len(rocs):]:
-        ax.set_visible(False)
-    for ax, (m, items) in zip(axes.flat, rocs.items()):
-        cmap = plt.get_cmap("viridis")
-        for k, r in enumerate(items):
-            ax.plot(r["fpr"], r["tpr"], color=cmap(k / max(len(items) - 1, 1)),
-                    label=f"ε = {r['eps']:.2f}, AUC {r['auc']:.3f}")
-            ax.plot(*r["op"], "o", color=cmap(k / max(len(items) - 1, 1)), ms=4)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.8 * rows), squeeze=False,
+                             layout="constrained")
+    # colours by ε value, not by position, so that a colour means one ε in every panel
+    eps = sorted({round(float(r["eps"]), 4) for items in rocs.values() for r in items})
+    colour = {e: plt.get_cmap("viridis")(k / max(len(eps) - 1, 1)) for k, e in enumerate(eps)}
+    axes = list(axes.flat)
+    for ax, (m, items) in zip(axes, rocs.items()):
+        for r in items:
+            c = colour[round(float(r["eps"]), 4)]
+            ax.plot(r["fpr"], r["tpr"], color=c, label=f"ε = {r['eps']:.2f}")
+            ax.plot(*r["op"], "o", color=c, ms=4)
         ax.plot([0, 1], [0, 1], color="0.7", lw=0.8)
-        ax.set(xscale="symlog", xlim=(0, 1), ylim=(0, 1.01), title=LABELS[m],
+        ax.set(xlim=(0, 1), ylim=(0, 1.01), title=LABELS[m],
                xlabel="false-positive rate (clean test images)", ylabel="true-positive rate")
         ax.set_xscale("symlog", linthresh=1e-3)
-        ax.legend(fontsize=7, loc="lower right")
         ax.grid(alpha=0.3)
-    fig.tight_layout()
+    axes[0].plot([], [], "o", color="0.4", ms=4, label="threshold from the training images")
+    one_legend(fig, axes, len(rocs))
     return finish(fig)
 
 
 def fig_auc(aucs: dict):
     """AUC (clean test images vs all attacked images) per ε."""
-    return _eps_plot(aucs, "auc", "ROC AUC", height=3.2, ylim=(0.45, 1.01), fontsize=8)
+    return _eps_plot(aucs, "auc", "ROC AUC", height=3.2, ylim=(0.45, 1.01))
 
 
 def variants_table(t2_by_detector: dict, headlines_by_detector: dict) -> Table:

@@ -11,8 +11,12 @@ Example::
 """
 from __future__ import annotations
 
+import csv
 import html
+import io
+import re
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 
 def _fmt(v) -> str:
@@ -21,9 +25,28 @@ def _fmt(v) -> str:
     return str(v)
 
 
+def _escape(text: str) -> str:
+    """``text`` as HTML, its ``<sub>`` tags kept: a subscript is the one markup a cell needs."""
+    return (html.escape(text).replace("&lt;sub&gt;", "<sub>")
+            .replace("&lt;/sub&gt;", "</sub>"))
+
+
+def _plain(text: str) -> str:
+    return text.replace("<sub>", "_").replace("</sub>", "")
+
+
 @dataclass
 class Table:
-    """Rows of cells under a header; ``caption`` is shown above the table."""
+    """Rows of cells under a header; ``caption`` is shown above the table. A cell may carry a
+    subscript as ``<sub>…</sub>`` (``ε<sub>C</sub>``); every other markup is shown as text.
+
+    Example:
+        >>> t = Table(["bound"], [["ε<sub>C</sub> < 1"]])
+        >>> t._repr_html_().split("<tbody>")[1].split("</tbody>")[0]
+        '<tr><td>ε<sub>C</sub> &lt; 1</td></tr>'
+        >>> t.to_csv()
+        'bound\\nε_C < 1\\n'
+    """
 
     header: list[str]
     rows: list[list] = field(default_factory=list)
@@ -36,10 +59,31 @@ class Table:
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{html.escape(str(h))}</th>" for h in self.header)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(c))}</td>" for c in r) + "</tr>"
+        body = "".join("<tr>" + "".join(f"<td>{_escape(_fmt(c))}</td>" for c in r) + "</tr>"
                        for r in self.rows)
         cap = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
-        return f'<table class="table">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+        # The table scrolls inside its own box when wider than the column, and carries the
+        # numbers it shows as a CSV file, built with the page (no server needed).
+        href = "data:text/csv;charset=utf-8," + quote(self.to_csv())
+        return (f'<div class="table-box"><table class="table">{cap}<thead><tr>{head}</tr>'
+                f'</thead><tbody>{body}</tbody></table></div>'
+                f'<p class="table-csv"><a download="{self.file_name()}" href="{href}">'
+                f'Download this table as CSV</a></p>')
+
+    def to_csv(self) -> str:
+        """The header and rows exactly as shown (the same formatting), as CSV text; a
+        subscript tag is written as plain text (``ε<sub>C</sub>`` as ``ε_C``)."""
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow([_plain(str(h)) for h in self.header])
+        w.writerows([[_plain(_fmt(c)) for c in r] for r in self.rows])
+        return out.getvalue()
+
+    def file_name(self) -> str:
+        """A file name for the CSV, from the caption (or the header when there is none)."""
+        words = re.findall(r"[a-z0-9]+", (self.caption or " ".join(map(str, self.header)))
+                           .lower())
+        return "-".join(words[:8] or ["table"]) + ".csv"
 
     def to_markdown(self) -> str:
         lines = ["| " + " | ".join(map(str, self.header)) + " |",

@@ -11,12 +11,118 @@ folds away are left out; their outputs stay.
 """
 from __future__ import annotations
 
+import json
 import re
 import sys
 import time
 from pathlib import Path
 
+import yaml
+
 from chromium import NO_CHROMIUM, Browser, Server, find_chromium, page_ready
+
+REPO = Path(__file__).resolve().parents[2]
+# Documents the PDF leaves out: the API reference is half the book's pages in print and reads
+# better in the HTML, where it is searchable.
+LEFT_OUT = ("book/api",)
+
+
+def parts(toc_file: Path = REPO / "_toc.yml") -> list[dict]:
+    """The book's parts in reading order: ``caption`` and the ``files`` of their chapters
+    (sections included), without the documents the PDF leaves out."""
+    toc = yaml.safe_load(toc_file.read_text(encoding="utf-8"))
+    out = []
+    for part in toc.get("parts", []):
+        files = []
+
+        def walk(entries):
+            for e in entries:
+                if e["file"] not in LEFT_OUT:
+                    files.append(e["file"])
+                walk(e.get("sections", []))
+        walk(part["chapters"])
+        out.append({"caption": part["caption"], "files": files})
+    return out
+
+
+# In print: each part gets a heading of its own (so the PDF's outline has the parts, the
+# chapters under them); every heading of a chapter is re-levelled from the chapter's own
+# depth, because the single page nests all chapters under the root page's "Contents" section;
+# the empty contents section gets the list of parts and chapters; the left-out documents are
+# hidden.
+RESTRUCTURE = r"""
+  const PARTS = %s, LEFT_OUT = %s;
+  const chapter = f => document.getElementById("document-" + f);
+  for (const f of LEFT_OUT) {
+    const span = chapter(f);
+    if (span && span.nextElementSibling) span.nextElementSibling.remove();
+    if (span) span.remove();
+  }
+  const relevel = (h, level) => {
+    const n = document.createElement("h" + Math.min(level, 6));
+    for (const a of h.attributes) n.setAttribute(a.name, a.value);
+    while (h.firstChild) n.appendChild(h.firstChild);
+    h.replaceWith(n);
+    return n;
+  };
+  const titles = {};
+  for (const part of PARTS) {
+    for (const f of part.files) {
+      const span = chapter(f), sec = span && span.nextElementSibling;
+      if (!sec) continue;
+      for (const h of [...sec.querySelectorAll("h1, h2, h3, h4, h5, h6")]) {
+        let depth = 0;
+        for (let e = h.parentElement; e && e !== sec.parentElement; e = e.parentElement)
+          if (e.tagName === "SECTION") depth++;
+        const n = relevel(h, depth + 1);
+        if (depth === 1 && !titles[f]) titles[f] = n.textContent.replace(/#$/, "").trim();
+      }
+    }
+  }
+  PARTS.forEach((part, i) => {
+    const first = part.files.map(chapter).find(Boolean);
+    if (!first) return;
+    // in a section of its own, whose padding keeps the heading off the page's top edge
+    const sec = document.createElement("section"), h = document.createElement("h1");
+    sec.className = "part-title";
+    h.id = "part-" + (i + 1);
+    h.textContent = part.caption;
+    sec.appendChild(h);
+    first.parentElement.insertBefore(sec, first);
+  });
+  const heads = [...document.querySelectorAll("h2")].filter(
+    h => h.textContent.replace(/#$/, "").trim() === "Contents");
+  if (heads.length) {
+    const nav = document.createElement("nav");
+    nav.className = "print-contents";
+    PARTS.forEach((part, i) => {
+      const p = document.createElement("p");
+      p.className = "print-contents-part";
+      const a = document.createElement("a");
+      a.href = "#part-" + (i + 1);
+      a.textContent = part.caption;
+      p.appendChild(a);
+      nav.appendChild(p);
+      const ol = document.createElement("ul");
+      for (const f of part.files) {
+        if (!titles[f]) continue;
+        const li = document.createElement("li"), link = document.createElement("a");
+        link.href = "#document-" + f;
+        link.textContent = titles[f];
+        li.appendChild(link);
+        ol.appendChild(li);
+      }
+      nav.appendChild(ol);
+    });
+    heads[0].after(nav);
+  }
+"""
+
+
+def restructure(toc_file: Path = REPO / "_toc.yml") -> str:
+    """The script that gives the printed page its parts, levels and contents list."""
+    return RESTRUCTURE % (json.dumps(parts(toc_file)), json.dumps(list(LEFT_OUT)))
+
 
 READY = r"""
 (async () => {""" + page_ready(30000) + r"""
@@ -29,8 +135,17 @@ READY = r"""
     "h1, h2, h3, h4, h5, h6 { margin-top: 0 !important; break-before: avoid; break-after: avoid; " +
     "white-space: pre-wrap; } " +
     "section { padding-top: 1.2em; } " +
-    // every chapter (a document of the book) starts a page
-    "span[id^='document-'] + section { break-before: page; } }";
+    // every chapter (a document of the book) starts a page, and so does every part
+    "span[id^='document-'] + section, section.part-title { break-before: page; } " +
+    "section.part-title + span[id^='document-'] + section { break-before: avoid; } " +
+    // the contents list, and a caption kept with its table
+    "nav.print-contents ul { list-style: none; margin: 0 0 0.8em 1.2em; padding: 0; } " +
+    "nav.print-contents p { margin: 0.6em 0 0.2em; font-weight: bold; } " +
+    "figure.glued-table figcaption { break-after: avoid; } " +
+    "figure.glued-table { break-inside: avoid; } }";
+  // The contents of the root page's toctree print empty in the single page: hidden.
+  for (const t of document.querySelectorAll("div.toctree-wrapper")) t.remove();
+""" + "%RESTRUCTURE%" + r"""
   document.head.appendChild(style);
   return {
     images: imgs.length,
@@ -41,6 +156,11 @@ READY = r"""
   };
 })()
 """
+
+
+def ready_script(toc_file: Path = REPO / "_toc.yml") -> str:
+    """What the page runs before it is printed: wait, style for print, restructure."""
+    return READY.replace("%RESTRUCTURE%", restructure(toc_file))
 
 FOOTER = ('<div style="font-size: 8px; width: 100%; text-align: center; color: #555;">'
           '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
@@ -81,7 +201,7 @@ def print_book(site: Path, out: Path) -> dict:
         browser = Browser(exe, width=800, timeout=600)
         try:
             browser.open(server.base + single_page(site))
-            state = browser.evaluate(READY)
+            state = browser.evaluate(ready_script())
             problems = state["badImages"] + state["untypeset"] + state["mathErrors"]
             if problems:
                 raise SystemExit("not printed: images that did not load or formulas MathJax did "

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from print_book import LEFT_OUT, parts
+
 REPO = Path(__file__).resolve().parents[2]
 PDF = Path(os.environ.get("BOOK_PDF", REPO / "_build" / "pdf" / "book.pdf"))
 # The book printed to 181 A4 pages when this test was written; losing a chapter or the
@@ -47,7 +49,7 @@ def _squash(s: str) -> str:
     return re.sub(r"\s+", "", s)
 
 
-TITLES = [_title(f) for f in _toc_files()]
+TITLES = [_title(f) for f in _toc_files() if f not in LEFT_OUT]
 
 
 @pytest.fixture(scope="module")
@@ -61,17 +63,19 @@ def book():
     from pypdf import PdfReader
 
     reader = PdfReader(PDF)
-    outline = []
+    outline, depths = [], []
 
-    def walk(items):
+    def walk(items, depth):
         for item in items:
             if isinstance(item, list):
-                walk(item)
+                walk(item, depth + 1)
             else:
                 outline.append(item.title)
-    walk(reader.outline)
-    text = "\n".join(page.extract_text() for page in reader.pages)
-    return {"reader": reader, "text": text, "outline": outline}
+                depths.append(depth)
+    walk(reader.outline, 0)
+    pages = [page.extract_text() for page in reader.pages]
+    return {"reader": reader, "text": "\n".join(pages), "pages": pages, "outline": outline,
+            "depths": depths}
 
 
 def test_page_count(book):
@@ -159,3 +163,62 @@ def test_citations_and_bibliography(book):
     bibliography = _squash(text[text.rfind("Bibliography"):])
     for title in ("Functional adversarial attacks", "a lesson from multimedia security"):
         assert _squash(title).lower() in bibliography.lower(), f"{title!r} not in the bibliography"
+
+
+def _bare(title: str) -> str:
+    return re.sub(r"^(?:\d+(?:\.\d+)*\.)+", "", _squash(title))
+
+
+def test_the_parts_head_the_outline_with_their_chapters_under_them(book):
+    top = [(i, _bare(t)) for i, (t, d) in enumerate(zip(book["outline"], book["depths"]))
+           if d == 0]
+    where = {}
+    for part in parts():
+        hits = [i for i, t in top if t == _squash(part["caption"])]
+        assert hits, f"the part {part['caption']!r} is no top-level entry of the outline"
+        where[part["caption"]] = hits[0]
+    assert list(where.values()) == sorted(where.values()), "the parts are out of order"
+    starts = sorted(where.values()) + [len(book["outline"])]
+    for part, start in zip(parts(), sorted(where.values())):
+        end = starts[starts.index(start) + 1]
+        under = [_bare(t) for t, d in zip(book["outline"][start + 1:end],
+                                          book["depths"][start + 1:end]) if d == 1]
+        for f in part["files"]:
+            if f in {x for p in _toc_sections() for x in p}:
+                continue      # a section sits one level further down, under its chapter
+            assert any(u.startswith(_squash(_title(f))) for u in under), \
+                f"{_title(f)!r} is not a chapter under {part['caption']!r}"
+
+
+def _toc_sections() -> list[list[str]]:
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
+    return [[s["file"] for s in c.get("sections", [])]
+            for part in toc.get("parts", []) for c in part["chapters"]]
+
+
+def test_a_contents_page_lists_every_chapter_in_order(book):
+    front = _squash("\n".join(book["pages"][:8]))
+    at = front.find("Contents")
+    assert at >= 0, "no contents in the first pages"
+    where = [front.find(_squash(t), at) for t in TITLES[1:]]
+    missing = [t for t, w in zip(TITLES[1:], where) if w < 0]
+    assert not missing, f"chapters missing from the contents page: {missing}"
+    assert where == sorted(where), "the contents page lists the chapters out of order"
+
+
+def test_the_api_reference_is_left_out_and_the_readme_says_so(book):
+    for f in LEFT_OUT:
+        title = _squash(_title(f))
+        assert not any(_bare(t).startswith(title) for t in book["outline"]), f
+    assert "API reference" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_parts_come_from_the_toc_without_the_left_out_documents(tmp_path):
+    toc = tmp_path / "_toc.yml"
+    toc.write_text("format: jb-book\nroot: intro\nparts:\n"
+                   "  - caption: One\n    chapters:\n      - file: a\n"
+                   "        sections:\n          - file: b\n"
+                   "  - caption: Reference\n    chapters:\n      - file: book/api\n"
+                   "      - file: c\n", encoding="utf-8")
+    assert parts(toc) == [{"caption": "One", "files": ["a", "b"]},
+                          {"caption": "Reference", "files": ["c"]}]

@@ -309,11 +309,16 @@ def compare_auc(a: dict, b: dict) -> str:
     return "higher than" if diff > 0 else "lower than"
 
 
-def at_bound(rows: list[dict], dataset: str = "cifar10", bound: float = 1.0) -> dict:
+def at_bound(rows: list[dict], dataset: str = "cifar10", bound: float = 1.0,
+             model: str | None = None) -> dict:
     """``{attack: {detector: summary}}`` of the cells of ``dataset`` at ``bound`` (for
-    CIFAR-10 a multiple of the papers' bounds), in the order of ``rows``."""
+    CIFAR-10 a multiple of the papers' bounds), in the order of ``rows``.
+
+    The result is keyed by attack alone, so where ``dataset`` has several models (MNIST)
+    pass ``model``: otherwise a later model's cell silently replaces an earlier one's."""
     out: dict = {}
     for r in rows:
-        if r["dataset"] == dataset and abs(r["bound"] - bound) < 1e-9:
+        if (r["dataset"] == dataset and abs(r["bound"] - bound) < 1e-9
+                and (model is None or r["model"] == model)):
             out.setdefault(r["attack"], {})[r["detector"]] = r
     return out

@@ -47,27 +47,37 @@ def _other_bounds(rows: list[dict], cfg: dict, n: int) -> str | None:
     return None
 
 
-def _mnist_scale(res, rows: list[dict], mn: dict) -> str | None:
-    """The paragraph that puts the CIFAR-10 bound beside MNIST's ε (None: MNIST not computed)."""
-    small = detection.at_bound(rows, "mnist", 0.05)
-    if "predictor" in mn.get("PGD", {}) and "predictor" in small.get("PGD", {}):
-        m, m5 = mn["PGD"]["predictor"], small["PGD"]["predictor"]
-        thr = {ds: float(res.clean[ds]["thr_predictor"]) for ds in ("mnist", "cifar10")}
-        med = {ds: float(np.median(res.clean[ds]["score_predictor"])) for ds in thr}
-        pgd = next((c for c in res.cells if (c.dataset, c.attack) == ("cifar10", "PGD")
-                    and abs(c.bound - 1.0) < 1e-9), None)
-        return (
-            f"On MNIST the same operating point flags {m['tpr']['k']:,} of {m['tpr']['n']:,} "
-            f"PGD images of the natural model at ε 0.3, but {m5['tpr']['k']:,} of "
-            f"{m5['tpr']['n']:,} at ε 0.05 (AUC {m5['auc']:.3f}), and the papers' CIFAR-10 "
-            f"bound, 8/255 ≈ 0.031, is smaller still. The threshold catches large "
-            f"perturbations, not attacks as such: it sits {thr['mnist'] / med['mnist']:.1f} times "
-            f"above the median clean test score on MNIST and "
-            f"{thr['cifar10'] / med['cifar10']:.1f} times on CIFAR-10"
-            + (f", and the median PGD image at the papers' CIFAR-10 bound scores "
-               f"{np.median(pgd.arrays['score_predictor']):.4f}, below the threshold of "
-               f"{thr['cifar10']:.4f}" if pgd is not None else "") + ".")
-    return None
+# how the MNIST models are named in running prose
+MODEL_NAMES = {"natural": "naturally trained", "adversarial": "adversarially trained"}
+
+
+def _mnist_scale(res, rows: list[dict]) -> str | None:
+    """The paragraph that puts the CIFAR-10 bound beside MNIST's ε, one clause per MNIST
+    model with that model's own counts (None: MNIST not computed)."""
+    clauses = []
+    for m in dict.fromkeys(r["model"] for r in rows if r["dataset"] == "mnist"):
+        big, small = (detection.at_bound(rows, "mnist", e, m).get("PGD", {}).get("predictor")
+                      for e in (0.3, 0.05))
+        if big and small:
+            clauses.append(
+                f"for the {MODEL_NAMES.get(m, m)} model, {big['tpr']['k']:,} of "
+                f"{big['tpr']['n']:,} PGD images at ε 0.3 but {small['tpr']['k']:,} of "
+                f"{small['tpr']['n']:,} at ε 0.05 (AUC {small['auc']:.3f})")
+    if not clauses:
+        return None
+    thr = {ds: float(res.clean[ds]["thr_predictor"]) for ds in ("mnist", "cifar10")}
+    med = {ds: float(np.median(res.clean[ds]["score_predictor"])) for ds in thr}
+    pgd = next((c for c in res.cells if (c.dataset, c.attack) == ("cifar10", "PGD")
+                and abs(c.bound - 1.0) < 1e-9), None)
+    return (
+        "On MNIST the same operating point flags, " + "; ".join(clauses) + ". The papers' "
+        f"CIFAR-10 bound, 8/255 ≈ 0.031, is smaller still. The threshold catches large "
+        f"perturbations, not attacks as such: it sits {thr['mnist'] / med['mnist']:.1f} times "
+        f"above the median clean test score on MNIST and "
+        f"{thr['cifar10'] / med['cifar10']:.1f} times on CIFAR-10"
+        + (f", and the median PGD image at the papers' CIFAR-10 bound scores "
+           f"{np.median(pgd.arrays['score_predictor']):.4f}, below the threshold of "
+           f"{thr['cifar10']:.4f}" if pgd is not None else "") + ".")
 
 
 def _colour_vs_local(cif: dict) -> str | None:
@@ -96,7 +106,6 @@ def answer(res, rows: list[dict], cfg: dict) -> tuple[str, list[dict], str]:
     """The page's answer (Markdown paragraphs), the rows of its operating-point table and
     that table's caption, for the matrix ``rows`` of result ``res`` at config ``cfg``."""
     cif = detection.at_bound(rows, "cifar10", 1.0)
-    mn = detection.at_bound(rows, "mnist", 0.3)
     operating_columns = (
         "the share of attacks that change the label; for the pixel predictor and the learned "
         "detector, the AUC, the attacked images flagged at the zero-false-positive threshold, and "
@@ -135,7 +144,7 @@ def answer(res, rows: list[dict], cfg: dict) -> tuple[str, list[dict], str]:
             f"would catch {span(cif, 'predictor', 'tpr_at_5pct_fpr')} of the attacked images if "
             f"5 % of clean images may be flagged, and the learned detector "
             f"{span(cif, 'spam_fld', 'tpr_at_5pct_fpr')}."]
-        parts += [p for p in (_other_bounds(rows, cfg, n), _mnist_scale(res, rows, mn),
+        parts += [p for p in (_other_bounds(rows, cfg, n), _mnist_scale(res, rows),
                               _colour_vs_local(cif)) if p]
         answer = "\n\n".join(parts)
         operating = [r for per in cif.values() for r in per.values()]

@@ -17,8 +17,8 @@ from . import summaries
 from .prose import paper_flagged_share
 from .config import PAPER_KEY
 
-__all__ = ["auc_at", "compare_text", "dependence_text", "describe_model", "scale_text",
-           "secret_text", "threshold_effect"]
+__all__ = ["auc_at", "compare_text", "dependence_text", "describe_model", "models_text",
+           "scale_text", "secret_text", "threshold_effect"]
 
 
 def describe_model(name: str) -> str:
@@ -45,6 +45,25 @@ def describe_model(name: str) -> str:
         text += " Deviations from the reference: " + "; ".join(dev) + "."
     return text
 
+
+
+def models_text(res) -> str:
+    """Per model of ``res`` (``paper1.run``'s result): how many ε it was swept at and on how
+    many images each, one number when every ε has the same; then ``res``'s notes.
+
+    Example:
+        >>> from types import SimpleNamespace as NS
+        >>> res = NS(models={"natural": NS(eps=[0.1, 0.2], n=np.array([10000, 10000])),
+        ...                  "madry": NS(eps=[0.1, 0.2], n=np.array([2000, 10000]))}, notes=[])
+        >>> models_text(res)
+        'natural: 2 ε values, 10,000 images each; madry: 2 ε values, 2,000 to 10,000 images each.'
+    """
+    def images(n):
+        lo, hi = int(np.min(n)), int(np.max(n))
+        return f"{lo:,} images each" if lo == hi else f"{lo:,} to {hi:,} images each"
+    return ("; ".join(f"{m}: {len(mr.eps)} ε values, {images(mr.n)}"
+                      for m, mr in res.models.items()) + "."
+            + "".join(f" Note: {n}" for n in res.notes))
 
 
 def dependence_text(rows: list[dict]) -> str:

@@ -8,7 +8,7 @@ import numpy as np
 from ...papers import PAPER1_SECRET_PGD40_ACCURACY, PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR
 from .summaries import _index
 
-__all__ = ["STATISTICS", "device_text", "diagnosis", "let_through", "madry_diagnosis",
+__all__ = ["STATISTICS", "device_text", "diagnosis", "image_set", "let_through", "madry_diagnosis",
            "madry_sweep", "madry_trend", "paper_flagged_share", "recipe_verdict", "separation"]
 
 # Per-image statistics of a diagnostic entry, in the words of the page.
@@ -50,6 +50,17 @@ def separation(first: dict, second: dict) -> dict:
             for k in STATISTICS}
 
 
+def image_set(n: int, n_all: int = 10_000) -> str:
+    """The test images a rate was measured on, in words: the same model and ε give different
+    rates on the first 1,000 images and on all 10,000, so every rate names its set.
+
+    Example:
+        >>> image_set(1000), image_set(10000)
+        ('the first 1,000 test images', 'all 10,000 test images')
+    """
+    return f"all {n:,} test images" if n == n_all else f"the first {n:,} test images"
+
+
 def _at(rows, model, eps):
     return next((r for r in rows if r["model"] == model and abs(r["eps"] - eps) < 1e-9), None)
 
@@ -64,7 +75,8 @@ def diagnosis(rows: list[dict], sep: dict | None = None, eps=(0.10, 0.30)) -> st
         if nat is None or adv is None:
             continue
         parts.append(
-            f"At ε = {e:.2f} the start noise alone is flagged on {nat['flagged_noise']:.1%} "
+            (f"On {image_set(nat['n'])}, at" if not parts else "At") +
+            f" ε = {e:.2f} the start noise alone is flagged on {nat['flagged_noise']:.1%} "
             f"of the images. PGD-40 from that start is flagged on {nat['flagged_pgd']:.1%} of "
             f"the natural model's images and on {adv['flagged_pgd']:.1%} of the secret model's; "
             f"from no start, on {nat['flagged_nostart']:.1%} and {adv['flagged_nostart']:.1%}.")
@@ -122,23 +134,24 @@ def madry_diagnosis(rows: list[dict], eps: float = 0.10, snapshot: dict | None =
 
     Example:
         >>> r = lambda m, f, g, z: {"model": m, "eps": 0.1, "flagged_pgd": f, "device": "cpu",
-        ...                         "flagged_nostart": g, "flagged_noise": 1.0, "zero_grad": z}
+        ...                         "flagged_nostart": g, "flagged_noise": 1.0, "zero_grad": z,
+        ...                         "n": 1000}
         >>> rows = [r("natural", 0.73, 0.68, 0.0), r("adversarial", 0.99, 0.0, 0.66),
         ...         r("madry", 0.33, 0.15, 0.0)]
         >>> print(madry_diagnosis(rows))  # doctest: +NORMALIZE_WHITESPACE
-        The Madry-recipe model, diagnosed the same way at its last step: at ε = 0.10 PGD-40 is
-        flagged on 33.0% of its images and on 15.0% without the random start (the start noise
-        alone: 100.0%), a drop of 18.0 percentage points against 99.0 for our secret model
-        and 5.0 for the natural one; the median share of zero input-gradient entries is 0%
-        (secret model 66%, natural 0%).
+        The Madry-recipe model, diagnosed the same way at its last step on the first 1,000 test
+        images: at ε = 0.10 PGD-40 is flagged on 33.0% of them and on 15.0% without the random
+        start (the start noise alone: 100.0%), a drop of 18.0 percentage points against 99.0
+        for our secret model and 5.0 for the natural one; the median share of zero
+        input-gradient entries is 0% (secret model 66%, natural 0%).
         >>> snap = {"step": 15000, "by_eps": {0.1: {"flagged_pgd": 0.34, "flagged_nostart": 0.13,
-        ...                                         "device": "cuda:0"}}}
+        ...                                         "device": "cuda:0", "n": 1000}}}
         >>> print(madry_diagnosis(rows, snapshot=snap).split("). ")[-1])
         ... # doctest: +NORMALIZE_WHITESPACE
-        The 15,000-step row of the snapshot table below is the same measurement taken during
-        training: there 34.0% and 13.0%. The two differ in the weights (float32 during
-        training, the stored float16 checkpoint here) and in the device (a GPU there, a CPU
-        here); which of these moves the share flagged is not separated here.
+        The 15,000-step row of the snapshot table below is the same measurement on the same
+        1,000 images, taken during training: there 34.0% and 13.0%. The two differ in the
+        weights (float32 during training, the stored float16 checkpoint here) and in the device
+        (a GPU there, a CPU here); which of these moves the share flagged is not separated here.
         >>> madry_diagnosis(rows[:2])
         ''
     """
@@ -147,8 +160,9 @@ def madry_diagnosis(rows: list[dict], eps: float = 0.10, snapshot: dict | None =
         return ""
     drop = {k: 100 * (r["flagged_pgd"] - r["flagged_nostart"])
             for k, r in (("nat", nat), ("adv", adv), ("mad", mad))}
-    return (f"The Madry-recipe model, diagnosed the same way at its last step: at ε = {eps:.2f} "
-            f"PGD-40 is flagged on {mad['flagged_pgd']:.1%} of its images and on "
+    return (f"The Madry-recipe model, diagnosed the same way at its last step on "
+            f"{image_set(mad['n'])}: at ε = {eps:.2f} PGD-40 is flagged on "
+            f"{mad['flagged_pgd']:.1%} of them and on "
             f"{mad['flagged_nostart']:.1%} without the random start (the start noise alone: "
             f"{mad['flagged_noise']:.1%}), a drop of {drop['mad']:.1f} percentage points "
             f"against {drop['adv']:.1f} for our secret model and {drop['nat']:.1f} for the "
@@ -171,8 +185,9 @@ def _snapshot_reading(snapshot: dict | None, row: dict, eps: float, stored_dtype
     there, here = _machine(d.get("device")), _machine(row.get("device"))
     if there and here and there != here:
         diffs.append(f"the device ({there} there, {here} here)")
+    same = f"the same {row['n']:,} images" if d["n"] == row["n"] else image_set(d["n"])
     return (f" The {snapshot['step']:,}-step row of the snapshot table below is the same "
-            f"measurement taken during training: there {d['flagged_pgd']:.1%} and "
+            f"measurement on {same}, taken during training: there {d['flagged_pgd']:.1%} and "
             f"{d['flagged_nostart']:.1%}. The two differ in " + " and in ".join(diffs) +
             ("; which of these moves the share flagged is not separated here." if len(diffs) > 1
              else "; whether that is what moves the share flagged is not tested here."))
@@ -185,11 +200,15 @@ def madry_trend(snaps: list[dict], paper_tpr: dict, ours: dict | None = None) ->
     flagged at ε 0.10 stands against that model's.
 
     Example:
-        >>> s = lambda f: {"accuracy_pgd": 0.9, "flagged_pgd": f, "tpr_pgd": 0.0, "zero_grad": 0}
+        >>> s = lambda f: {"accuracy_pgd": 0.9, "flagged_pgd": f, "tpr_pgd": 0.0, "zero_grad": 0,
+        ...                "n": 1000}
         >>> snaps = [{"step": 1000, "clean": None, "by_eps": {0.1: s(1.0)}},
         ...          {"step": 5000, "clean": None, "by_eps": {0.1: s(0.44)}}]
         >>> ours = {0.1: dict(s(0.994), zero_grad=0.66)}
-        >>> print(madry_trend(snaps, {0.1: 0.0}, ours).split("5,000 steps: ")[-1])
+        >>> text = madry_trend(snaps, {0.1: 0.0}, ours)
+        >>> print(text.split(". After")[0])
+        The Madry-recipe model, snapshot by snapshot, on the first 1,000 test images
+        >>> print(text.split("5,000 steps: ")[-1])
         ... # doctest: +NORMALIZE_WHITESPACE
         at ε = 0.10 PGD-40 accuracy 0.900, flagged 44.0%, TPR 0.000 (paper 0.000), zero
         gradients 0%. At ε = 0.10 the share flagged went from 100.0% after 1,000 steps to 44.0%
@@ -210,7 +229,11 @@ def madry_trend(snaps: list[dict], paper_tpr: dict, ours: dict | None = None) ->
                             f"{paper_tpr[e]:.3f}), zero gradients {d['zero_grad']:.0%}")
         clean = "" if s["clean"] is None else f"clean accuracy {s['clean']:.4f}; "
         lines.append(f"After {s['step']:,} steps: {clean}" + "; ".join(bits) + ".")
-    text = "The Madry-recipe model, snapshot by snapshot. " + " ".join(lines)
+    n = next(iter(snaps[0]["by_eps"].values()))["n"]
+    clean_on = (" (the clean accuracy on all 10,000)"
+                if any(s["clean"] is not None for s in snaps) else "")
+    text = (f"The Madry-recipe model, snapshot by snapshot, on {image_set(n)}{clean_on}. "
+            + " ".join(lines))
     at = [s for s in snaps if 0.10 in s["by_eps"]]
     if len(at) >= 2:
         first, last = at[0], at[-1]
@@ -337,9 +360,13 @@ def madry_sweep(heads: dict, curves: dict, paper_tpr: dict, n_images: int = 1000
         ...                    {"adversarial": c([1.0, 0.6]), "madry": c([0.0, 0.3])},
         ...                    {0.1: 0.0, 0.3: 0.047})
         >>> print(text.split(". ")[0])  # doctest: +NORMALIZE_WHITESPACE
-        On all 10,000 test images (2 of its 2 ε so far), the Madry-recipe model's PGD-40
-        examples are perfectly separated from ε = 0.2, against 0.1 for our secret model
-        (PGD-7 recipe) and 0.31 for the paper's
+        On all 10,000 test images, the Madry-recipe model's PGD-40 examples are perfectly
+        separated from ε = 0.2, against 0.1 for our secret model (PGD-7 recipe) and 0.31 for
+        the paper's
+        >>> print(madry_sweep({"adversarial": h(0.1), "madry": dict(h(0.2), eps_used=1)},
+        ...                   {"adversarial": c([1.0, 0.6]), "madry": c([0.0, 0.3])},
+        ...                   {0.1: 0.0, 0.3: 0.047}).split(", the")[0])
+        On all 10,000 test images, with 1 of its 2 ε computed so far
     """
     h = heads.get("madry", {})
     if not h.get("computed"):
@@ -352,10 +379,13 @@ def madry_sweep(heads: dict, curves: dict, paper_tpr: dict, n_images: int = 1000
 
     def grid(e):
         return "no ε of the grid" if e is None else f"{e:g}"
-    text = (f"On all {n_images:,} test images ({h['eps_used']} of its {h['eps_total']} ε so "
-            f"far), the Madry-recipe model's PGD-40 examples are perfectly separated from "
-            f"{'ε = ' if sep is not None else ''}{grid(sep)}, against {grid(ours_sep)} "
-            f"for our secret model (PGD-7 recipe) and {paper_sep:g} for the paper's. ")
+    # while the sweep is incomplete, say how far it is; once complete, say nothing
+    extent = ("" if h["eps_used"] == h["eps_total"] else
+              f", with {h['eps_used']} of its {h['eps_total']} ε computed so far")
+    text = (f"On all {n_images:,} test images{extent}, the Madry-recipe model's PGD-40 examples "
+            f"are perfectly separated from {'ε = ' if sep is not None else ''}{grid(sep)}, "
+            f"against {grid(ours_sep)} for our secret model (PGD-7 recipe) and {paper_sep:g} "
+            f"for the paper's. ")
     mine, theirs = curves["madry"], curves.get("adversarial")
     at = []
     for e in sorted(paper_tpr):
@@ -451,14 +481,15 @@ def recipe_verdict(curves: dict, n_images: int, madry_snaps: list[dict], ours: d
         >>> curves = {"adversarial": c([1.0, 1.0], [0.98, 0.95], [0.02, 0.05]),
         ...           "madry": c([0.39, 1.0], [0.89, 0.54], [0.04, 0.46])}
         >>> snaps = [{"step": 15000, "by_eps": {0.1: {"zero_grad": 0.0}}}]
-        >>> print(recipe_verdict(curves, 100, snaps, {0.1: {"zero_grad": 0.66}}, 0.54))
+        >>> print(recipe_verdict(curves, 100, snaps, {0.1: {"zero_grad": 0.66, "n": 10}}, 0.54))
         ... # doctest: +NORMALIZE_WHITESPACE
-        So the training recipe decides how visible PGD-40 is at small ε: at ε = 0.10 the
-        detector flags 39% of the Madry-recipe model's PGD images against 100% of our secret
-        model's, whose zero input gradients (66% of the entries, against 0% for the
-        Madry-recipe model after 15,000 steps) leave the start noise in place. At ε = 0.30 it
-        does not: 100% of the successful attacks on the Madry-recipe model and 100% of those on
-        our secret model are flagged, against about 69% on the paper's; what leaves the other
+        So the training recipe decides how visible PGD-40 is at small ε: on all 100 test images
+        at ε = 0.10 the detector flags 39.0% of the Madry-recipe model's PGD images against
+        100.0% of our secret model's, whose zero input gradients (a median 66% of the entries on
+        the first 10 test images, against 0% for the Madry-recipe model after 15,000 steps)
+        leave the start noise in place. At ε = 0.30 it does not: on the same images, 100% of
+        the successful attacks on the Madry-recipe model and 100% of those on our secret model
+        are flagged, against about 69% on the paper's; what leaves the other
         31% of the paper's unflagged is open (the Madry-recipe model, at a PGD-40 accuracy of
         0.54 at ε 0.3 against the reference's 0.932, is not yet the paper's model).
     """
@@ -472,20 +503,23 @@ def recipe_verdict(curves: dict, n_images: int, madry_snaps: list[dict], ours: d
     fm, fo = float(m["flagged"][i]), float(o["flagged"][j])
     decides = abs(fo - fm) >= 0.2
     text = (f"So the training recipe {'decides' if decides else 'does not decide'} how visible "
-            f"PGD-40 is at small ε: at ε = 0.10 the detector flags {fm:.0%} of the "
-            f"Madry-recipe model's PGD images against {fo:.0%} of our secret model's")
+            f"PGD-40 is at small ε: on {image_set(n_images, n_images)} at ε = 0.10 the detector "
+            f"flags {fm:.1%} of the Madry-recipe model's PGD images against {fo:.1%} of our "
+            f"secret model's")
     last = madry_snaps[-1] if madry_snaps else None
     if ours and 0.10 in ours and last and 0.10 in last["by_eps"]:
-        text += (f", whose zero input gradients ({ours[0.10]['zero_grad']:.0%} of the entries, "
-                 f"against {last['by_eps'][0.10]['zero_grad']:.0%} for the Madry-recipe model "
-                 f"after {last['step']:,} steps) leave the start noise in place")
+        text += (f", whose zero input gradients (a median {ours[0.10]['zero_grad']:.0%} of the "
+                 f"entries on {image_set(ours[0.10]['n'])}, against "
+                 f"{last['by_eps'][0.10]['zero_grad']:.0%} for the Madry-recipe model after "
+                 f"{last['step']:,} steps) leave the start noise in place")
     share = [float(c["tpr"][k]) / (1 - float(c["accuracy"][k]))
              for c, k in ((m, i3), (o, j3)) if c["accuracy"][k] < 1]
     if len(share) < 2:
         return text + "."
     theirs = paper_flagged_share()
     moved = abs(share[0] - share[1]) >= 0.1
-    text += (f". At ε = 0.30 it {'does' if moved else 'does not'}: {share[0]:.0%} of the "
+    text += (f". At ε = 0.30 it {'does' if moved else 'does not'}: on the same images, "
+             f"{share[0]:.0%} of the "
              f"successful attacks on the Madry-recipe model and {share[1]:.0%} of those on our "
              f"secret model are flagged, against about {theirs:.0%} on the paper's")
     if min(share) - theirs >= 0.1:

@@ -38,7 +38,7 @@ from .config import CAMPAIGN_COMMAND, RELEASED_ROWS, make_config
 from .table1 import lazy_images, lazy_model, row_sha
 
 __all__ = ["ATTACKS", "EXPERIMENT", "HALVES", "STEPS", "chunk_config", "items", "result",
-           "run_chunk"]
+           "run_chunk", "table_rows", "text"]
 
 EXPERIMENT = "paper2_iterations"
 VERSION = "1"
@@ -123,6 +123,39 @@ def result() -> list[dict]:
                            "8-bit": 100 * float(np.mean(a[f"pred_uint8_{t}"] == a["labels"]))}
             out.append(cell)
     return out
+
+
+def table_rows(cells: list[dict], paper_of) -> list[list]:
+    """One row per cell: the model and attack, the paper's value (``paper_of(row, attack)``)
+    and ours (float scoring) after each step count, with N."""
+    return [[f"{c['label']} × {c['attack']}", f"{paper_of(c['row'], c['attack']):.1f}"]
+            + [f"{c[t]['float']:.1f}" for t in STEPS] + [c["n"]] for c in cells]
+
+
+def text(cells: list[dict], paper_of) -> str:
+    """What the trace says: how many cells move towards the paper's value with more steps.
+    ``cells``: :func:`result` with ``label`` added; ``paper_of(row, attack)`` the paper's %.
+
+    Example:
+        >>> c = {"row": "s", "label": "S", "attack": "S", "n": 282,
+        ...      20: {"float": 30.0}, 100: {"float": 20.0}, 300: {"float": 12.0}}
+        >>> print(text([c], lambda row, attack: 26.2))
+        On 1 cell of the S and C+S columns, one run of 300 steps under the 2019 protocol was read after 20, 100 and 300 steps. The accuracy falls with more steps in 1 of them; at 20 steps 1 lies closer to the paper's value than at 100, at 300 steps 0.
+    """
+    if not cells:
+        return ("The iteration trace (one run of 300 steps read after 20, 100 and 300) is not "
+                "computed yet, so whether the iteration count moves a cell stays open.")
+    falls = sum(c[STEPS[0]]["float"] > c[STEPS[-1]]["float"] for c in cells)
+    def closer(t):
+        return sum(abs(c[t]["float"] - paper_of(c["row"], c["attack"]))
+                   < abs(c[100]["float"] - paper_of(c["row"], c["attack"])) for c in cells)
+    n = len(cells)
+    return (f"On {n} cell{'s' if n != 1 else ''} of the S and C+S columns, one run of "
+            f"{STEPS[-1]} steps under the 2019 protocol was read after "
+            f"{', '.join(map(str, STEPS[:-1]))} and {STEPS[-1]} steps. The accuracy falls with "
+            f"more steps in {falls} of them; at {STEPS[0]} steps {closer(STEPS[0])} lie"
+            f"{'s' if closer(STEPS[0]) == 1 else ''} closer to the paper's value than at 100, "
+            f"at {STEPS[-1]} steps {closer(STEPS[-1])}.")
 
 
 def _chunks(device: str) -> list[Chunk]:
