@@ -84,3 +84,12 @@ def test_a_table_offers_its_numbers_as_csv():
     shown = re.findall(r"<t[hd]>(.*?)</t[hd]>", page)
     assert [c for r in rows for c in r] == shown       # exactly the cells the page shows
     assert rows[1] == ["C, then S", "3.000", "0.410", "846"]
+
+
+def test_a_long_table_scrolls_in_its_box_and_a_short_one_does_not():
+    from stego_lib.plotting.table import LONG
+
+    short = Table(["n"], [[i] for i in range(LONG)])._repr_html_()
+    long = Table(["n"], [[i] for i in range(LONG + 1)])._repr_html_()
+    assert '<div class="table-box">' in short and '<div class="table-box long">' in long
+    assert long.count("<tr>") == LONG + 2       # every row is still there, and the header

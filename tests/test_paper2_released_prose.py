@@ -284,3 +284,21 @@ def test_a_variant_within_noise_of_the_references_numerical_twin_counts_as_close
         far = {**row, "twin": {**twin, "vs_variant": vs_variant}}
         assert prose.causes(cells, {"C+D": [a]}, [], [], gaps={("c+s+d", "C+D"): [far]})[
             ("c+s+d", "C+D")][0] == "open"
+
+
+def test_the_authors_summary_counts_the_committed_runs():
+    import re
+
+    theirs = released.result()
+    runs = [r for a in ("C", "S", "D") for r in released.authors_runs(theirs, a)]
+    if not runs:
+        pytest.skip("no run of the authors' package is committed")
+    text = prose.authors_summary(runs)
+    apart = [r for r in runs if r["apart"]]
+    assert text.startswith(f"On {len(runs)} cells (3 attacks")
+    assert f"beyond two paired standard errors on {len(apart)} of them" in text
+    m = re.search(r"ours leaves more images correct on (\d+) and fewer on (\d+)", text)
+    assert (m is not None) == bool(apart)
+    if apart:
+        assert int(m.group(1)) == sum(r["diff"] > 0 for r in apart)
+    assert text.endswith(f"ours on {sum(r['ours_near'] for r in runs)}.")

@@ -50,3 +50,13 @@ def test_environment_yml_pins_what_pyproject_pins():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert {p for p in pip if p != "-e ."} == wanted
+
+
+def test_ci_runs_the_targets_of_make_test_in_order():
+    # CI times each target of `make test` on its own; the two lists must not drift apart.
+    import re
+
+    make = re.search(r"^test: (.+)$", (ROOT / "Makefile").read_text(), re.M).group(1).split()
+    ci = re.search(r"^for target in (.+); do$", (ROOT / ".ci" / "run").read_text(),
+                   re.M).group(1).split()
+    assert ci == make

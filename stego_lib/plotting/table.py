@@ -31,6 +31,9 @@ def _escape(text: str) -> str:
             .replace("&lt;/sub&gt;", "</sub>"))
 
 
+LONG = 15   # rows a table shows in full; a longer one scrolls inside a box of about that height
+
+
 def _plain(text: str) -> str:
     return text.replace("<sub>", "_").replace("</sub>", "")
 
@@ -65,7 +68,9 @@ class Table:
         # The table scrolls inside its own box when wider than the column, and carries the
         # numbers it shows as a CSV file, built with the page (no server needed).
         href = "data:text/csv;charset=utf-8," + quote(self.to_csv())
-        return (f'<div class="table-box"><table class="table">{cap}<thead><tr>{head}</tr>'
+        # A long table (more than LONG rows) shows a screenful and scrolls under its header.
+        box = "table-box long" if len(self.rows) > LONG else "table-box"
+        return (f'<div class="{box}"><table class="table">{cap}<thead><tr>{head}</tr>'
                 f'</thead><tbody>{body}</tbody></table></div>'
                 f'<p class="table-csv"><a download="{self.file_name()}" href="{href}">'
                 f'Download this table as CSV</a></p>')

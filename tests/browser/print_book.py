@@ -138,13 +138,13 @@ READY = r"""
     // every chapter (a document of the book) starts a page, and so does every part
     "span[id^='document-'] + section, section.part-title { break-before: page; } " +
     "section.part-title + span[id^='document-'] + section { break-before: avoid; } " +
+    // the theme hides an h1 it did not place itself in print
+    "section.part-title h1 { display: block !important; font-size: 2em; } " +
     // the contents list, and a caption kept with its table
     "nav.print-contents ul { list-style: none; margin: 0 0 0.8em 1.2em; padding: 0; } " +
     "nav.print-contents p { margin: 0.6em 0 0.2em; font-weight: bold; } " +
     "figure.glued-table figcaption { break-after: avoid; } " +
     "figure.glued-table { break-inside: avoid; } }";
-  // The contents of the root page's toctree print empty in the single page: hidden.
-  for (const t of document.querySelectorAll("div.toctree-wrapper")) t.remove();
 """ + "%RESTRUCTURE%" + r"""
   document.head.appendChild(style);
   return {

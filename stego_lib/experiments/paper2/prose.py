@@ -6,7 +6,7 @@ Inputs are the summaries of :mod:`.released` (``comparison``, ``fit``, ``authors
 """
 from __future__ import annotations
 
-__all__ = ["authors_text", "bw_text", "c_gap_text", "causes", "claims_summary", "crgb_text", "fit_text",
+__all__ = ["authors_summary", "authors_text", "bw_text", "c_gap_text", "causes", "claims_summary", "crgb_text", "fit_text",
            "twin_text", "worst_list"]
 
 OPEN = "open"
@@ -285,6 +285,32 @@ def authors_text(rows: list[dict]) -> str:
                (0, 1): "Only ours lands", (0, 0): "Neither lands"}[(a_near, o_near)]
         text += f". {who} within two standard errors of the paper's {name} cell."
     return text
+
+
+def authors_summary(runs: list[dict]) -> str:
+    """The authors' attack against ours over every cell where both ran (the rows of
+    :func:`.released.authors_runs`, all attacks together), in three sentences; the table
+    beside it gives each cell.
+
+    Example:
+        >>> r = {"label": "S", "attack": "S", "n": 282, "apart": True, "diff": 5.7,
+        ...      "se": 1.6, "authors_near": False, "ours_near": False}
+        >>> print(authors_summary([r, {**r, "apart": False, "authors_near": True}]))
+        On 2 cells (1 attack on the released models) the authors' package and ours attacked the same 282 test images. They differ beyond two paired standard errors on 1 of them, and there ours leaves more images correct on 1 and fewer on 0. The authors' attack lands within two standard errors of the paper's cell on 1 cell, ours on 0.
+    """
+    if not runs:
+        return authors_text([])
+    apart = [r for r in runs if r["apart"]]
+    attacks = len({r["attack"] for r in runs})
+    more = sum(r["diff"] > 0 for r in apart)
+    text = (f"On {len(runs)} cells ({attacks} attack{'s' if attacks != 1 else ''} on the "
+            f"released models) the authors' package and ours attacked the same {runs[0]['n']} "
+            f"test images. They differ beyond two paired standard errors on {len(apart)} of "
+            "them" + (f", and there ours leaves more images correct on {more} and fewer on "
+                      f"{len(apart) - more}" if apart else "") + ". ")
+    a_near, o_near = sum(r["authors_near"] for r in runs), sum(r["ours_near"] for r in runs)
+    return text + (f"The authors' attack lands within two standard errors of the paper's cell "
+                   f"on {a_near} cell{'s' if a_near != 1 else ''}, ours on {o_near}.")
 
 
 def crgb_text(sweep: list[dict], matching: list[float], label_of) -> str:
