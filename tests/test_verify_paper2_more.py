@@ -139,3 +139,25 @@ def test_a_checkpoint_that_is_not_the_keys_is_refused():
     meta = {**entry.meta, "config": {**entry.meta["config"], "checkpoint": "0" * 64}}
     with pytest.raises(LookupError, match="not the one the result was computed with"):
         adapter(entry).rerun(Entry(entry.arrays, meta), 0, 2)
+
+
+
+
+def test_crgb_bound_under_the_2019_protocol_reexecutes_with_its_kappa(released, monkeypatch):
+    import stego_lib.verify.paper2_more as more
+
+    metas = [json.loads(p.read_text())
+             for p in sorted((results_dir() / "paper2_crgb_bound").glob("*.json"))]
+    keys = {m["config"].get("protocol", "package-2020"): m["key"] for m in metas}
+    if "paper-2019" not in keys:
+        pytest.skip("no C-RGB bound entry under the 2019 protocol is committed")
+    seen = []
+
+    def record(model, x, y, threat, **kw):
+        seen.append(kw["kappa"])
+        return x
+    monkeypatch.setattr(more, "attack", record)
+    for protocol in ("package-2020", "paper-2019"):
+        entry = _load(ResultsCache(), "paper2_crgb_bound", keys[protocol])
+        adapter(entry).rerun(entry, 0, 1)
+    assert seen == [float("inf"), 0.0]

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import data, perceptual as metrics
-from ..attacks import StAdv, attack, functional_attack
+from ..attacks import StAdv, attack, functional_attack, protocol_kappa
 from ..cache import Entry
 from ..experiments import perceptual as sweep
 from ..experiments.paper2 import authors, bw_conversion as bw, c_gap, cd_gap
@@ -79,8 +79,10 @@ def _correct(entry: Entry, threat, start: int, stop: int, change: bool = False) 
     correct, moved = [], []
     for sl in _batches(start, stop, BATCH):
         x, y = split.images[sl], split.labels[sl]
+        # a key names its protocol only when it is not the package's (κ = ∞)
         adv = attack(model, x, y, threat, steps=k["iterations"], lr=k["lr"],
-                     reg_weight=k["reg_weight"])
+                     reg_weight=k["reg_weight"],
+                     kappa=protocol_kappa(k.get("protocol", "package-2020")))
         with torch.no_grad():
             correct.append((model(adv).argmax(1) == y).numpy())
         moved.append((adv - x).abs().amax(dim=(1, 2, 3)).numpy().astype(np.float32))
