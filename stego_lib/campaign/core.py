@@ -29,6 +29,7 @@ from ..experiments.paper2 import authors as paper2_authors
 from ..experiments.paper2 import bw_conversion as paper2_bw_conversion
 from ..experiments.paper2 import c_gap as paper2_c_gap
 from ..experiments.paper2 import cd_gap as paper2_cd_gap
+from ..experiments.paper2 import flip_crop as paper2_flip_crop
 from ..experiments.paper2 import s_gap as paper2_s_gap
 from ..experiments.paper2 import items as paper2_items
 from ..experiments.paper2 import iterations as paper2_iterations
@@ -40,7 +41,7 @@ from ..tasks import Item
 # Every module with campaign items (each has ``items()``), in an order the needs respect.
 MODULES = (paper1_items, paper1_diagnostics, paper1_device_check, paper2_items, paper2_rgb_bound,
            paper2_authors, paper2_bw_conversion, paper2_c_gap, paper2_cd_gap, paper2_s_gap,
-           paper2_protocol, paper2_iterations, perceptual_items, paper2_figures_items, beyond_items)
+           paper2_protocol, paper2_iterations, paper2_flip_crop, perceptual_items, paper2_figures_items, beyond_items)
 
 
 class UnknownItemError(ValueError):

@@ -16,8 +16,10 @@ import torch
 from .. import checkpoints, data
 from ..attacks import attack, functional_attack, protocol_kappa
 from ..attacks.loop import DEFAULT_PROTOCOL
+from ..augment import flip_crop
 from ..cache import Entry
 from ..experiments.paper2 import authors
+from ..experiments.paper2.config import loader_seed
 from ..experiments.paper2.table1 import cpu_layout
 from .compare import Spec
 from .paper1 import checked_model
@@ -53,6 +55,9 @@ def _cell(entry: Entry, start: int, stop: int) -> dict:
     model = _model(name, k["checkpoint"])
     split = cifar_test(k["data"])
     x_all, y_all = split.images[k["start"]:k["stop"]], split.labels[k["start"]:k["stop"]]
+    seed = loader_seed(k.get("loader", "plain"))
+    if seed is not None:   # the images as the 2019 evaluation loader flipped and cropped them
+        x_all = flip_crop(x_all, range(k["start"], k["stop"]), seed)
     threat = None if k["attack"] == "None" else functional_attack(k["attack"])
     kappa = protocol_kappa(k.get("protocol", DEFAULT_PROTOCOL))
     pred, pred8 = [], []

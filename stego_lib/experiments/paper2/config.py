@@ -6,6 +6,8 @@ Rows are keyed by a short slug that also names the campaign items (``paper2-trai
 """
 from __future__ import annotations
 
+import re
+
 from ..._checks import check_choice, check_int
 from ...attacks.loop import DEFAULT_PROTOCOL, PROTOCOLS
 from ...models.reference import PREFIX as RELEASED_PREFIX, RELEASED
@@ -65,6 +67,9 @@ _COMMON = dict(
     # the CW margin's κ: "package-2020" (κ = ∞, the released package) or "paper-2019" (κ = 0,
     # mister_ed's default); see stego_lib.attacks.loop. Keyed only when not the default.
     protocol=DEFAULT_PROTOCOL,
+    # how the test images are read: "plain" (as stored) or "flip-crop:<seed>" (mister_ed's
+    # evaluation loader's random flip and crop, stego_lib.augment). Keyed only when not plain.
+    loader="plain",
     seed=0,           # the attacks start at the identity and are deterministic; recorded anyway
     batch_size=100,   # images per attack batch; not part of any cache key
 )
@@ -79,7 +84,9 @@ def make_config(profile: str, **overrides) -> dict:
     846 exact-pixel test images), rows (row slugs, see ``ROWS``), checkpoints (slug ->
     checkpoint name, replacing the default for those rows), attacks (column names), n_images (the first N test images
     of ``data``), data ('sample' | 'jpeg'), iterations (Adam steps of every attack), lr,
-    reg_weight, protocol ('package-2020' | 'paper-2019': the CW margin's κ, ∞ or 0),
+    reg_weight, protocol ('package-2020' | 'paper-2019': the CW margin's κ, ∞ or 0), loader
+    ('plain' | 'flip-crop:<seed>': the test images as stored, or flipped and cropped as the
+    2019 code's evaluation loader does),
     chunk_images (images per cache entry; a cell of N images is
     ceil(N / chunk_images) entries), seed, batch_size, profile.
 
@@ -118,6 +125,7 @@ def make_config(profile: str, **overrides) -> dict:
         check_int(cfg[key], name=key, minimum=minimum)
     check_choice(cfg["data"], DATA, name="data")
     check_choice(cfg["protocol"], tuple(PROTOCOLS), name="protocol")
+    loader_seed(cfg["loader"])
     if cfg["data"] == "sample" and cfg["n_images"] > 846:
         raise ValueError(f"the exact-pixel sample holds 846 test images, got "
                          f"n_images={cfg['n_images']}")
@@ -139,6 +147,25 @@ def make_config(profile: str, **overrides) -> dict:
     else:
         cfg["checkpoints"] = {**CHECKPOINTS, **cfg["checkpoints"]}
     return cfg
+
+
+def loader_seed(loader) -> int | None:
+    """The seed of a ``flip-crop:<seed>`` loader; None for ``plain``.
+
+    Raises:
+        ValueError: any other value.
+
+    Example:
+        >>> loader_seed("plain"), loader_seed("flip-crop:2")
+        (None, 2)
+    """
+    if loader == "plain":
+        return None
+    m = re.fullmatch(r"flip-crop:(\d+)", loader) if isinstance(loader, str) else None
+    if m is None:
+        raise ValueError(f"loader must be 'plain' or 'flip-crop:<seed>' (a seed >= 0), "
+                         f"got {loader!r}")
+    return int(m.group(1))
 
 
 def image_ranges(cfg: dict) -> list[tuple[int, int]]:

@@ -24,11 +24,12 @@ import numpy as np
 import torch
 
 from ... import checkpoints, data
+from ...augment import flip_crop
 from ...attacks import attack, functional_attack, protocol_kappa
 from ...attacks.loop import DEFAULT_PROTOCOL
 from ...cache import CacheMiss, GPURequiredError, ResultsCache, cached
 from .config import (CAMPAIGN_COMMAND, EXPERIMENT, PAPER_IMAGES, VERSION, image_ranges,
-                     make_config)
+                     loader_seed, make_config)
 from .. import page_entry
 
 __all__ = ["Table1Result", "adversarial_images", "cell_chunk", "cell_config", "row_sha",
@@ -47,6 +48,9 @@ def cell_config(cfg: dict, row: str, sha: str, attack_name: str, start: int, sto
     if cfg["models"] == "released" and row == "gray":
         # the released B&W model's input is measured, not in its file: part of the key
         key["front_end"] = checkpoints.entry(cfg["checkpoints"][row])["arch_kwargs"]
+    # Only a transformed loader enters the key (clean cells too: their images change).
+    if cfg.get("loader", "plain") != "plain":
+        key["loader"] = cfg["loader"]
     if attack_name != "None":
         key.update(iterations=cfg["iterations"], lr=cfg["lr"], reg_weight=cfg["reg_weight"])
         # Only a non-default protocol enters the key: every cell computed before protocols
@@ -129,6 +133,9 @@ def _compute(cfg, row, attack_name, start, stop, model: Lazy, images: Lazy, prog
     dev = next(m.parameters()).device
     split = images.get()
     x_all, y_all = split.images[start:stop], split.labels[start:stop]
+    seed = loader_seed(cfg.get("loader", "plain"))
+    if seed is not None:
+        x_all = flip_crop(x_all, range(start, stop), seed)
     # reused by the detection study (our undefended model's only)
     keep = row == "natural" and attack_name != "None" and cfg["models"] == "trained"
     pred, pred8, advs = [], [], []
@@ -152,6 +159,7 @@ def _compute(cfg, row, attack_name, start, stop, model: Lazy, images: Lazy, prog
         arrays["adv_uint8"] = torch.cat(advs).numpy()
     meta = {"attack": repr(threat) if threat is not None else "none (clean images)",
             "protocol": cfg.get("protocol", DEFAULT_PROTOCOL),
+            "loader": cfg.get("loader", "plain"),
             "data": split.provenance.to_dict(), "images": [start, stop],
             "model_checkpoint": cfg["checkpoints"][row], "device": str(dev)}
     return arrays, meta

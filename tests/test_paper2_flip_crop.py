@@ -1,0 +1,92 @@
+"""Table 1 cells read through the 2019 evaluation loader's flip and crop: the loader enters a
+cell's key only when it transforms the images, every committed key stays as it was, the cell
+attacks the transformed images, and the campaign item lists a fixed set of chunks."""
+import pytest
+import torch
+
+from stego_lib import checkpoints
+from stego_lib.augment import flip_crop
+from stego_lib.cache import ResultsCache
+from stego_lib.campaign.core import registry
+from stego_lib.experiments import paper2
+from stego_lib.experiments.paper2 import flip_crop as study
+from stego_lib.experiments.paper2 import table1
+from stego_lib.experiments.paper2.config import EXPERIMENT, LABELS, VERSION, loader_seed
+from stego_lib.models.reference import RELEASED
+from stego_lib.papers import paper2_accuracy
+
+
+def test_only_a_transforming_loader_enters_the_key():
+    sha = RELEASED["c+d"][1]
+    base = paper2.make_config("paper", models="released")
+    plain = paper2.make_config("paper", models="released", loader="plain")
+    for attack in ("None", "D"):
+        old = table1.cell_config(base, "c+d", sha, attack, 0, 282)
+        assert "loader" not in old
+        assert table1.cell_config(plain, "c+d", sha, attack, 0, 282) == old
+        new = table1.cell_config(study.config("c+d", 0, n_images=282), "c+d", sha, attack, 0, 282)
+        assert new == {**old, "loader": "flip-crop:0"}
+    # the committed baseline cells are still found under their keys
+    assert ResultsCache().has(EXPERIMENT, table1.cell_config(base, "c+d", sha, "D", 0, 282),
+                              VERSION)
+
+
+@pytest.mark.parametrize("bad", ["flip", "flip-crop", "flip-crop:-1", "flip-crop:x", 3, None])
+def test_bad_loader(bad):
+    if bad is None:      # None keeps the default, as for every parameter
+        assert paper2.make_config("paper", loader=None)["loader"] == "plain"
+        return
+    with pytest.raises(ValueError, match="loader"):
+        paper2.make_config("paper", loader=bad)
+    with pytest.raises(ValueError, match="loader"):
+        loader_seed(bad)
+
+
+@pytest.mark.skipif("cifar_resnet32_brief" not in checkpoints.available(),
+                    reason="needs the committed brief CIFAR-10 ResNet-32")
+def test_a_flip_crop_cell_scores_the_transformed_images(one_thread):
+    cfg = paper2.make_config("smoke", n_images=6, loader="flip-crop:1")
+    sha = table1.row_sha(cfg, "natural")
+    model = table1.lazy_model(cfg["checkpoints"]["natural"], "cpu")
+    images = table1.lazy_images(cfg)
+    entry = table1.cell_chunk(cfg, "natural", sha, "None", 2, 6, model=model, images=images,
+                              store=False)
+    assert entry.meta["loader"] == "flip-crop:1"
+    split = images.get()
+    x = flip_crop(split.images[2:6], range(2, 6), seed=1)
+    with torch.no_grad():
+        want = model.get()(x).argmax(1).numpy()
+    assert entry.arrays["pred"].tolist() == want.tolist()
+    plain = table1.cell_chunk(paper2.make_config("smoke", n_images=6), "natural", sha, "None",
+                              2, 6, model=model, images=images, store=False)
+    assert plain.meta["loader"] == "plain"
+
+
+def test_the_study_lists_the_clean_column_and_every_cell_the_baseline_misses():
+    names = [c.name for c in registry()["paper2-flip-crop"].chunks("cpu")]
+    assert names == [c.name for c in registry()["paper2-flip-crop"].chunks("cuda")]
+    assert len(names) == len(set(names)) == 9 * len(study.CLEAN_SEEDS) + 44
+    assert len(study.OPEN) == 17 and len(set(study.CELLS)) == 44
+    # attacked, paper value known, no clean cell among them
+    assert all(a != "None" and paper2_accuracy(LABELS[r], a) is not None for r, a in study.CELLS)
+
+
+@pytest.mark.skipif("cifar_resnet32_brief" not in checkpoints.available(),
+                    reason="needs the committed brief CIFAR-10 ResNet-32")
+def test_verify_reexecutes_a_flip_crop_cell_through_the_same_transform(one_thread, monkeypatch):
+    from stego_lib.verify import paper2 as verify_paper2
+
+    cfg = paper2.make_config("smoke", n_images=8, data="sample", loader="flip-crop:2")
+    sha = table1.row_sha(cfg, "natural")
+    entry = table1.cell_chunk(cfg, "natural", sha, "None", 2, 8,
+                              model=table1.lazy_model(cfg["checkpoints"]["natural"], "cpu"),
+                              images=table1.lazy_images(cfg), store=False)
+    seen = []
+
+    def spy(x, indices, seed):
+        seen.append((list(indices), seed))
+        return flip_crop(x, indices, seed)
+    monkeypatch.setattr(verify_paper2, "flip_crop", spy)
+    again = verify_paper2._cell(entry, 0, 6)
+    assert seen == [(list(range(2, 8)), 2)]
+    assert again["pred"].tolist() == entry.arrays["pred"].tolist()
