@@ -83,3 +83,15 @@ def test_the_verdict_figure_draws_every_computed_cell_beside_the_papers_value():
     assert len(verdict_figure(points).axes) == 2
     with pytest.raises(ValueError, match="no computed point"):
         verdict_figure({"I": [], "II": []})
+
+
+def test_every_glance_row_is_named_in_words():
+    # the short forms of the results ("Table II TPR", "accuracy 0 from ε", "two SE") become
+    # what they measure, each with the paper's term kept in brackets
+    for r in glance.rows():
+        name = glance.table_name(r)
+        assert name[0].isupper(), name
+        assert not name.startswith(("Table II TPR", "perfect separation", "accuracy 0")), name
+        assert " SE " not in f" {name} ", name
+        if r["what"].startswith("Table II TPR"):
+            assert "(Table II's TPR)" in name

@@ -90,3 +90,26 @@ def test_verify_reexecutes_a_flip_crop_cell_through_the_same_transform(one_threa
     again = verify_paper2._cell(entry, 0, 6)
     assert seen == [(list(range(2, 8)), 2)]
     assert again["pred"].tolist() == entry.arrays["pred"].tolist()
+
+
+def test_a_cell_the_transform_brings_to_the_paper_is_reproduced_by_it():
+    import numpy as np
+
+    from stego_lib.experiments.paper2 import verdicts
+    row, a = "c+d", "D"                       # paper 7.5 %
+    measured = {verdicts.BASELINE: {row: {a: np.array([True] * 40 + [False] * 242)}},
+                verdicts.FLIP_CROP: {row: {a: np.array([True] * 22 + [False] * 260)}}}
+    cell = verdicts.cells(measured, rows=[row], attacks=[a])[0]
+    assert cell["verdict"] == "reproduced by the 2019 loader's flip and crop"
+    assert verdicts.verdict_sentence(cell).endswith("7.8 % on 282 images")
+
+
+def test_the_shift_is_paired_on_the_same_images():
+    import numpy as np
+    plain = {"c+d": {"D": np.array([True, True, False, False] * 70 + [True, False])}}
+    flipped = {"c+d": {"D": np.array([True, False, False, False] * 70 + [True, False])}}
+    r, = study.shift_rows(plain, flipped)
+    assert r["plain"] == 50.0 and abs(r["flipped"] - 100 * 71 / 282) < 1e-9
+    assert abs(r["shift"] - 100 * (-70 / 282)) < 1e-9 and r["shift_se"] > 0
+    assert r["open"] and r["paper"] == 7.5
+    assert study.shift_rows(plain, {}) == []

@@ -151,12 +151,32 @@ def test_c_gap_text_names_the_variants_that_reach_the_authors():
             {"variant": "both", "accuracy": 35.5, "n": 282, "vs_ours": (-4.6, 1.2),
              "vs_authors": (0.4, 1.0)}]
     text = prose.c_gap_text(rows, a)
-    assert text.endswith("Within two standard errors of the authors': both.")
-    assert "\u22121.1 ± 0.8 from ours" in text
-    assert prose.c_gap_text(rows[:1], a).endswith("None of them comes within two standard "
-                                                 "errors of the authors'.")
+    assert text.endswith("Of the 2 variants of our C in the table below, both lands within two "
+                         "standard errors of the authors'.")
+    assert prose.c_gap_text(rows[:1], a).endswith(
+        "The variant of our C in the table below does not come within two standard errors of "
+        "the authors'.")
+    far = [{**rows[0], "variant": v} for v in ("x", "y")]
+    assert prose.c_gap_text(far, a).endswith("None of the 2 variants of our C in the table "
+                                             "below comes within two standard errors of the "
+                                             "authors'.")
     assert "not computed yet" in prose.c_gap_text([], a)
     assert prose.c_gap_text(rows, None).startswith("The authors' C")
+
+
+def test_the_gap_table_holds_every_variant_with_its_differences():
+    a = {"authors": 35.1, "ours": 40.1, "diff": 5.0, "se": 1.4, "n": 282}
+    tw = {"name": "the authors' C+D with our white point", "accuracy": 36.0,
+          "vs_authors": (0.9, 0.8), "vs_variant": (-0.5, 0.7)}
+    rows = [{"variant": "RGB clamp", "accuracy": 39.0, "n": 282, "vs_ours": (-1.1, 0.8),
+             "vs_authors": (3.9, 1.3), "twin": tw}]
+    t = prose.gap_table([("C-trained", "C", rows, a), ("S-trained", "S", [], None)])
+    assert [r[2] for r in t.rows] == ["ours as published", "the authors' package", "RGB clamp",
+                                      "the authors' C+D with our white point"]
+    assert t.rows[1][3:6] == ["35.1", "\u22125.0 ± 1.4", "–"]
+    assert t.rows[2][3:] == ["39.0", "\u22121.1 ± 0.8", "+3.9 ± 1.3", "\u22120.5 ± 0.7"]
+    assert t.rows[3][5:] == ["+0.9 ± 0.8", "–"]
+    assert all(len(r) == len(t.header) for r in t.rows)
 
 
 def test_agreeing_attacks_within_noise_on_few_images_still_acquit_ours():
@@ -175,8 +195,8 @@ def test_gap_text_speaks_of_the_attack_and_model_it_is_given():
              "vs_authors": (0.4, 0.9)}]
     text = prose.c_gap_text(rows, a, "S", "S-trained")
     assert text.startswith("On the authors' S-trained model, our S leaves 10.3 %")
-    assert "our S leaves: zero padding 7.1 %" in text
-    assert text.endswith("Within two standard errors of the authors': zero padding.")
+    assert text.endswith("Of the variant of our S in the table below, zero padding lands within "
+                         "two standard errors of the authors'.")
     assert prose.c_gap_text(rows, None, "S", "D-trained") == (
         "The authors' S on their D-trained model is not computed yet.")
 
@@ -201,8 +221,8 @@ def test_gap_text_says_when_a_variant_matches_the_authors_image_by_image():
     rows = [{"variant": "zero padding", "accuracy": 6.7, "n": 282, "vs_ours": (-3.5, 1.1),
              "vs_authors": (0.0, 0.0)}]
     text = prose.c_gap_text(rows, a, "S", "S-trained")
-    assert "the same outcome as the authors' on every image" in text
-    assert text.endswith("Within two standard errors of the authors': zero padding.")
+    assert text.endswith("Zero padding gives the authors' outcome on every image.")
+    assert "zero padding lands within two standard errors" in text
 
 
 def _bw(count):
@@ -226,20 +246,37 @@ def test_bw_text_names_the_best_fit_and_the_input_the_table_uses():
     assert "measured inputs" not in none and "0.74 times the channel mean" in none
 
 
-def test_crgb_text_names_the_bound_each_model_matches_alone():
-    def entry(row, eps, acc, near):
-        return {"row": row, "label": row, "eps": eps, "lr": 1e-3, "accuracy": acc, "n": 282,
-                "paper": 5.9, "near": near}
-    sweep = [entry("natural", 0.02, 5.3, True), entry("natural", 0.06, 0.4, False),
-             entry("c", 0.02, 70.2, False), entry("c", 0.06, 39.4, True)]
-    text = prose.crgb_text(sweep, [], lambda e: e["row"])
-    assert "the natural model's cell comes within them only at 0.02; " in text
-    assert "the c model's cell comes within them only at 0.06." in text
-    assert "not reproduced by any bound" in text
+def _crgb(row, eps, acc, near, lr=1e-3):
+    return {"row": row, "label": row, "eps": eps, "lr": lr, "accuracy": acc, "n": 282,
+            "paper": 5.9 if row == "natural" else 43.5, "near": near}
+
+
+def test_crgb_text_names_the_bound_each_model_matches_alone_per_protocol():
+    sweep = [_crgb("natural", 0.02, 5.3, True), _crgb("natural", 0.06, 0.4, False),
+             _crgb("c", 0.02, 70.2, False), _crgb("c", 0.06, 39.4, True)]
+    text = prose.crgb_text({"package-2020": sweep}, lambda e: e["row"], total=2)
+    assert text.startswith("Under today's protocol (κ = ∞), no bound of the sweep brings both")
+    assert ("the natural model's cell comes within them only at 0.02, the c model's only at "
+            "0.06.") in text
+    assert text.endswith("The 2019 protocol (κ = 0) is not computed yet.")
     nothing = [dict(e, near=False) for e in sweep]
-    assert prose.crgb_text(nothing, [], lambda e: e["row"]).endswith(
-        "within two standard errors of the paper's.")
-    assert "only at" not in prose.crgb_text(sweep, [0.04], lambda e: e["row"])
+    assert "the c model's at no bound." in prose.crgb_text({"package-2020": nothing},
+                                                           lambda e: e["row"], total=2)
+    fits = sweep + [_crgb("natural", 0.04, 5.0, True), _crgb("c", 0.04, 44.0, True)]
+    two = prose.crgb_text({"package-2020": sweep, "paper-2019": fits}, lambda e: e["row"],
+                          total=3)
+    assert ("Under the 2019 protocol (κ = 0), both cells lie within two standard errors of the "
+            "paper's at a bound of 0.04.") in two
+    assert "(2 of its 3 points so far)" in two
+
+
+def test_crgb_table_has_one_column_per_model_and_protocol():
+    sweeps = {"package-2020": [_crgb("c", 0.06, 39.4, True), _crgb("natural", 0.06, 0.4, False)],
+              "paper-2019": [_crgb("natural", 0.06, 2.1, False)]}
+    t = prose.crgb_table(sweeps, lambda e: e["row"])
+    assert t.header == ["bound", "Adam step", "natural (paper 5.9), κ = ∞",
+                        "natural (paper 5.9), κ = 0", "c (paper 43.5), κ = ∞"]
+    assert t.rows == [["0.06", "0.001", "0.4", "2.1", "39.4 *"]]
 
 
 def test_a_variant_of_ours_that_reaches_the_authors_names_the_choice():
@@ -302,3 +339,16 @@ def test_the_authors_summary_counts_the_committed_runs():
     if apart:
         assert int(m.group(1)) == sum(r["diff"] > 0 for r in apart)
     assert text.endswith(f"ours on {sum(r['ours_near'] for r in runs)}.")
+
+
+def test_twin_text_names_only_variants_as_close_to_the_twin_as_it_is_to_the_authors():
+    tw = {"name": "the authors' C+D with our white point", "accuracy": 11.0,
+          "vs_authors": (0.7, 0.9)}
+    near = {"variant": "reference colour function", "twin": {**tw, "vs_variant": (0.5, 0.9)}}
+    far = {"variant": "reference delta", "twin": {**tw, "vs_variant": (3.2, 1.0)}}
+    wide = {"variant": "RGB clamp", "twin": {**tw, "vs_variant": (1.5, 0.9)}}  # within 2 SE
+    text = prose.twin_text([near, far, wide])
+    assert "reference colour function (+0.5 ± 0.9 points from the twin)" in text
+    assert "reference delta" not in text and "RGB clamp" not in text
+    assert prose.twin_text([far]).endswith("as close to this twin as the twin lies to their run.")
+    assert prose.twin_text([{"variant": "x"}]) == ""

@@ -222,6 +222,31 @@ def _plain(row: dict) -> str:
     return what
 
 
+def table_name(row: dict) -> str:
+    """A glance row's quantity as the glance table names it: what is measured, in words, with
+    the paper's term in brackets.
+
+    Example:
+        >>> table_name({"what": "Table II TPR, secret model, ε 0.30"})
+        "Attacked images that fool the classifier and are flagged (Table II's TPR), secret model, ε 0.30"
+        >>> table_name({"what": "accuracy 0 from ε, natural model"})
+        'Smallest ε from which every attacked image fools the classifier (accuracy 0), natural model'
+    """
+    what = row["what"]
+    for old, new in (
+            ("Table II TPR, ", "Attacked images that fool the classifier and are flagged "
+                               "(Table II's TPR), "),
+            ("perfect separation from ε, ", "Smallest ε from which every image that fools the "
+                                            "classifier is flagged (perfect separation), "),
+            ("accuracy 0 from ε, ", "Smallest ε from which every attacked image fools the "
+                                    "classifier (accuracy 0), "),
+            ("lowest combined accuracy, ", "Lowest share of attacked images either classified "
+                                           "correctly or flagged, over ε (combined accuracy), "),
+            ("within two SE of", "within two standard errors of")):
+        what = what.replace(old, new)
+    return what[0].upper() + what[1:]
+
+
 def _eps(row: dict) -> str:
     """"the natural model: perfect detection from ε 0.21 (paper 0.17)" from an ε row."""
     quantity, model = row["what"].split(", ")

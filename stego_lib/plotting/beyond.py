@@ -17,7 +17,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._figure import columns, finish, one_legend
+from ._figure import columns, corners, finish, one_legend
 from .table import Table
 
 __all__ = ["adaptive_figure", "adaptive_table", "auc_figure", "auc_pivot", "lsb_figure",
@@ -83,7 +83,8 @@ def roc_figure(groups: dict):
     for ax, (title, rows) in zip(axes, groups.items()):
         for r in rows:
             fpr, tpr = r["roc"]
-            ax.plot(fpr, tpr, color=DET_COLORS[r["detector"]], label=DET_LABELS[r["detector"]])
+            ax.plot(*corners(fpr, tpr), color=DET_COLORS[r["detector"]],
+                    label=DET_LABELS[r["detector"]])
             ax.plot([r["fpr"]["rate"]], [r["tpr"]["rate"]], "o", color=DET_COLORS[r["detector"]])
         ax.plot([0, 1], [0, 1], ":", color="grey", lw=0.8)
         ax.set(title=title, xlabel="false-positive rate (clean test)",

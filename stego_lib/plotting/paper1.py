@@ -14,7 +14,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from ..papers import PAPER1_HEADLINES, PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR, paper_tpr50_eps
-from ._figure import finish, legend_outside, one_legend
+from ._figure import corners, finish, legend_outside, one_legend
 from .table import Table
 
 __all__ = ["dependence_table", "fig_accuracy", "fig_auc", "fig_combined", "fig_roc", "fig_tpr",
@@ -161,7 +161,7 @@ def fig_roc(rocs: dict):
     for ax, (m, items) in zip(axes, rocs.items()):
         for r in items:
             c = colour[round(float(r["eps"]), 4)]
-            ax.plot(r["fpr"], r["tpr"], color=c, label=f"ε = {r['eps']:.2f}")
+            ax.plot(*corners(r["fpr"], r["tpr"]), color=c, label=f"ε = {r['eps']:.2f}")
             ax.plot(*r["op"], "o", color=c, ms=4)
         ax.plot([0, 1], [0, 1], color="0.7", lw=0.8)
         ax.set(xlim=(0, 1), ylim=(0, 1.01), title=LABELS[m],

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ._figure import finish
-from .table import Table, cell_grid
+from .table import Table, attack_names, cell_grid
 
 __all__ = ["authors_table", "claims_table", "counter_table", "fit_table", "intervals_table",
            "three_way_table",
@@ -41,7 +41,7 @@ def three_way_table(cells: list[dict]) -> Table:
                 "–" if row[a][key] is None else
                 f"{row[a][key]['pct']:.1f}" + ("" if row[a][key]["near"] else "*")
                 for a in attacks])
-    return Table(["defence", ""] + attacks, rows,
+    return Table(["defence", ""] + attack_names(attacks), rows,
                  caption="Accuracy (%) under each attack: the paper's, ours on the authors' "
                          "released model, ours on the model trained here (* more than two "
                          "standard errors from the paper's)")
@@ -61,7 +61,7 @@ def intervals_table(cells: list[dict], side: str = "released") -> Table:
         rows.append(["", "(ours − paper) / SE"] + [_v(row[a][side], "z", "{:+.1f}")
                                                    for a in attacks])
     n = next((c[side]["n"] for c in cells if c[side] is not None), 0)
-    return Table(["defence", ""] + attacks, rows,
+    return Table(["defence", ""] + attack_names(attacks), rows,
                  caption=f"Our cells on {n:,} images: Wilson 95 % intervals (%) and the "
                          f"difference from the paper's in standard errors")
 
@@ -77,7 +77,7 @@ def authors_table(rows: list[dict]) -> Table:
                        + (" *" if line[a]["apart"] else "") for a in attacks]
             for label, line in by.items()]
     n = sorted({r["n"] for r in rows})
-    return Table(["released model"] + attacks, body,
+    return Table(["released model"] + attack_names(attacks), body,
                  caption="Accuracy (%) on the authors' released models, the same "
                          f"{' or '.join(map(str, n))} test images per cell: the authors' attack "
                          "(recoloradv 0.0.1) / ours (the paper's cell); * the two attacks differ "
@@ -95,7 +95,7 @@ def z_heatmap(cells: list[dict], side="released", title: str | None = None):
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(labels) + 1.8))
     im = ax.imshow(np.ma.masked_invalid(np.clip(z, -6, 6)), cmap="RdBu", vmin=-6, vmax=6,
                    aspect="auto")
-    ax.set_xticks(range(len(attacks)), attacks, rotation=30, ha="right", fontsize=10)
+    ax.set_xticks(range(len(attacks)), attack_names(attacks), rotation=30, ha="right", fontsize=10)
     ax.set_yticks(range(len(labels)), labels, fontsize=10)
     for i in range(z.shape[0]):
         for j in range(z.shape[1]):

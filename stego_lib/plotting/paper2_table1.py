@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ._figure import finish
-from .table import Table, cell_grid
+from .table import Table, attack_names, cell_grid
 
 __all__ = ["claims_summary", "claims_table", "differences_list", "comparison_table", "error_table", "headline_table",
            "heatmaps"]
@@ -34,7 +34,7 @@ def comparison_table(cells: list[dict], *, with_ours: bool = True) -> Table:
         if with_ours:
             rows.append(["", "ours"] + [_pct(row[a]["ours"]) for a in attacks])
             rows.append(["", "ours − paper"] + [_pct(row[a]["diff"], "{:+.1f}") for a in attacks])
-    return Table(["defence", ""] + attacks, rows,
+    return Table(["defence", ""] + attack_names(attacks), rows,
                  caption="Accuracy (%) under each attack" + (
                      "; ours on the same test images in every cell" if with_ours else ""))
 
@@ -50,7 +50,7 @@ def error_table(cells: list[dict]) -> Table:
         rows.append([label, "N"] + [row[a]["n"] or "–" for a in attacks])
         rows.append(["", "SE"] + [_pct(row[a]["se"]) for a in attacks])
         rows.append(["", "8-bit"] + [_pct(row[a]["ours_uint8"]) for a in attacks])
-    return Table(["defence", ""] + attacks, rows,
+    return Table(["defence", ""] + attack_names(attacks), rows,
                  caption="Our cells: images N, binomial standard error (percentage points), and "
                          "accuracy (%) when the attacked images are rounded to 8-bit pixels")
 
@@ -110,7 +110,7 @@ def differences_list(diffs: list[dict]) -> str:
 
 def _panel(ax, values, rows, attacks, title, *, cmap, vmin, vmax, fmt, white):
     im = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
-    ax.set_xticks(range(len(attacks)), attacks, rotation=45, ha="right", fontsize=8)
+    ax.set_xticks(range(len(attacks)), attack_names(attacks), rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
     ax.set_title(title, fontsize=9)
     for i in range(values.shape[0]):

@@ -100,6 +100,17 @@ class Table:
         return (self.caption + "\n" if self.caption else "") + self.to_markdown()
 
 
+def attack_names(attacks: list[str]) -> list[str]:
+    """Column names for Table 1's attacks: the clean column, "None" in the paper's table, is
+    called what it is.
+
+    Example:
+        >>> attack_names(["None", "C", "C+S"])
+        ['no attack', 'C', 'C+S']
+    """
+    return ["no attack" if a == "None" else a for a in attacks]
+
+
 def cell_grid(cells: list[dict]) -> tuple[list[str], dict]:
     """Table cells (dicts with ``label`` and ``attack``) as the attacks in order of appearance
     and ``{label: {attack: cell}}``, the rows and columns of a Table 1-shaped table.

@@ -2,7 +2,7 @@
 
 Run :data:`FIND_DEFECTS` with ``Browser.evaluate`` once the page's images have loaded. It
 looks only at the page's article (``article.bd-article`` in the book's theme, else the body),
-so the theme's navigation never counts, and returns three lists:
+so the theme's navigation never counts, and returns one list per check:
 
 ``markers``
     A paragraph or list item whose text, outside code and math, starts with ``- ``, ``* ``
@@ -22,6 +22,16 @@ so the theme's navigation never counts, and returns three lists:
 ``bold_walls``
     A paragraph or list item with more than 60 words set in bold (computed font weight of
     600 or more): a generated sentence pasted in bold, which a reader cannot skim.
+``two_captions``
+    A pasted table (``figure.glued-table``) that shows more than one caption: the glue
+    caption above it and the table's own.
+``wide_tables``
+    A table wider than the article's column that no box around it scrolls: it runs out of
+    the column (or makes the whole page scroll sideways).
+``figure_data``
+    A figure image that does not offer its plotted points: an image in a ``figure`` outside a
+    ``div.figure-data`` box, a box that says it plots points but has no CSV link, or a CSV
+    whose rows are not the points the box announces (``data-points``).
 """
 from __future__ import annotations
 
@@ -72,9 +82,42 @@ FIND_DEFECTS = r"""
   };
   const boldWalls = blocks.filter(e => boldWords(e) > 60)
     .map(e => `${boldWords(e)} bold words: ` + ownText(e).slice(0, 80));
+  const visible = e => !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length);
+  const twoCaptions = [...root.querySelectorAll("figure.glued-table")].filter(
+    f => [...f.querySelectorAll("figcaption, caption")].filter(visible).length > 1
+  ).map(f => clean(f.textContent).slice(0, 80));
+  const column = root.getBoundingClientRect().width;
+  const scrolls = (e, width) => {
+    const ox = getComputedStyle(e).overflowX;
+    return (ox === "auto" || ox === "scroll" || ox === "hidden") && width <= column + 1;
+  };
+  const wideTables = [...root.querySelectorAll("table")].filter(t => {
+    if (!visible(t) || t.getBoundingClientRect().width <= column + 1) return false;
+    for (let e = t.parentElement; e && e !== root; e = e.parentElement)
+      if (scrolls(e, e.getBoundingClientRect().width)) return false;
+    return true;
+  }).map(t => `${Math.round(t.getBoundingClientRect().width)} px in a ${Math.round(column)} px `
+              + "column: " + clean(t.textContent).slice(0, 60));
+  const figureData = [];
+  for (const img of root.querySelectorAll("figure img"))
+    if (!img.closest("div.figure-data"))
+      figureData.push("no plotted points offered: " + (img.currentSrc || img.src).slice(0, 60));
+  for (const box of root.querySelectorAll("div.figure-data")) {
+    const n = Number(box.dataset.points);
+    const a = box.querySelector('a[download][href^="data:text/csv"]');
+    if (!a) {
+      if (n > 0) figureData.push(`${n} points and no CSV`);
+      continue;
+    }
+    const text = decodeURIComponent(a.getAttribute("href").split(",").slice(1).join(","));
+    const rows = text.split("\n").filter(Boolean).length - 1;
+    if (rows !== n) figureData.push(`the CSV has ${rows} rows for ${n} points`);
+  }
   return {markers: markers, table_figures: tableFigures, shrunk_images: shrunkImages,
-          bold_walls: boldWalls};
+          bold_walls: boldWalls, two_captions: twoCaptions, wide_tables: wideTables,
+          figure_data: figureData};
 })()
 """
 
-CHECKS = ("markers", "table_figures", "shrunk_images", "bold_walls")
+CHECKS = ("markers", "table_figures", "shrunk_images", "bold_walls", "two_captions",
+          "wide_tables", "figure_data")

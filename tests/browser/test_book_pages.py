@@ -9,8 +9,9 @@ fetches anything from outside the local server. The link to the book's PDF, whic
 copies into the HTML build, counts as broken once a PDF has been built (and always on CI);
 before that it is the one link allowed to point at a missing file. It also fails on the
 rendering defects of ``defects.py``: Markdown markers shown as text, tables captioned as
-figures, and images squeezed below 60 % of their width. Screenshots of four pages are saved
-under ``_build/screenshots/``.
+figures, images squeezed below 60 % of their width, bold walls of text, pasted tables with
+two captions, tables wider than their column, and figures that do not offer their points.
+Screenshots of seven pages are saved under ``_build/screenshots/``.
 
 Run after building the book: ``make browser-check`` (``make test`` does both).
 """
@@ -74,9 +75,6 @@ CHECK_PAGE = r"""
     pageWidth: document.documentElement.scrollWidth,
     viewWidth: document.documentElement.clientWidth,
     scrollers: scrollers.map(describe),
-    twoCaptions: [...document.querySelectorAll("figure.glued-table")].filter(
-      f => [...f.querySelectorAll("figcaption, caption")].filter(visible).length > 1)
-      .map(describe),
     csvTables: [...document.querySelectorAll("div.table-box")].map(box => {
       const a = box.nextElementSibling && box.nextElementSibling.querySelector(
         'a[download][href^="data:text/csv"]');
@@ -244,6 +242,16 @@ def test_images_are_not_squeezed(report):
              "images drawn under 60 % of their width (draw the figure narrower)")
 
 
+def test_no_table_is_wider_than_its_column(report):
+    _fail_if({p: r["wide_tables"] for p, r in report["pages"].items()},
+             "tables running out of the column (show them with stego_lib.plotting.Table)")
+
+
+def test_every_figure_offers_its_plotted_points(report):
+    _fail_if({p: r["figure_data"] for p, r in report["pages"].items()},
+             "figures without the CSV of their points (glue them through with_points)")
+
+
 def test_screenshots_saved(report):
     for shot in SHOTS:
         path = SCREENSHOTS / f"{shot}.png"
@@ -303,5 +311,5 @@ def test_a_missing_or_wrong_csv_is_found():
 
 
 def test_a_pasted_table_has_one_caption(report):
-    _fail_if({p: r["twoCaptions"] for p, r in report["pages"].items()},
+    _fail_if({p: r["two_captions"] for p, r in report["pages"].items()},
              "tables with two captions")

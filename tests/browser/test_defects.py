@@ -18,6 +18,23 @@ article {{ width: 688px; }} img {{ max-width: 100%; }}
 
 TABLE = "<table><tr><th>model</th><th>accuracy</th></tr><tr><td>C</td><td>0.5</td></tr></table>"
 
+WIDE = ("<table><tr>" + "".join(f"<th>column {i}</th>" for i in range(40)) + "</tr><tr>"
+        + "".join(f"<td>{i}.000</td>" for i in range(40)) + "</tr></table>")
+
+
+def _points(n_rows: int, announced: int) -> str:
+    """A figure box announcing ``announced`` points, with a CSV of ``n_rows`` rows."""
+    from urllib.parse import quote
+    text = "x,y\n" + "".join(f"{i},{i}\n" for i in range(n_rows))
+    return (f'<figure><div class="figure-data" data-points="{announced}"><img src="narrow.png">'
+            f'<p><a download="f.csv" href="data:text/csv;charset=utf-8,{quote(text)}">CSV</a>'
+            f'</p></div><figcaption><p>Figure 1 A plot.</p></figcaption></figure>')
+
+
+def _img(src: str) -> str:
+    return f'<div class="figure-data" data-points="0"><img src="{src}"></div>'
+
+
 # check -> (broken page body, fixed page body)
 PAGES = {
     "markers": (
@@ -30,7 +47,7 @@ PAGES = {
     "table_figures": (
         f'<figure id="tab-x">{TABLE}<figcaption><p>Figure 1.2 Accuracy.</p></figcaption></figure>',
         f'<figure id="tab-x"><figcaption><p>Table 1.2 Accuracy.</p></figcaption>{TABLE}</figure>'
-        '<figure><img src="narrow.png"><figcaption><p>Figure 1.3 A plot.</p></figcaption>'
+        f'<figure>{_img("narrow.png")}<figcaption><p>Figure 1.3 A plot.</p></figcaption>'
         '</figure>',
     ),
     "bold_walls": (
@@ -39,10 +56,28 @@ PAGES = {
         + "word " * 70 + "</span></p><h2>" + "heading " * 70 + "</h2>",
     ),
     "shrunk_images": (
-        '<figure><img src="wide.png"><figcaption><p>Figure 1 A wide plot.</p></figcaption>'
+        f'<figure>{_img("wide.png")}<figcaption><p>Figure 1 A wide plot.</p></figcaption>'
         '</figure>',
+        f'<figure>{_img("narrow.png")}<figcaption><p>Figure 1 A plot.</p></figcaption>'
+        '</figure>',
+    ),
+    "two_captions": (
+        '<figure class="glued-table"><figcaption><p>Table 1 Accuracy.</p></figcaption>'
+        + TABLE.replace("<tr>", "<caption>Accuracy</caption><tr>", 1) + "</figure>",
+        '<figure class="glued-table"><figcaption><p>Table 1 Accuracy.</p></figcaption>'
+        + TABLE.replace("<tr>", '<caption style="display: none">Accuracy</caption><tr>', 1)
+        + "</figure>",
+    ),
+    "wide_tables": (
+        WIDE,
+        f'<div style="overflow-x: auto">{WIDE}</div>',
+    ),
+    "figure_data": (
         '<figure><img src="narrow.png"><figcaption><p>Figure 1 A plot.</p></figcaption>'
+        '</figure>' + _points(3, 4)
+        + '<figure><div class="figure-data" data-points="2"><img src="narrow.png"></div>'
         '</figure>',
+        _points(3, 3) + f'<figure>{_img("narrow.png")}</figure>',
     ),
 }
 
@@ -95,3 +130,10 @@ def test_check_passes_on_the_fixed_page(opened, check):
 def test_markers_are_found_one_by_one(opened):
     # a list, a bold phrase and a table, each pasted as text
     assert len(opened("markers-broken.html")["markers"]) == 3
+
+
+def test_figure_data_finds_each_kind_of_miss(opened):
+    # a bare image, a CSV one row short of its points, points announced without a CSV
+    found = opened("figure_data-broken.html")["figure_data"]
+    assert len(found) == 3, found
+    assert any("3 rows for 4 points" in f for f in found)

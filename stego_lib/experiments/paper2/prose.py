@@ -6,8 +6,8 @@ Inputs are the summaries of :mod:`.released` (``comparison``, ``fit``, ``authors
 """
 from __future__ import annotations
 
-__all__ = ["authors_summary", "authors_text", "bw_text", "c_gap_text", "causes", "claims_summary", "crgb_text", "fit_text",
-           "twin_text", "worst_list"]
+__all__ = ["authors_summary", "authors_text", "bw_text", "c_gap_text", "causes", "claims_summary",
+           "crgb_table", "crgb_text", "fit_text", "gap_table", "twin_text", "worst_list"]
 
 OPEN = "open"
 
@@ -176,22 +176,32 @@ def _beyond(a: dict) -> bool:
             and abs(a["authors"] - a["paper"]) > abs(a["ours"] - a["paper"]))
 
 
+def _pm(d: tuple[float, float]) -> str:
+    return f"{d[0]:+.1f} ± {d[1]:.1f}".replace("-", "\u2212")
+
+
+def _names(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def c_gap_text(rows: list[dict], authors: dict | None, attack: str = "C",
                model: str = "C-trained") -> str:
-    """What switching choices of our ``attack`` to the reference's does on the authors'
-    ``model`` (rows of :func:`.c_gap.compare`, one per variant; ``authors``: the row of
-    :func:`.released.authors_runs` for that model, or None). C on the C-trained model by
-    default: its gamut handling and lattice box.
+    """Where our ``attack`` and the authors' part on the authors' ``model``, and which of our
+    variants with one choice switched to the reference's (rows of :func:`.c_gap.compare`; their
+    numbers are in :func:`gap_table`) lands within two standard errors of the authors'
+    (``authors``: the row of :func:`.released.authors_runs` for that model, or None).
 
     Example:
         >>> rows = [{"variant": "RGB clamp", "accuracy": 36.0, "n": 282,
-        ...          "vs_ours": (-4.1, 1.2), "vs_authors": (0.9, 1.0)}]
+        ...          "vs_ours": (-4.1, 1.2), "vs_authors": (0.9, 1.0)},
+        ...         {"variant": "reference box", "accuracy": 39.0, "n": 282,
+        ...          "vs_ours": (-1.1, 0.8), "vs_authors": (3.9, 1.3)}]
         >>> a = {"authors": 35.1, "ours": 40.1, "diff": 5.0, "se": 1.4, "n": 282}
         >>> print(c_gap_text(rows, a))  # doctest: +NORMALIZE_WHITESPACE
         On the authors' C-trained model, our C leaves 40.1 % of the first 282 test images
-        correct and the authors' 35.1 % (paired difference +5.0 ± 1.4 points). Switched to
-        the reference's choice, our C leaves: RGB clamp 36.0 % (−4.1 ± 1.2 from ours,
-        +0.9 ± 1.0 from the authors'). Within two standard errors of the authors': RGB clamp.
+        correct and the authors' 35.1 % (paired difference +5.0 ± 1.4 points). Of the 2
+        variants of our C in the table below, RGB clamp lands within two standard errors of
+        the authors'.
     """
     if authors is None:
         return f"The authors' {attack} on their {model} model is not computed yet."
@@ -201,41 +211,90 @@ def c_gap_text(rows: list[dict], authors: dict | None, attack: str = "C",
     if not rows:
         return text + (f" The variants of our {attack} with the reference's choices are not "
                        "computed yet.")
-
-    def pm(d):
-        return f"{d[0]:+.1f} ± {d[1]:.1f}".replace("-", "\u2212")
-    def vs_authors(d):
-        return ("the same outcome as the authors' on every image" if d == (0.0, 0.0) else
-                f"{pm(d)} from the authors'")
-    text += f" Switched to the reference's choice, our {attack} leaves: " + "; ".join(
-        f"{r['variant']} {_pct(r['accuracy'])} ({pm(r['vs_ours'])} from ours, "
-        f"{vs_authors(r['vs_authors'])})" for r in rows) + "."
     close = [r["variant"] for r in rows if _within(r["vs_authors"])]
-    text += (" Within two standard errors of the authors': " + ", ".join(close) + "." if close
-             else " None of them comes within two standard errors of the authors'.")
+    same = [r["variant"] for r in rows if tuple(r["vs_authors"]) == (0.0, 0.0)]
+    which = ("the variant" if len(rows) == 1 else f"the {len(rows)} variants")
+    if close:
+        verb = "lands" if len(close) == 1 else "land"
+        text += (f" Of {which} of our {attack} in the table below, {_names(close)} {verb} "
+                 f"within two standard errors of the authors'.")
+    else:
+        text += (f" None of {which} of our {attack} in the table below comes within two "
+                 f"standard errors of the authors'." if len(rows) > 1 else
+                 f" The variant of our {attack} in the table below does not come within two "
+                 f"standard errors of the authors'.")
+    if same:
+        text += f" {_names(same)[0].upper() + _names(same)[1:]} gives the authors' outcome on every image."
     return text
 
 
 def twin_text(rows: list[dict]) -> str:
-    """How far the authors' attack moves under a purely numerical change, and where each
-    variant of ours lies from that twin (``rows`` of :func:`.c_gap.compare` carrying ``twin``,
-    as in :func:`causes`); empty when no row carries one.
+    """How far the authors' attack moves under a purely numerical change, the yardstick for
+    how far two runs of one attack part, and which variants lie as close to that twin as the
+    twin lies to the authors' run (within two standard errors of the twin, and no further
+    from it than the twin is from the authors'); ``rows`` of :func:`.c_gap.compare` carrying
+    ``twin``, as in :func:`causes`; empty when no row carries one.
 
     Example:
         >>> tw = {"name": "the authors' C+D with our white point", "accuracy": 11.0,
         ...       "vs_authors": (0.7, 0.9), "vs_variant": (0.7, 0.9)}
         >>> print(twin_text([{"variant": "reference colour function", "twin": tw}]))
-        The authors' C+D with our white point leaves 11.0 %, +0.7 ± 0.9 from their run as released; from it, our variants lie: reference colour function +0.7 ± 0.9.
+        The authors' C+D with our white point leaves 11.0 %, +0.7 ± 0.9 points from their run as released. As close to this twin as the twin is to the authors' run: reference colour function (+0.7 ± 0.9 points from the twin).
     """
     rows = [r for r in rows if r.get("twin") is not None]
     if not rows:
         return ""
     tw = rows[0]["twin"]
     name = tw["name"][0].upper() + tw["name"][1:]
-    return (f"{name} leaves {_pct(tw['accuracy'])}, {tw['vs_authors'][0]:+.1f} ± "
-            f"{tw['vs_authors'][1]:.1f} from their run as released; from it, our variants lie: "
-            + "; ".join(f"{r['variant']} {r['twin']['vs_variant'][0]:+.1f} ± "
-                        f"{r['twin']['vs_variant'][1]:.1f}" for r in rows) + ".")
+    text = (f"{name} leaves {_pct(tw['accuracy'])}, {tw['vs_authors'][0]:+.1f} ± "
+            f"{tw['vs_authors'][1]:.1f} points from their run as released.")
+    close = [r for r in rows if _within(r["twin"]["vs_variant"])
+             and abs(r["twin"]["vs_variant"][0]) <= abs(tw["vs_authors"][0])]
+    if close:
+        text += (" As close to this twin as the twin is to the authors' run: " + ", ".join(
+            f"{r['variant']} ({_pm(r['twin']['vs_variant'])} points from the twin)"
+            for r in close) + ".")
+    else:
+        text += " No variant of ours lies as close to this twin as the twin lies to their run."
+    return text
+
+
+def gap_table(groups: list[tuple[str, str, list[dict], dict | None]]):
+    """One table of every variant of the gap studies: per (``model``, ``attack``, variant
+    rows of :func:`.c_gap.compare`, ``authors`` row or None), ours as published, the authors'
+    attack, then each variant (and the twin, where a row carries one) with its accuracy and
+    its paired difference from ours, from the authors' and from the twin (points ± SE).
+
+    Example:
+        >>> a = {"authors": 6.7, "ours": 10.3, "diff": 3.5, "se": 1.1, "n": 282}
+        >>> rows = [{"variant": "zero padding", "accuracy": 7.1, "n": 282,
+        ...          "vs_ours": (-3.2, 1.0), "vs_authors": (0.4, 0.9)}]
+        >>> t = gap_table([("S-trained", "S", rows, a)])
+        >>> t.header[3:]
+        ['accuracy (%)', 'from ours', "from the authors'", 'from the twin']
+        >>> t.rows[2]
+        ['S-trained', 'S', 'zero padding', '7.1', '−3.2 ± 1.0', '+0.4 ± 0.9', '–']
+    """
+    from ...plotting import Table
+    out = []
+    for model, attack, rows, a in groups:
+        if a is None:
+            continue
+        out.append([model, attack, "ours as published", f"{a['ours']:.1f}", "–",
+                    _pm((a["diff"], a["se"]))])
+        out.append([model, attack, "the authors' package", f"{a['authors']:.1f}",
+                    _pm((-a["diff"], a["se"])), "–"])
+        twin = next((r["twin"] for r in rows if r.get("twin") is not None), None)
+        for r in rows:
+            out.append([model, attack, r["variant"], f"{r['accuracy']:.1f}", _pm(r["vs_ours"]),
+                        _pm(r["vs_authors"])]
+                       + ([_pm(r["twin"]["vs_variant"])] if r.get("twin") else []))
+        if twin is not None:
+            out.append([model, attack, twin["name"], f"{twin['accuracy']:.1f}", "–",
+                        _pm(twin["vs_authors"])])
+    out = [r + ["–"] * (7 - len(r)) for r in out]
+    return Table(["model", "attack", "variant", "accuracy (%)", "from ours", "from the authors'",
+                  "from the twin"], out)
 
 
 def worst_list(cells: list[dict], why: dict) -> str:
@@ -313,34 +372,82 @@ def authors_summary(runs: list[dict]) -> str:
                    f"on {a_near} cell{'s' if a_near != 1 else ''}, ours on {o_near}.")
 
 
-def crgb_text(sweep: list[dict], matching: list[float], label_of) -> str:
-    """The C-RGB bound sweep on the released models, read out. ``label_of(entry)`` names the
-    model ("undefended", "C-trained"); an entry's ``near``: within two standard errors of the
-    paper's cell."""
-    if not sweep:
-        return "The C-RGB bound sweep on the released models is not computed yet."
-    by = {}
-    for e in sweep:
-        by.setdefault(e["row"], []).append(e)
-    parts = []
-    for row, es in by.items():
-        parts.append(f"{label_of(es[0])}: " + ", ".join(
-            f"{e['accuracy']:.1f} % at {e['eps']:g}"
-            + ("" if abs(e["lr"] - 1e-3) < 1e-12 else f" (Adam step {e['lr']:g})")
-            for e in es) + f" (paper {es[0]['paper']:.1f} %)")
-    text = (f"C-RGB on the authors' undefended and C-trained models, first {sweep[0]['n']} "
-            f"test images: " + "; ".join(parts) + ". ")
-    if matching:
-        text += (f"At {' and '.join(f'{b:g}' for b in matching)} both cells lie within two "
-                 f"standard errors of the paper's.")
-    else:
-        text += "No bound of the sweep brings both cells within two standard errors of the paper's"
-        alone = [f"the {label_of(es[0])} model's cell comes within them only at "
-                 + " and ".join(f"{b:g}" for b in sorted({e["eps"] for e in es if e["near"]}))
-                 for es in by.values() if any(e["near"] for e in es)]
-        text += (": " + "; ".join(alone) + ". No one bound gives both of the paper's cells, so "
-                 "the column is not reproduced by any bound of our C-RGB." if alone else ".")
-    return text
+CRGB_PROTOCOLS = {"package-2020": "today's protocol (κ = ∞)",
+                  "paper-2019": "the 2019 protocol (κ = 0)"}
+
+
+def _bounds(values) -> str:
+    return " and ".join(f"{b:g}" for b in sorted(values))
+
+
+def crgb_text(sweeps: dict, label_of, total: int = 8) -> str:
+    """The C-RGB bound sweep on the released models, one conclusion per protocol:
+    ``sweeps`` maps a protocol to the entries of :func:`.rgb_bound.result` (``near``: within
+    two standard errors of the paper's cell); ``label_of(entry)`` names the model; ``total``:
+    the sweep's points per model. The numbers are in :func:`crgb_table`.
+
+    Example:
+        >>> e = lambda row, eps, near: {"row": row, "eps": eps, "lr": 1e-3, "near": near, "n": 282}
+        >>> sweep = [e("natural", 0.02, True), e("c", 0.02, False),
+        ...          e("natural", 0.06, False), e("c", 0.06, True)]
+        >>> print(crgb_text({"package-2020": sweep}, lambda x: x["row"], total=2))
+        Under today's protocol (κ = ∞), no bound of the sweep brings both cells within two standard errors of the paper's: the natural model's cell comes within them only at 0.02, the c model's only at 0.06. The 2019 protocol (κ = 0) is not computed yet.
+    """
+    out = []
+    for protocol, name in CRGB_PROTOCOLS.items():
+        sweep = sweeps.get(protocol) or []
+        if not sweep:
+            out.append(f"{name[0].upper() + name[1:]} is not computed yet.")
+            continue
+        by: dict = {}
+        for e in sweep:
+            by.setdefault(e["row"], []).append(e)
+        both = sorted({e["eps"] for e in sweep if e["near"]
+                       and all(any(f["eps"] == e["eps"] and f["lr"] == e["lr"] and f["near"]
+                                   for f in es) for es in by.values())})
+        done = min(len(es) for es in by.values())
+        part = "" if done >= total and len(by) == 2 else f" ({done} of its {total} points so far)"
+        if both:
+            out.append(f"Under {name}{part}, both cells lie within two standard errors of the "
+                       f"paper's at a bound of {_bounds(both)}.")
+            continue
+        alone = []
+        for k, es in enumerate(by.values()):
+            hits = {e["eps"] for e in es if e["near"]}
+            where = f"only at {_bounds(hits)}" if hits else "at no bound"
+            alone.append(f"the {label_of(es[0])} model's " + ("cell comes within them " if k == 0
+                                                              else "") + where)
+        out.append(f"Under {name}{part}, no bound of the sweep brings both cells within two "
+                   f"standard errors of the paper's: " + ", ".join(alone) + ".")
+    return " ".join(out)
+
+
+def crgb_table(sweeps: dict, label_of):
+    """The C-RGB bound sweep as a table: one row per (bound, Adam step), one column per
+    released model and protocol (accuracy %, the paper's cell in the header)."""
+    from ...plotting import Table
+    cols, points = [], []
+    for protocol, entries in sweeps.items():
+        for e in entries:
+            key = (e["row"], protocol)
+            if key not in cols:
+                cols.append(key)
+            if (e["eps"], e["lr"]) not in points:
+                points.append((e["eps"], e["lr"]))
+    cols.sort(key=lambda k: (k[0] != "natural", list(CRGB_PROTOCOLS).index(k[1])))
+    val = {(e["row"], p, e["eps"], e["lr"]): e for p, es in sweeps.items() for e in es}
+    first = {(e["row"]): e for es in sweeps.values() for e in es}
+    kappa = {"package-2020": "κ = ∞", "paper-2019": "κ = 0"}
+    header = ["bound", "Adam step"] + [
+        f"{label_of(first[r])} (paper {first[r]['paper']:.1f}), {kappa[p]}" for r, p in cols]
+    rows = []
+    for eps, lr in sorted(points):
+        cells = []
+        for r, p in cols:
+            e = val.get((r, p, eps, lr))
+            cells.append("–" if e is None else f"{e['accuracy']:.1f}" + (" *" if e["near"] else ""))
+        rows.append([f"{eps:g}", f"{lr:g}"] + cells)
+    return Table(header, rows)
 
 
 def bw_text(bw: dict, paper_clean: float) -> str:

@@ -24,13 +24,17 @@ Example::
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ...models.reference import PREFIX
+from ...papers import PAPER2_TABLE1_ATTACKS, paper2_accuracy
 from ...tasks import Chunk, Item
 from . import authors, rgb_bound
-from .config import RELEASED_IMAGES, RELEASED_ROWS, image_ranges, make_config
-from .table1 import cell_chunk, has_cell, lazy_images, lazy_model, row_sha
+from .config import LABELS, RELEASED_IMAGES, RELEASED_ROWS, image_ranges, make_config
+from .summaries import near_paper
+from .table1 import cell_chunk, has_cell, lazy_images, lazy_model, row_sha, stored_correct
 
-__all__ = ["COLUMN_ORDER", "PROTOCOL", "items", "released_config"]
+__all__ = ["COLUMN_ORDER", "PROTOCOL", "bw_rows", "bw_text", "items", "released_config"]
 
 PROTOCOL = "paper-2019"
 # Where the paper sits far above both implementations first (the columns with S), then D
@@ -94,6 +98,78 @@ def _bw(device: str) -> list[Chunk]:
         c.name = f"{c.name} ({BW_FRONT_END}, {protocol})"
     out[0].name += f" ({BW_FRONT_END})"
     return out
+
+
+# front end -> how the page names it
+FRONT_ENDS = {"fitted": "the fitted front end (0.74 × channel mean)",
+              BW_FRONT_END: "a BT.601 luma front end"}
+
+
+def bw_rows() -> list[dict]:
+    """Per column of the B&W row: the paper's cell and ours on the first 282 test images
+    behind each front end (``fitted``, ``bt601``) under each protocol, as ``{(front end,
+    protocol): {"pct", "near"}}`` (None where not committed; the clean column under
+    ``package-2020`` only, as both protocols share it)."""
+    stop = RELEASED_IMAGES["chunk_images"]
+    out = []
+    for a in PAPER2_TABLE1_ATTACKS:
+        paper = paper2_accuracy(LABELS["gray"], a)
+        row = {"attack": a, "paper": paper}
+        for protocol in ("package-2020", PROTOCOL):
+            key = "package-2020" if a == "None" else protocol
+            for front, cfg in (("fitted", make_config("paper", models="released",
+                                                       rows=["gray"], protocol=key)),
+                               (BW_FRONT_END, bw_config(key))):
+                got = stored_correct(cfg, "gray", a, 0, stop)
+                row[(front, protocol)] = None if got is None else {
+                    "pct": 100 * float(np.mean(got)), "n": int(got.size),
+                    "near": near_paper(100 * float(np.mean(got)), paper, int(got.size))}
+        out.append(row)
+    return out
+
+
+def bw_text(rows: list[dict]) -> str:
+    """Which front end of the released B&W model fits the paper's row better, per protocol,
+    counting the non-trivial attacked cells (paper value not 0.0) within two standard errors
+    of the paper.
+
+    Example:
+        >>> near = lambda ok: {"pct": 1.0, "n": 282, "near": ok}
+        >>> rows = [{"attack": "C", "paper": 4.1, ("fitted", "package-2020"): near(False),
+        ...          ("bt601", "package-2020"): near(True), ("fitted", "paper-2019"): near(True),
+        ...          ("bt601", "paper-2019"): None}]
+        >>> print(bw_text(rows))  # doctest: +NORMALIZE_WHITESPACE
+        Of the 1 non-trivial cells of the row (those not 0.0 in the paper), under today's
+        protocol (κ = ∞) 0 lie within two standard errors of the paper behind the fitted front
+        end (0.74 × channel mean) and 1 behind a BT.601 luma front end; under the 2019 protocol
+        (κ = 0) 1 behind the fitted front end (0.74 × channel mean), while a BT.601 luma front
+        end is not computed yet.
+    """
+    names = {"package-2020": "today's protocol (κ = ∞)", PROTOCOL: "the 2019 protocol (κ = 0)"}
+    hard = [r for r in rows if r["attack"] != "None" and r["paper"] != 0.0]
+    parts = []
+    for protocol, name in names.items():
+        said = []
+        for front, label in FRONT_ENDS.items():
+            got = [r[(front, protocol)] for r in hard if r[(front, protocol)] is not None]
+            if not got:
+                said.append((label, None))
+                continue
+            k = sum(g["near"] for g in got)
+            said.append((label, f"{k}" + ("" if len(got) == len(hard) else
+                                          f" of the {len(got)} computed so far")))
+        done = [f"{k} behind {label}" for label, k in said if k is not None]
+        todo = [label for label, k in said if k is None]
+        if not done:
+            parts.append(f"under {name} neither front end is computed yet")
+            continue
+        text = f"under {name} " + " and ".join(done)
+        if todo:
+            text += f", while {' and '.join(todo)} is not computed yet"
+        parts.append(text)
+    parts[0] = parts[0].replace(" behind", " lie within two standard errors of the paper behind", 1)
+    return (f"Of the {len(hard)} non-trivial cells of the row (those not 0.0 in the paper), "
+            + "; ".join(parts) + ".")
 
 
 def _authors(device: str) -> list[Chunk]:

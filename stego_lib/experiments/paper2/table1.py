@@ -33,7 +33,7 @@ from .config import (CAMPAIGN_COMMAND, EXPERIMENT, PAPER_IMAGES, VERSION, image_
 from .. import page_entry
 
 __all__ = ["Table1Result", "adversarial_images", "cell_chunk", "cell_config", "row_sha",
-           "cpu_layout", "has_cell", "outcomes", "page_result", "run"]
+           "cpu_layout", "has_cell", "outcomes", "page_result", "run", "stored_correct"]
 
 
 def row_sha(cfg: dict, row: str) -> str | None:
@@ -63,6 +63,22 @@ def cell_config(cfg: dict, row: str, sha: str, attack_name: str, start: int, sto
 def has_cell(cfg: dict, row: str, sha: str, attack_name: str, start: int, stop: int) -> bool:
     return ResultsCache().has(EXPERIMENT, cell_config(cfg, row, sha, attack_name, start, stop),
                               VERSION)
+
+
+def stored_correct(cfg: dict, row: str, attack_name: str, start: int,
+                   stop: int) -> np.ndarray | None:
+    """The per-image ``correct`` of a committed cache entry of the cell, or None when it is
+    not committed (nothing is computed)."""
+    sha = row_sha(cfg, row)
+    if sha is None or not has_cell(cfg, row, sha, attack_name, start, stop):
+        return None
+    entry = cell_chunk(cfg, row, sha, attack_name, start, stop, model=Lazy(_unused),
+                       images=lazy_images(cfg), mode="cache-only")
+    return np.asarray(entry.arrays["correct"], bool)
+
+
+def _unused():
+    raise RuntimeError("a committed entry is read, never computed, here")
 
 
 class Lazy:
