@@ -2,7 +2,8 @@
 
 Every rate is reported as ``k / n`` with a 95 % Wilson score interval (which, unlike the
 normal approximation, stays inside [0, 1] and is sensible at k = 0 or k = n, the cases a
-zero-false-positive threshold produces) and the binomial standard error sqrt(p(1-p)/n).
+zero-false-positive threshold produces) and the binomial standard error sqrt(p(1-p)/n). The
+interval, the AUC and its standard error are :mod:`stego_lib.stats`'s.
 """
 from __future__ import annotations
 
@@ -10,26 +11,9 @@ import math
 
 import numpy as np
 
-from ..paper1.summaries import auc
+from ...stats import auc, auc_se, wilson
 
 __all__ = ["Rate", "auc", "auc_se", "rate", "roc_curve", "wilson"]
-
-Z95 = 1.959963984540054
-
-
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion ``k / n`` (NaNs when n = 0)."""
-    if n == 0:
-        return float("nan"), float("nan")
-    p = k / n
-    d = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / d
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    # exact ends at k = 0 and k = n (float rounding would leave 1 - 1e-16)
-    lo = 0.0 if k == 0 else max(0.0, centre - half)
-    hi = 1.0 if k == n else min(1.0, centre + half)
-    return lo, hi
-
 
 class Rate(dict):
     """``{"k", "n", "rate", "se", "lo", "hi"}``; prints as ``0.123 (k/n, 95 % CI lo-hi)``."""
@@ -49,17 +33,6 @@ def rate(flags) -> Rate:
     lo, hi = wilson(k, n)
     se = math.sqrt(p * (1 - p) / n) if n else float("nan")
     return Rate(k=k, n=n, rate=p, se=se, lo=lo, hi=hi)
-
-
-def auc_se(a: float, n_neg: int, n_pos: int) -> float:
-    """Hanley & McNeil's (1982) standard error of an AUC from n_neg negatives and n_pos
-    positives."""
-    if not n_neg or not n_pos or a != a:
-        return float("nan")
-    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
-    var = ((a * (1 - a) + (n_pos - 1) * (q1 - a * a) + (n_neg - 1) * (q2 - a * a))
-           / (n_pos * n_neg))
-    return math.sqrt(max(var, 0.0))
 
 
 def roc_curve(neg, pos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

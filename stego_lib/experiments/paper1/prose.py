@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...papers import PAPER1_SECRET_PGD40_ACCURACY, PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR
+from ...stats import auc
 from .summaries import _index
 
 __all__ = ["STATISTICS", "device_text", "diagnosis", "image_set", "let_through", "madry_diagnosis",
@@ -22,18 +23,12 @@ STATISTICS = {
 
 
 def _auc(a: np.ndarray, b: np.ndarray) -> float:
-    """P(a > b) + P(a = b) / 2 for one value of each, NaN values left out (Mann–Whitney)."""
+    """P(a > b) + P(a = b) / 2 for one value of each, NaN values left out (Mann–Whitney);
+    NaN when either side has no value left."""
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
     if not (a.size and b.size):
         return float("nan")
-    allv = np.concatenate([a, b])
-    order = allv.argsort(kind="mergesort")
-    ranks = np.empty(allv.size)
-    ranks[order] = np.arange(1, allv.size + 1)
-    for v in np.unique(allv):           # average ranks over ties
-        tie = allv == v
-        ranks[tie] = ranks[tie].mean()
-    return float((ranks[:a.size].sum() - a.size * (a.size + 1) / 2) / (a.size * b.size))
+    return auc(b, a)
 
 
 def separation(first: dict, second: dict) -> dict:

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..._checks import check_choice
 from ...papers import PAPER1_HEADLINES, PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR
+from ...stats import auc
 from .compute import Paper1Result
 from .config import DETECTORS, PAPER_KEY, PAPER_MODELS
 
@@ -144,23 +145,6 @@ def headlines(res: Paper1Result, detector: str = "abs") -> dict:
             "paper": paper,
         }
     return out
-
-
-def auc(neg: np.ndarray, pos: np.ndarray) -> float:
-    """Area under the ROC curve = P(pos > neg) + P(pos == neg) / 2 (Mann-Whitney), ties
-    averaged; equal to scikit-learn's ``roc_auc_score`` (a test checks it)."""
-    neg = np.asarray(neg, dtype=np.float64)
-    pos = np.asarray(pos, dtype=np.float64)
-    if len(neg) == 0 or len(pos) == 0:
-        raise ValueError(f"AUC needs at least one negative and one positive score, got "
-                         f"{len(neg)} and {len(pos)}")
-    allv = np.concatenate([neg, pos])
-    order = np.argsort(allv, kind="mergesort")
-    ranks = np.empty(len(allv))
-    _, first, counts = np.unique(allv[order], return_index=True, return_counts=True)
-    ranks[order] = np.repeat(first + (counts - 1) / 2.0 + 1, counts)
-    r_pos = ranks[len(neg):].sum()
-    return float((r_pos - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
 def roc(res: Paper1Result, model: str, eps: float, detector: str = "abs",

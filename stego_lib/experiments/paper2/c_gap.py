@@ -18,7 +18,6 @@ One cache entry per variant; the campaign item ``paper2-c-gap`` computes them.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import torch
@@ -26,6 +25,7 @@ import torch
 from ... import checkpoints
 from ...attacks import ReColorAdv, attack
 from ...cache import ResultsCache, cached
+from ...stats import paired_difference
 from ...tasks import Chunk, Item
 from .config import CAMPAIGN_COMMAND, make_config
 from .table1 import lazy_images, lazy_model
@@ -129,8 +129,7 @@ def has(variant: str) -> bool:
 
 def _paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """Mean of ``a − b`` in points and its paired standard error."""
-    d = a.astype(np.float64) - b
-    return 100 * float(d.mean()), 100 * float(d.std(ddof=1)) / math.sqrt(d.size)
+    return paired_difference(a, b)
 
 
 def compare(ours: np.ndarray | None, authors: np.ndarray | None,

@@ -14,13 +14,13 @@ Example:
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from ...papers import PAPER2_TABLE1_ATTACKS, paper2_accuracy
+from ...stats import paired_difference
 from .config import LABELS, ROWS
 from .summaries import binomial_se
 from .table1 import Table1Result
@@ -50,8 +50,7 @@ class _Absent(Exception):
 def _se(x: _Cell, y: _Cell) -> float:
     """Standard error (percentage points) of ``x.pct - y.pct``; 0 for the paper's cells."""
     if x.ok is not None and y.ok is not None:
-        d = x.ok.astype(np.float64) - y.ok
-        return 100 * float(d.std(ddof=1)) / math.sqrt(d.size) if d.size > 1 else 0.0
+        return paired_difference(x.ok, y.ok)[1]
     one = x.ok if x.ok is not None else y.ok
     return 0.0 if one is None else 100 * binomial_se(float(one.mean()), int(one.size))
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...papers import paper2_accuracy
+from ...stats import paired_difference
 from ...tasks import Item
 from .config import LABELS, RELEASED_ROWS, make_config
 from .protocol import OURS_RATE, _cell
@@ -116,13 +117,12 @@ def shift_rows(plain: dict, flipped: dict) -> list[dict]:
         if f is None or p is None:
             continue
         p = p[:len(f)]
-        d = f.astype(float) - p.astype(float)
         n = len(f)
+        shift, shift_se = paired_difference(f, p)
         paper = paper2_accuracy(LABELS[row], a)
         pct, base = 100 * float(f.mean()), 100 * float(p.mean())
         out.append({"row": row, "label": LABELS[row], "attack": a, "paper": paper, "n": n,
-                    "plain": base, "flipped": pct, "shift": 100 * float(d.mean()),
-                    "shift_se": 100 * float(d.std(ddof=1)) / np.sqrt(n) if n > 1 else 0.0,
+                    "plain": base, "flipped": pct, "shift": shift, "shift_se": shift_se,
                     "z": (pct - paper) / diff_se(pct, paper, n) if diff_se(pct, paper, n) else 0.0,
                     "near": near_paper(pct, paper, n), "open": (row, a) in OPEN})
     return out

@@ -8,12 +8,12 @@ not computed is ``None``.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
 from ...cache import CacheMiss, GPURequiredError
 from ...papers import PAPER2_TABLE1_ATTACKS, paper2_accuracy
+from ... import stats
 from .config import LABELS, ROWS, make_config
 from .summaries import diff_se, near_paper
 from .table1 import Table1Result, run
@@ -35,10 +35,8 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
         raise ValueError(f"n must be an int >= 1, got {n!r}")
     if not 0 <= k <= n:
         raise ValueError(f"k must lie in [0, n], got k={k!r}, n={n}")
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return 100 * max(0.0, centre - half), 100 * min(1.0, centre + half)
+    lo, hi = stats.wilson(k, n, z)
+    return 100 * lo, 100 * hi
 
 
 def result(mode: str = "cache-only") -> Table1Result | None:
@@ -107,9 +105,8 @@ def authors_runs(released: Table1Result | None, attack: str = "C") -> list[dict]
         theirs = np.asarray(authors.run_chunk(row, attack, mode="cache-only").arrays["correct"],
                             bool)
         mine = np.asarray(mine[start:stop], bool)
-        d = mine.astype(np.float64) - theirs
-        n = int(d.size)
-        se = 100 * float(d.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0
+        n = int(mine.size)
+        _, se = stats.paired_difference(mine, theirs)
         paper = paper2_accuracy(LABELS[row], attack)
         a_pct, o_pct = 100 * float(theirs.mean()), 100 * float(mine.mean())
         out.append({"row": row, "label": LABELS[row], "attack": attack, "n": n, "authors": a_pct, "ours": o_pct,

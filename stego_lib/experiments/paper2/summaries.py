@@ -11,26 +11,12 @@ import math
 import numpy as np
 
 from ...papers import PAPER2_TABLE1, PAPER2_TABLE1_ATTACKS, paper2_accuracy
+from ...stats import binomial_se
 from .config import LABELS, ROWS
 from .table1 import Table1Result
 
 __all__ = ["HEADLINES", "binomial_se", "cells", "diff_se", "differences", "grids", "headlines",
            "near_paper", "tradeoff"]
-
-
-def binomial_se(p: float, n: int) -> float:
-    """Standard error of an accuracy ``p`` (a fraction in [0, 1]) measured on ``n`` images,
-    ``sqrt(p (1 - p) / n)``.
-
-    Example:
-        >>> binomial_se(0.5, 100)
-        0.05
-    """
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be an int >= 1, got {n!r}")
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"p must lie in [0, 1], got {p!r}")
-    return math.sqrt(p * (1.0 - p) / n)
 
 
 def cells(res: Table1Result | None) -> list[dict]:

@@ -24,6 +24,7 @@ import numpy as np
 
 from ...cache import CacheMiss, GPURequiredError
 from ...papers import PAPER2_TABLE1_ATTACKS, paper2_accuracy
+from ...stats import paired_difference
 from .config import LABELS, RELEASED_ROWS, make_config
 from .summaries import diff_se, near_paper
 from .table1 import run
@@ -170,10 +171,8 @@ def paired(ours: dict, theirs: dict, choice: tuple) -> dict:
             o = ours.get(choice, {}).get(row, {}).get(a)
             if o is None or len(o) < len(t):
                 continue
-            d = o[:len(t)].astype(np.float64) - t
-            n = int(d.size)
-            se = 100 * float(d.std(ddof=1)) / np.sqrt(n) if n > 1 else 0.0
-            diff = 100 * float(d.mean())
+            n = len(t)
+            diff, se = paired_difference(o[:n], t)
             out[(row, a)] = {"n": n, "ours": 100 * float(o[:n].mean()),
                              "authors": 100 * float(t.mean()), "diff": diff, "se": se,
                              "apart": abs(diff) > 2 * se if se > 0 else diff != 0}
