@@ -68,3 +68,20 @@ def test_the_committed_released_cells_give_the_known_fit():
     assert f["within"] == sum(c["verdict"] == "matches" for c in table)
     assert all(c["verdict"] in ("matches", "open") or c["verdict"].startswith("reproduced by")
                for c in table)
+
+
+def test_a_setting_on_fewer_images_counts_only_where_the_baseline_misses_on_them():
+    # today's protocol: 20.0 % on the first 282 images (within 2 SE of 26.2 there? no:
+    # SE 2.6, z -2.4) and far off on all 846; the 2019 protocol on the 282 lands at 24.8 %
+    base = np.concatenate([_correct(20.0), _correct(6.0, 564)])
+    m = {verdicts.BASELINE: {"s": {"S": base}},
+         ("paper-2019", "float"): {"s": {"S": _correct(24.8)}}}
+    c = verdicts.cells(m, rows=["s"], attacks=["S"])[0]
+    assert c["verdict"] == "reproduced by the 2019 protocol"
+    assert c["baseline_on"][282]["near"] is False
+    # on those 282 images today's protocol already lands within 2 SE (23.0 %, z -1.3): the
+    # setting's 24.8 % does not show that it, rather than the smaller sample, closes the gap
+    base = np.concatenate([_correct(23.0), _correct(6.0, 564)])
+    m[verdicts.BASELINE] = {"s": {"S": base}}
+    c = verdicts.cells(m, rows=["s"], attacks=["S"])[0]
+    assert c[verdicts.BASELINE]["near"] is False and c["verdict"] == "open"
