@@ -85,6 +85,26 @@ def _perceptual_summary() -> dict:
                            [1.3, 2.5, 4.2, 5.5, 6.7, 8.6, 10.1])}}
 
 
+def _rates(values) -> list:
+    return [{"rate": v, "lo": max(0.0, v - 0.02), "hi": min(1.0, v + 0.02)} for v in values]
+
+
+def _adaptive() -> dict:
+    eps = [0.05, 0.1, 0.2, 0.3, 0.4]
+    side = lambda comb, mis: {"eps": eps, "combined": _rates(comb), "misclassified": _rates(mis)}
+    return {m: {"plain": side([1, 1, 1, 0.99, 1], [0.02, 0.3, 0.9, 1, 1]),
+                "adaptive": side([1, 0.9, 0.5, 0.2, 0.05], [0.02, 0.3, 0.9, 1, 1])}
+            for m in ("natural", "adversarial")}
+
+
+def _lsb() -> dict:
+    rate = np.array([0.05, 0.1, 0.2, 0.4, 1.0])
+    one = lambda k: {"change_rate": rate / 2, "ws_q": (rate / 2 - 0.01, rate / 2, rate / 2 + 0.01),
+                     "ws_window9_mean": rate / 2 * k, "rate": rate,
+                     "predictor_auc": 0.5 + rate / 2.2, "ws_auc": 0.5 + rate / 2.1 * k}
+    return {d: {"replacement": one(1.0), "matching": one(0.3)} for d in ("MNIST", "CIFAR-10")}
+
+
 FIGURES = {
     "tpr (3.1)": lambda: paper1.fig_tpr(_curves()),
     "accuracy (3.2)": lambda: paper1.fig_accuracy(_curves(), _heads()),
@@ -95,9 +115,11 @@ FIGURES = {
     "beyond roc (12.1)": lambda: beyond.roc_figure(_roc_groups()),
     "beyond auc (12.2)": lambda: beyond.auc_figure(_auc_series(11), "bound"),
     "beyond auc, 9 panels": lambda: beyond.auc_figure(_auc_series(9), "bound"),
+    "adaptive (13.1)": lambda: beyond.adaptive_figure(_adaptive()),
+    "lsb (14.1)": lambda: beyond.lsb_figure(_lsb()),
 }
 SHARED_SERIES = ["roc (3.4)", "perceptual (10.1)", "beyond roc (12.1)", "beyond auc (12.2)",
-                 "beyond auc, 9 panels"]
+                 "beyond auc, 9 panels", "adaptive (13.1)", "lsb (14.1)"]
 
 
 def _draw(name: str):

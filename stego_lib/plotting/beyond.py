@@ -17,7 +17,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._figure import columns, corners, finish, one_legend
+from ._figure import MAX_WIDTH, columns, corners, finish, legend_outside, one_legend
 from .table import Table
 
 __all__ = ["adaptive_figure", "adaptive_table", "auc_figure", "auc_pivot", "lsb_figure",
@@ -129,7 +129,8 @@ def _band(ax, x, rates, **kw):
 def adaptive_figure(curves: dict):
     """Combined accuracy (correct or flagged) under plain and adaptive PGD, per model,
     with 95 % Wilson bands."""
-    fig, axes = plt.subplots(1, len(curves), figsize=(5 * len(curves), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(curves), figsize=(min(5 * len(curves), MAX_WIDTH), 3.6),
+                             squeeze=False, layout="constrained")
     for ax, (m, c) in zip(axes[0], curves.items()):
         _band(ax, c["plain"]["eps"], c["plain"]["combined"], color="tab:blue",
               label="PGD, ignores the detector")
@@ -138,8 +139,8 @@ def adaptive_figure(curves: dict):
         _band(ax, c["plain"]["eps"], [_not(r) for r in c["plain"]["misclassified"]],
               color="grey", ls="--", label="classifier alone (PGD)")
         ax.set(title=f"{m} model", xlabel="ε", ylabel="correct or flagged", ylim=(-0.02, 1.02))
-        ax.legend(fontsize=7)
-    fig.tight_layout()
+    # one legend under the panels: the curves reach every corner of them
+    legend_outside(fig, list(axes[0]))
     return finish(fig)
 
 
@@ -165,7 +166,8 @@ def lsb_figure(summary: dict):
     3 x 3 window) against the measured change rate. Bottom: AUC of covers against stego
     images for the pixel predictor and WS."""
     ds = list(summary)
-    fig, axes = plt.subplots(2, len(ds), figsize=(5 * len(ds), 7), squeeze=False)
+    fig, axes = plt.subplots(2, len(ds), figsize=(min(5 * len(ds), MAX_WIDTH), 7), squeeze=False,
+                             layout="constrained")
     styles = {"replacement": dict(color="tab:red"), "matching": dict(color="tab:blue")}
     for j, d in enumerate(ds):
         ax = axes[0, j]
@@ -178,7 +180,6 @@ def lsb_figure(summary: dict):
         lim = max(float(np.max(s["change_rate"])) for s in summary[d].values())
         ax.plot([0, lim], [0, lim], ":", color="grey", lw=0.8, label="estimate = change rate")
         ax.set(title=d, xlabel="change rate (share of pixels changed)", ylabel="WS estimate")
-        ax.legend(fontsize=7)
         ax = axes[1, j]
         for m, s in summary[d].items():
             for det, ls in (("predictor", "-"), ("ws", "--")):
@@ -187,8 +188,7 @@ def lsb_figure(summary: dict):
         ax.axhline(0.5, ls=":", color="grey", lw=0.8)
         ax.set(xlabel="embedding rate (bits per pixel)", ylabel="AUC, covers vs stego images",
                ylim=(0.4, 1.02))
-        ax.legend(fontsize=7)
-    fig.tight_layout()
+    legend_outside(fig, list(axes.flat), ncols=3)
     return finish(fig)
 
 

@@ -35,8 +35,9 @@ CLEAN_SEEDS = (0, 1, 2)
 SEED = 0            # the attacked cells' transform
 IMAGES = (0, 282)   # the attacked cells' images: the pilot's, paired with the 2019 protocol's
 # The attacked cells beyond two standard errors of the paper under the baseline on all 846
-# images, as (row, attack); first the 17 that neither κ = 0 nor 8-bit scoring brings within
-# two standard errors, then the rest. A fixed list, so the campaign's listing never moves.
+# images, as (row, attack); first the 17 that neither κ = 0 nor 8-bit scoring had brought
+# within two standard errors when the list was made, then the rest. A fixed list, so the
+# campaign's listing never moves as verdicts change.
 OPEN = (("natural", "C"), ("c", "C-RGB"), ("c", "C"), ("s", "C-RGB"), ("s", "C+S"),
         ("c+s", "C-RGB"), ("c+s", "D"), ("c+s", "S"), ("c+s", "C+D"), ("c+s", "S+D"),
         ("c+d", "C-RGB"), ("c+d", "D"), ("s+d", "C"), ("c+s+d", "D"), ("c+s+d", "C+S"),
@@ -124,7 +125,8 @@ def shift_rows(plain: dict, flipped: dict) -> list[dict]:
         out.append({"row": row, "label": LABELS[row], "attack": a, "paper": paper, "n": n,
                     "plain": base, "flipped": pct, "shift": shift, "shift_se": shift_se,
                     "z": (pct - paper) / diff_se(pct, paper, n) if diff_se(pct, paper, n) else 0.0,
-                    "near": near_paper(pct, paper, n), "open": (row, a) in OPEN})
+                    "near": near_paper(pct, paper, n), "plain_near": near_paper(base, paper, n),
+                    "open": (row, a) in OPEN})
     return out
 
 
@@ -135,15 +137,16 @@ def text(clean: list[dict], shifts: list[dict]) -> str:
 
     Example:
         >>> clean = [{"paper": 82.7, "plain": 84.9, "mean": 82.4, "seeds": [82.0, 82.8, None]}]
-        >>> shifts = [{"near": True, "open": True, "shift": -1.0, "paper": 7.5, "plain": 13.8,
-        ...            "flipped": 12.8}]
+        >>> shifts = [{"near": True, "plain_near": False, "open": True, "shift": -1.0,
+        ...            "shift_se": 0.4, "paper": 7.5, "plain": 13.8, "flipped": 12.8}]
         >>> print(text(clean, shifts))  # doctest: +NORMALIZE_WHITESPACE
         Flipped and cropped, the test images lower the clean accuracy of the released models
         by 2.5 points on average (1 model, 2 seeds each), to 0.3 points below the
         paper's, where the images as stored leave it 2.2 points above. Of the 1 of 44 attacked
         cells computed so far, 1 comes within two standard errors of the paper under the
-        transform (1 of the 1 open ones computed); on the same images the transform moves a
-        cell by −1.0 points on average.
+        transform where the same images as stored do not, and 0 leave them; the transform
+        moves a cell by −1.0 points on average, and by more than two paired standard errors
+        in 1.
     """
     got = [c for c in clean if c["mean"] is not None and c["plain"] is not None]
     if not got:
@@ -164,13 +167,15 @@ def text(clean: list[dict], shifts: list[dict]) -> str:
            f"images as stored leave it {side(was).replace(' the paper' + chr(39) + 's', '')}.")
     if not shifts:
         return out + " The attacked cells under the transform are not computed yet."
-    near = sum(c["near"] for c in shifts)
-    open_done = [c for c in shifts if c["open"]]
+    moved = [c for c in shifts if c["near"] and not c["plain_near"]]
+    lost = [c for c in shifts if c["plain_near"] and not c["near"]]
     mean = float(np.mean([c["shift"] for c in shifts]))
-    verb = "comes" if near == 1 else "come"
-    out += (f" Of the {len(shifts)} of {len(CELLS)} attacked cells computed so far, {near} "
-            f"{verb} within two standard errors of the paper under the transform "
-            f"({sum(c['near'] for c in open_done)} of the {len(open_done)} open ones computed);"
-            f" on the same images the transform moves a cell by {mean:+.1f} points on "
-            f"average.".replace("-", "\u2212"))
+    apart = sum(abs(c["shift"]) > 2 * c["shift_se"] for c in shifts)
+    verb = "comes" if len(moved) == 1 else "come"
+    out += (f" Of the {len(shifts)} of {len(CELLS)} attacked cells computed so far, "
+            f"{len(moved)} {verb} within two standard errors of the paper under the transform "
+            f"where the same images as stored do not, and {len(lost)} "
+            f"{'leaves' if len(lost) == 1 else 'leave'} them; the transform moves a cell by "
+            f"{mean:+.1f} points on average, and by more than two paired standard errors in "
+            f"{apart}.".replace("-", "\u2212"))
     return out
