@@ -26,6 +26,7 @@ from torch import nn
 from . import models, provenance
 from .models import reference
 from ._io import atomic_write_bytes, atomic_write_json, default_dir, read_weights, sha256_file
+from .tasks import Lazy
 
 __all__ = ["CheckpointNotFoundError", "ChecksumError", "LazyModel", "apply_changes", "available",
            "checkpoints_dir", "deferred_manifest", "device", "entry", "load", "plain_name", "save",
@@ -243,14 +244,10 @@ def load(name: str, *, root=None, device: str | torch.device = "cpu") -> nn.Modu
     return model.to(device).eval()
 
 
-class LazyModel:
+class LazyModel(Lazy):
     """Loads checkpoint ``name`` on the first ``get()`` (on the GPU when there is one), so an
     experiment that reads only committed results never loads a model."""
 
     def __init__(self, name: str):
-        self.name, self.model = name, None
-
-    def get(self) -> nn.Module:
-        if self.model is None:
-            self.model = load(self.name, device=device())
-        return self.model
+        super().__init__(lambda: load(name, device=device()))
+        self.name = name

@@ -20,7 +20,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-__all__ = ["Chunk", "Item", "chained"]
+__all__ = ["Chunk", "Item", "Lazy", "chained"]
+
+
+class Lazy:
+    """A value a chunk needs only when it computes (a model, an image set), loaded by
+    ``load()`` on the first :meth:`get` and kept: a page that reads committed results never
+    loads one.
+
+    Example:
+        >>> calls = []
+        >>> x = Lazy(lambda: calls.append(1) or "model")
+        >>> x.get(), x.get(), len(calls)
+        ('model', 'model', 1)
+    """
+
+    def __init__(self, load: Callable):
+        self.load, self.value = load, None
+
+    def get(self):
+        if self.value is None:
+            self.value = self.load()
+        return self.value
 
 
 @dataclass

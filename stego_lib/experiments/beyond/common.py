@@ -24,6 +24,7 @@ import torch
 
 from ... import checkpoints, data
 from ...attacks import PGD, attack, functional_attack
+from ...tasks import Lazy
 from ...attacks.adaptive import quantize_in_ball
 from ...cache import ResultsCache
 from ...checkpoints import LazyModel  # noqa: F401 - re-exported for the other beyond modules
@@ -80,17 +81,13 @@ def pools(cfg: dict, dataset: str) -> dict[str, data.Split]:
             "cal": _sub(train, n["train"], n["train"] + n["cal"], "calibration")}
 
 
-class LazyPools:
+class LazyPools(Lazy):
     """Loads the pools only when some chunk has to compute (a page that reads committed
     results needs no data root)."""
 
     def __init__(self, cfg: dict, dataset: str):
-        self.cfg, self.dataset, self.value = cfg, dataset, None
-
-    def get(self) -> dict[str, data.Split]:
-        if self.value is None:
-            self.value = pools(self.cfg, self.dataset)
-        return self.value
+        super().__init__(lambda: pools(cfg, dataset))
+        self.cfg, self.dataset = cfg, dataset
 
 
 def model_sha(cfg: dict, dataset: str, model: str) -> str:

@@ -28,6 +28,7 @@ from ...augment import flip_crop
 from ...attacks import attack, functional_attack, protocol_kappa
 from ...attacks.loop import DEFAULT_PROTOCOL
 from ...cache import CacheMiss, GPURequiredError, ResultsCache, cached
+from ...tasks import Lazy
 from .config import (CAMPAIGN_COMMAND, EXPERIMENT, PAPER_IMAGES, VERSION, image_ranges,
                      loader_seed, make_config)
 from .. import page_entry
@@ -79,18 +80,6 @@ def stored_correct(cfg: dict, row: str, attack_name: str, start: int,
 
 def _unused():
     raise RuntimeError("a committed entry is read, never computed, here")
-
-
-class Lazy:
-    """A model or an image set, loaded at most once and only when a chunk is computed."""
-
-    def __init__(self, load):
-        self.load, self.value = load, None
-
-    def get(self):
-        if self.value is None:
-            self.value = self.load()
-        return self.value
 
 
 def cpu_layout(model: torch.nn.Module) -> torch.nn.Module:
