@@ -113,10 +113,10 @@ def test_the_list_of_differences():
     diffs = [{"label": "C", "computed": 9, "cells": [
                 {"attack": "C-RGB", "diff": 30.5, "z": 8.7}, {"attack": "S", "diff": -3.1, "z": -2.4}]},
              {"label": "Undefended", "computed": 9, "cells": []}]
-    assert plots.differences_list(diffs).splitlines() == [
-        "- **C** (9 cells): C-RGB +30.5 (8.7 SE), S -3.1 (2.4 SE).",
-        "- **Undefended** (9 cells): no cell differs beyond two standard errors."]
-    assert plots.differences_list([]) == "No row of ours is computed yet."
+    t = plots.differences_table(diffs)
+    assert t.rows == [["C", "C-RGB", "+30.5", "8.7"], ["C", "S", "\u22123.1", "2.4"],
+                      ["Undefended", "none of its 9 cells", "–", "–"]]
+    assert plots.differences_table([]).rows == []
 
 
 def test_tradeoff_of_clean_accuracy_against_robustness():

@@ -151,8 +151,8 @@ def test_c_gap_text_names_the_variants_that_reach_the_authors():
             {"variant": "both", "accuracy": 35.5, "n": 282, "vs_ours": (-4.6, 1.2),
              "vs_authors": (0.4, 1.0)}]
     text = prose.c_gap_text(rows, a)
-    assert text.endswith("Of the 2 variants of our C in the table below, both lands within two "
-                         "standard errors of the authors'.")
+    assert text.endswith("Of the 2 variants of our C in the table below, \u201cboth\u201d lands "
+                         "within two standard errors of the authors'.")
     assert prose.c_gap_text(rows[:1], a).endswith(
         "The variant of our C in the table below does not come within two standard errors of "
         "the authors'.")
@@ -195,8 +195,8 @@ def test_gap_text_speaks_of_the_attack_and_model_it_is_given():
              "vs_authors": (0.4, 0.9)}]
     text = prose.c_gap_text(rows, a, "S", "S-trained")
     assert text.startswith("On the authors' S-trained model, our S leaves 10.3 %")
-    assert text.endswith("Of the variant of our S in the table below, zero padding lands within "
-                         "two standard errors of the authors'.")
+    assert text.endswith("Of the variant of our S in the table below, \u201czero padding\u201d "
+                         "lands within two standard errors of the authors'.")
     assert prose.c_gap_text(rows, None, "S", "D-trained") == (
         "The authors' S on their D-trained model is not computed yet.")
 
@@ -221,8 +221,9 @@ def test_gap_text_says_when_a_variant_matches_the_authors_image_by_image():
     rows = [{"variant": "zero padding", "accuracy": 6.7, "n": 282, "vs_ours": (-3.5, 1.1),
              "vs_authors": (0.0, 0.0)}]
     text = prose.c_gap_text(rows, a, "S", "S-trained")
-    assert text.endswith("Zero padding gives the authors' outcome on every image.")
-    assert "zero padding lands within two standard errors" in text
+    assert text.endswith("With \u201czero padding\u201d, our S gives the authors' outcome on "
+                         "every image.")
+    assert "\u201czero padding\u201d lands within two standard errors" in text
 
 
 def _bw(count):
@@ -255,7 +256,7 @@ def test_crgb_text_names_the_bound_each_model_matches_alone_per_protocol():
     sweep = [_crgb("natural", 0.02, 5.3, True), _crgb("natural", 0.06, 0.4, False),
              _crgb("c", 0.02, 70.2, False), _crgb("c", 0.06, 39.4, True)]
     text = prose.crgb_text({"package-2020": sweep}, lambda e: e["row"], total=2)
-    assert text.startswith("Under today's protocol (κ = ∞), no bound of the sweep brings both")
+    assert text.startswith("Under the released package's protocol (κ = ∞), no bound of the sweep brings both")
     assert ("the natural model's cell comes within them only at 0.02, the c model's only at "
             "0.06.") in text
     assert text.endswith("The 2019 protocol (κ = 0) is not computed yet.")
@@ -267,7 +268,11 @@ def test_crgb_text_names_the_bound_each_model_matches_alone_per_protocol():
                           total=3)
     assert ("Under the 2019 protocol (κ = 0), both cells lie within two standard errors of the "
             "paper's at a bound of 0.04.") in two
-    assert "(2 of its 3 points so far)" in two
+    partial = prose.crgb_text({"package-2020": sweep, "paper-2019": fits[:1]},
+                              lambda e: e["row"], total=2)
+    assert partial.endswith("Under the 2019 protocol (κ = 0), 1 of the sweep's 4 points is "
+                            "computed so far: the natural model's cell lies within them at 0.02. "
+                            "Which bound fits both cells stays open until the sweep is done.")
 
 
 def test_crgb_table_has_one_column_per_model_and_protocol():
@@ -348,7 +353,8 @@ def test_twin_text_names_only_variants_as_close_to_the_twin_as_it_is_to_the_auth
     far = {"variant": "reference delta", "twin": {**tw, "vs_variant": (3.2, 1.0)}}
     wide = {"variant": "RGB clamp", "twin": {**tw, "vs_variant": (1.5, 0.9)}}  # within 2 SE
     text = prose.twin_text([near, far, wide])
-    assert "reference colour function (+0.5 ± 0.9 points from the twin)" in text
+    assert ("Of our variants, \u201creference colour function\u201d lies as close to this twin "
+            "(+0.5 ± 0.9 points)") in text
     assert "reference delta" not in text and "RGB clamp" not in text
     assert prose.twin_text([far]).endswith("as close to this twin as the twin lies to their run.")
     assert prose.twin_text([{"variant": "x"}]) == ""

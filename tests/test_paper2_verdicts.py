@@ -85,3 +85,23 @@ def test_a_setting_on_fewer_images_counts_only_where_the_baseline_misses_on_them
     m[verdicts.BASELINE] = {"s": {"S": base}}
     c = verdicts.cells(m, rows=["s"], attacks=["S"])[0]
     assert c[verdicts.BASELINE]["near"] is False and c["verdict"] == "open"
+
+
+def test_a_setting_must_move_the_cell_beyond_the_paired_noise():
+    # the baseline misses on all 846 and on the first 282 (7.1 %, paper 10.9 %, z -2.0 on
+    # 282 images: just outside); a setting that changes 3 of the 282 images lands at 8.2 %,
+    # within two SE of the paper, but its shift (+1.1 ± 0.6) is not beyond two paired SE
+    paper = 10.9
+    first = np.array([True] * 20 + [False] * 262)
+    moved = first.copy()
+    moved[20:23] = True
+    base = np.concatenate([first, np.zeros(564, bool)])
+    m = {verdicts.BASELINE: {"c+s": {"S": base}}, verdicts.FLIP_CROP: {"c+s": {"S": moved}}}
+    c = verdicts.cells(m, rows=["c+s"], attacks=["S"])[0]
+    assert c["paper"] == paper and c[verdicts.FLIP_CROP]["near"]
+    assert c[verdicts.FLIP_CROP]["shift"] > 0 and c["verdict"] == "open"
+    # moved by 12 images: beyond two paired standard errors, and within two SE of the paper
+    moved[20:32] = True
+    m[verdicts.FLIP_CROP] = {"c+s": {"S": moved}}
+    c = verdicts.cells(m, rows=["c+s"], attacks=["S"])[0]
+    assert c["verdict"] == "reproduced by the 2019 loader's flip and crop"

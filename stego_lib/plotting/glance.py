@@ -13,7 +13,7 @@ __all__ = ["verdict_figure"]
 _STYLE = {"natural": dict(color="tab:blue", marker="o", label="natural model"),
           "adversarial": dict(color="tab:orange", marker="s", label="adversarially trained model"),
           "2020": dict(color="tab:blue", marker="o",
-                       label="as the released code attacks (κ = ∞, 846 images)"),
+                       label="the 2020 package's loss (κ = ∞, 846 images)"),
           "2019": dict(color="tab:red", marker="^", mfc="none",
                        label="under the paper's 2019 protocol (κ = 0, 282 images)")}
 

@@ -16,7 +16,7 @@ import numpy as np
 from ._figure import finish
 from .table import Table, attack_names, cell_grid
 
-__all__ = ["claims_summary", "claims_table", "differences_list", "comparison_table", "error_table", "headline_table",
+__all__ = ["claims_summary", "claims_table", "differences_table", "comparison_table", "error_table", "headline_table",
            "heatmaps"]
 
 
@@ -94,18 +94,18 @@ def claims_summary(claims: list[dict]) -> str:
     return text
 
 
-def differences_list(diffs: list[dict]) -> str:
-    """Markdown bullets, one per computed row (from ``paper2.differences``): the cells where
-    ours differs from the paper's beyond two standard errors, largest first."""
-    if not diffs:
-        return "No row of ours is computed yet."
-    lines = []
+def differences_table(diffs: list[dict]) -> Table:
+    """One row per cell where ours differs from the paper's beyond two standard errors (from
+    ``paper2.differences``), per defence, largest difference first; a defence whose computed
+    cells all agree gets one row that says so."""
+    rows = []
     for d in diffs:
-        found = ", ".join(f"{c['attack']} {c['diff']:+.1f} ({abs(c['z']):.1f} SE)"
-                          for c in d["cells"])
-        lines.append(f"- **{d['label']}** ({d['computed']} cells): " +
-                     (found if found else "no cell differs beyond two standard errors") + ".")
-    return "\n".join(lines)
+        for c in d["cells"]:
+            rows.append([d["label"], attack_names([c["attack"]])[0],
+                         f"{c['diff']:+.1f}".replace("-", "\u2212"), f"{abs(c['z']):.1f}"])
+        if not d["cells"]:
+            rows.append([d["label"], f"none of its {d['computed']} cells", "–", "–"])
+    return Table(["defence", "attack", "ours − paper (points)", "standard errors apart"], rows)
 
 
 def _panel(ax, values, rows, attacks, title, *, cmap, vmin, vmax, fmt, white):

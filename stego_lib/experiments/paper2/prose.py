@@ -181,7 +181,9 @@ def _pm(d: tuple[float, float]) -> str:
 
 
 def _names(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    """Variant names, each in quotes (a name may itself hold an "and"), joined for a sentence."""
+    q = [f"\u201c{x}\u201d" for x in items]
+    return q[0] if len(q) == 1 else ", ".join(q[:-1]) + " and " + q[-1]
 
 
 def c_gap_text(rows: list[dict], authors: dict | None, attack: str = "C",
@@ -200,7 +202,7 @@ def c_gap_text(rows: list[dict], authors: dict | None, attack: str = "C",
         >>> print(c_gap_text(rows, a))  # doctest: +NORMALIZE_WHITESPACE
         On the authors' C-trained model, our C leaves 40.1 % of the first 282 test images
         correct and the authors' 35.1 % (paired difference +5.0 ± 1.4 points). Of the 2
-        variants of our C in the table below, RGB clamp lands within two standard errors of
+        variants of our C in the table below, “RGB clamp” lands within two standard errors of
         the authors'.
     """
     if authors is None:
@@ -224,7 +226,8 @@ def c_gap_text(rows: list[dict], authors: dict | None, attack: str = "C",
                  f" The variant of our {attack} in the table below does not come within two "
                  f"standard errors of the authors'.")
     if same:
-        text += f" {_names(same)[0].upper() + _names(same)[1:]} gives the authors' outcome on every image."
+        text += (f" With {_names(same)}, our {attack} gives the authors' outcome on every "
+                 f"image.")
     return text
 
 
@@ -239,7 +242,7 @@ def twin_text(rows: list[dict]) -> str:
         >>> tw = {"name": "the authors' C+D with our white point", "accuracy": 11.0,
         ...       "vs_authors": (0.7, 0.9), "vs_variant": (0.7, 0.9)}
         >>> print(twin_text([{"variant": "reference colour function", "twin": tw}]))
-        The authors' C+D with our white point leaves 11.0 %, +0.7 ± 0.9 points from their run as released. As close to this twin as the twin is to the authors' run: reference colour function (+0.7 ± 0.9 points from the twin).
+        The authors' C+D with our white point leaves 11.0 %, +0.7 ± 0.9 points from their run as released. Of our variants, “reference colour function” lies as close to this twin (+0.7 ± 0.9 points) as the twin lies to the authors' run.
     """
     rows = [r for r in rows if r.get("twin") is not None]
     if not rows:
@@ -251,9 +254,10 @@ def twin_text(rows: list[dict]) -> str:
     close = [r for r in rows if _within(r["twin"]["vs_variant"])
              and abs(r["twin"]["vs_variant"][0]) <= abs(tw["vs_authors"][0])]
     if close:
-        text += (" As close to this twin as the twin is to the authors' run: " + ", ".join(
-            f"{r['variant']} ({_pm(r['twin']['vs_variant'])} points from the twin)"
-            for r in close) + ".")
+        text += (" Of our variants, " + _names([r["variant"] for r in close])
+                 + (" lies" if len(close) == 1 else " lie") + " as close to this twin ("
+                 + ", ".join(f"{_pm(r['twin']['vs_variant'])} points" for r in close)
+                 + ") as the twin lies to the authors' run.")
     else:
         text += " No variant of ours lies as close to this twin as the twin lies to their run."
     return text
@@ -372,7 +376,7 @@ def authors_summary(runs: list[dict]) -> str:
                    f"on {a_near} cell{'s' if a_near != 1 else ''}, ours on {o_near}.")
 
 
-CRGB_PROTOCOLS = {"package-2020": "today's protocol (κ = ∞)",
+CRGB_PROTOCOLS = {"package-2020": "the released package's protocol (κ = ∞)",
                   "paper-2019": "the 2019 protocol (κ = 0)"}
 
 
@@ -391,7 +395,7 @@ def crgb_text(sweeps: dict, label_of, total: int = 8) -> str:
         >>> sweep = [e("natural", 0.02, True), e("c", 0.02, False),
         ...          e("natural", 0.06, False), e("c", 0.06, True)]
         >>> print(crgb_text({"package-2020": sweep}, lambda x: x["row"], total=2))
-        Under today's protocol (κ = ∞), no bound of the sweep brings both cells within two standard errors of the paper's: the natural model's cell comes within them only at 0.02, the c model's only at 0.06. The 2019 protocol (κ = 0) is not computed yet.
+        Under the released package's protocol (κ = ∞), no bound of the sweep brings both cells within two standard errors of the paper's: the natural model's cell comes within them only at 0.02, the c model's only at 0.06. The 2019 protocol (κ = 0) is not computed yet.
     """
     out = []
     for protocol, name in CRGB_PROTOCOLS.items():
@@ -406,7 +410,18 @@ def crgb_text(sweeps: dict, label_of, total: int = 8) -> str:
                        and all(any(f["eps"] == e["eps"] and f["lr"] == e["lr"] and f["near"]
                                    for f in es) for es in by.values())})
         done = min(len(es) for es in by.values())
-        part = "" if done >= total and len(by) == 2 else f" ({done} of its {total} points so far)"
+        if done < total or len(by) < 2:
+            hits = [f"the {label_of(es[0])} model's cell lies within them at "
+                    f"{_bounds({e['eps'] for e in es if e['near']})}"
+                    for es in by.values() if any(e["near"] for e in es)]
+            k = sum(len(es) for es in by.values())
+            out.append(f"Under {name}, {k} of the sweep's {2 * total} points "
+                       f"{'is' if k == 1 else 'are'} computed so far"
+                       + (": " + "; ".join(hits) + "." if hits else
+                          ", none of them within two standard errors of the paper's.")
+                       + " Which bound fits both cells stays open until the sweep is done.")
+            continue
+        part = ""
         if both:
             out.append(f"Under {name}{part}, both cells lie within two standard errors of the "
                        f"paper's at a bound of {_bounds(both)}.")

@@ -145,7 +145,7 @@ def bw_text(rows: list[dict]) -> str:
         (κ = 0) 1 behind the fitted front end (0.74 × channel mean), while a BT.601 luma front
         end is not computed yet.
     """
-    names = {"package-2020": "today's protocol (κ = ∞)", PROTOCOL: "the 2019 protocol (κ = 0)"}
+    names = {"package-2020": "the released package's protocol (κ = ∞)", PROTOCOL: "the 2019 protocol (κ = 0)"}
     hard = [r for r in rows if r["attack"] != "None" and r["paper"] != 0.0]
     parts = []
     for protocol, name in names.items():

@@ -103,9 +103,11 @@ def cells(measured: dict, rows=RELEASED_ROWS, attacks=PAPER2_TABLE1_ATTACKS) -> 
     measured on), ``verdict`` (``"matches"``, ``"reproduced by <setting>"`` or ``"open"``; None
     when the baseline is not computed) and ``by`` (the setting, or None).
 
-    A setting reproduces a cell when it lands within two standard errors of the paper and
-    today's protocol, on the same images, does not: two standard errors on 282 images are
-    wider than on 846, so a setting measured on fewer images must beat the baseline on them."""
+    A setting reproduces a cell when it lands within two standard errors of the paper, today's
+    protocol on the same images does not (two standard errors on 282 images are wider than on
+    846, so a setting measured on fewer images must beat the baseline on them), and the
+    setting moves the cell beyond two paired standard errors (``shift``, ``shift_se`` of each
+    setting's entry: its per-image difference from the baseline on the same images)."""
     out = []
     for row in rows:
         for a in attacks:
@@ -119,6 +121,11 @@ def cells(measured: dict, rows=RELEASED_ROWS, attacks=PAPER2_TABLE1_ATTACKS) -> 
             c["baseline_on"] = {} if base is None else {
                 c[ch]["n"]: _side(base[:c[ch]["n"]], paper)
                 for ch in SETTING if c.get(ch) and c[ch]["n"] <= len(base)}
+            # how far each setting moves the cell, image by image against the baseline
+            for ch in SETTING:
+                if c.get(ch) and base is not None and c[ch]["n"] <= len(base):
+                    arr = measured[ch][row][a]
+                    c[ch]["shift"], c[ch]["shift_se"] = paired_difference(arr, base[:len(arr)])
             c["verdict"], c["by"] = _verdict(c)
             out.append(c)
     return out
@@ -133,13 +140,24 @@ def _verdict(c: dict) -> tuple[str | None, str | None]:
     # One setting changed at a time; the closest to the paper names the cause. A setting
     # measured on fewer images counts only where today's protocol, on those same images,
     # misses the paper: otherwise the smaller sample, not the setting, closed the gap.
+    # And the setting must move the cell beyond two paired standard errors: a shift within
+    # the noise of the same images does not show that the setting moves it at all.
     on = c.get("baseline_on", {})
     hits = [(abs(c[ch]["z"]), SETTING[ch]) for ch in SETTING if c.get(ch) and c[ch]["near"]
-            and not (on.get(c[ch]["n"]) or {}).get("near")]
+            and not (on.get(c[ch]["n"]) or {}).get("near") and _moves(c[ch])]
     if hits:
         by = min(hits)[1]
         return f"reproduced by {by}", by
     return "open", None
+
+
+def _moves(side: dict) -> bool:
+    """Whether a setting's paired shift from the baseline lies beyond two standard errors
+    (with no spread at all, any shift counts); True where no shift is known."""
+    if "shift" not in side:
+        return True
+    d, se = side["shift"], side["shift_se"]
+    return abs(d) > 2 * se if se > 0 else d != 0
 
 
 def fit(table: list[dict], choice: tuple, worst: int = 5) -> dict:
@@ -227,8 +245,10 @@ def summary_text(table: list[dict], pilot: list[dict] | None = None) -> str:
                   f"the first {min(sizes)} test images" if len(sizes) == 1 else
                   "846 or, where the rest is still being computed, the first 282 test images")
         above = sum(c[p19]["diff"] > 0 for c in done)
-        text += (f" So far {len(done)} of the 62 are computed under {PROTOCOL_NAMES['paper-2019']}"
-                 f", on {images}: {sum(c[p19]['near'] for c in done)} of them lie within two "
+        lead = (f" Under {PROTOCOL_NAMES['paper-2019']}, all 62 are computed" if len(done) == 62
+                else f" So far {len(done)} of the 62 are computed under "
+                     f"{PROTOCOL_NAMES['paper-2019']}")
+        text += (f"{lead}, on {images}: {sum(c[p19]['near'] for c in done)} of them lie within two "
                  f"standard errors of the paper, and {above} of the {len(done)} lie above it.")
         if pilot is not None:
             same = {(c["row"], c["attack"]): c for c in pilot}
