@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -75,6 +76,13 @@ CHECK_PAGE = r"""
     pageWidth: document.documentElement.scrollWidth,
     viewWidth: document.documentElement.clientWidth,
     scrollers: scrollers.map(describe),
+    prose: (() => {
+      const root = document.querySelector("article.bd-article") || document.body;
+      const copy = root.cloneNode(true);
+      copy.querySelectorAll("pre, code, script, style, .cell_input, .highlight, mjx-container")
+        .forEach(e => e.remove());
+      return copy.textContent.replace(/\s+/g, " ");
+    })(),
     csvTables: [...document.querySelectorAll("div.table-box")].map(box => {
       const a = box.nextElementSibling && box.nextElementSibling.querySelector(
         'a[download][href^="data:text/csv"]');
@@ -308,6 +316,29 @@ def test_a_missing_or_wrong_csv_is_found():
     assert csv_mismatches([{**good, "csv": None}]) == ["table 1: no CSV download"]
     wrong = {**good, "csv": good["csv"].replace("0.41", "0.42")}
     assert csv_mismatches([wrong]) == ["table 1: the CSV differs from the table shown"]
+
+
+# Words of the machinery behind the book, not of its subject; the Reproducing page and the API
+# reference explain that machinery and may use them.
+INTERNAL_WORDS = re.compile(r"committed (?:results )?cache|chunks?\b|campaign item|package sample|"
+                            r"manifest entry|\bnpz\b|sha256 [0-9a-f]{6}|RECIPES\[")
+MACHINERY_PAGES = ("book/reproducing.html", "book/api.html", "genindex.html", "py-modindex.html")
+
+
+def internal_words(text: str) -> list[str]:
+    """Each internal word in ``text`` with a little of its context."""
+    return [text[max(0, m.start() - 40):m.end() + 30] for m in INTERNAL_WORDS.finditer(text)]
+
+
+def test_internal_words_are_found():
+    assert internal_words("read from the committed cache, chunk by chunk") != []
+    assert len(internal_words("its manifest entry; RECIPES[\"madry\"]; results/x.npz")) == 3
+    assert internal_words("the stored results, computed in resumable steps") == []
+
+
+def test_the_rendered_prose_has_no_internal_words(report):
+    _fail_if({p: internal_words(r["prose"]) for p, r in report["pages"].items()
+              if not p.startswith(MACHINERY_PAGES)}, "internal words in the prose")
 
 
 def test_a_pasted_table_has_one_caption(report):
