@@ -302,9 +302,9 @@ def _through_text(curves: dict, n_images: int) -> str:
         if t["first"] is None or t["tail_most"] is None:
             continue
         last = (f"the last at ε = {t['last']:g}" if t["last"] is not None else "none at all")
-        parts.append(f"{name}, {t['first']:,} at ε = 0.10, some at {t['eps_with']} of the "
-                     f"{t['eps_total']} ε from 0.10 on, at most {t['tail_most']} at any ε from "
-                     f"0.20 on, {last}")
+        parts.append(f"on {name}, {t['first']:,} images slip through at ε = 0.10; of the "
+                     f"{t['eps_total']} ε from 0.10 on, {t['eps_with']} let any through, none "
+                     f"more than {t['tail_most']} from ε = 0.20 on, {last}")
     if not parts:
         return ""
     return ("The perfect-separation ε is set by the last image that slips through "
