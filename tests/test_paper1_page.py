@@ -96,3 +96,10 @@ def test_the_committed_sweep_is_described_without_collapsed_ranges_or_stale_prog
                               dict(zip(PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR["adversarial"])),
                               len(res.labels))
     assert ("so far" in sweep) == (h["eps_used"] < h["eps_total"])
+
+
+def test_scale_text_is_one_sentence_when_every_sweep_is_complete():
+    full = SimpleNamespace(n=np.array([10_000, 10_000]), eps=np.array([0.1, 0.2]))
+    res = SimpleNamespace(models={"natural": full, "adversarial": full}, labels=np.zeros(10_000))
+    assert page.scale_text(res, {}) == ("Every model's sweep covers all 2 ε on all 10,000 test "
+                                        "images.")

@@ -197,6 +197,11 @@ def scale_text(res, heads: dict) -> str:
     """How many ε of each model are on all the test images, and what that means for the
     headline ε."""
     parts = []
+    if all((mr.n == len(res.labels)).all() for mr in res.models.values()):
+        sizes = sorted({len(mr.eps) for mr in res.models.values()})
+        each = " and ".join(map(str, sizes))
+        return (f"Every model's sweep covers all {each} ε on all {len(res.labels):,} test "
+                f"images.")
     for m, mr in res.models.items():
         full = int((mr.n == len(res.labels)).sum())
         if full == len(mr.eps):
@@ -205,8 +210,8 @@ def scale_text(res, heads: dict) -> str:
         else:
             parts.append(f"the {m} model: {full} of {len(mr.eps)} ε on all "
                          f"{len(res.labels):,} test images, the others on the first "
-                         f"{int(mr.n.min()):,} (open points in the figures; the campaign "
-                         f"is recomputing them on all images)")
+                         f"{int(mr.n.min()):,} (open points in the figures; they are being "
+                         f"recomputed on all images)")
     text = "; ".join(parts) + "."
     if any(h.get("computed") and h["eps_used"] < h["eps_total"] for h in heads.values()):
         text += (" The headline ε values are read only from the ε computed on all images. A "
