@@ -358,3 +358,14 @@ def test_twin_text_names_only_variants_as_close_to_the_twin_as_it_is_to_the_auth
     assert "reference delta" not in text and "RGB clamp" not in text
     assert prose.twin_text([far]).endswith("as close to this twin as the twin lies to their run.")
     assert prose.twin_text([{"variant": "x"}]) == ""
+
+
+def test_bw_conversions_are_a_table_and_the_text_gives_their_range():
+    bw = _bw(11)
+    bw["plain"][1]["accuracy"] = 86.5
+    text = prose.bw_text(bw, 88.3)
+    assert "cannot tell the 2 usual conversions apart: 86.5–87.0 %" in text
+    assert "BT.709 luma 87.0 %" not in text
+    t = prose.bw_table(bw)
+    assert t.rows == [["BT.709 luma", "87.0", "0.400", "0.600"],
+                      ["channel mean", "86.5", "0.400", "0.600"]]

@@ -7,7 +7,7 @@ Inputs are the summaries of :mod:`.released` (``comparison``, ``fit``, ``authors
 from __future__ import annotations
 
 __all__ = ["authors_summary", "authors_text", "bw_text", "c_gap_text", "causes", "claims_summary",
-           "crgb_table", "crgb_text", "fit_text", "gap_table", "twin_text", "worst_list"]
+           "bw_table", "crgb_table", "crgb_text", "fit_text", "gap_table", "twin_text", "worst_list"]
 
 OPEN = "open"
 
@@ -468,7 +468,7 @@ def crgb_table(sweeps: dict, label_of):
 def bw_text(bw: dict, paper_clean: float) -> str:
     """What the released B&W model's own statistics say about its input."""
     plain = bw["plain"]
-    accs = ", ".join(f"{p['label']} {p['accuracy']:.1f} %" for p in plain)
+    accs = [p["accuracy"] for p in plain]
     worst = max(max(p["bn_mean_rms"], p["bn_logvar_rms"]) for p in plain)
     best_plain = min(min(p["bn_mean_rms"], p["bn_logvar_rms"]) for p in plain)
     yard = max(max(y) for y in bw["colour_bn"])
@@ -480,12 +480,14 @@ def bw_text(bw: dict, paper_clean: float) -> str:
         return labels.get(r["conversion"], r["conversion"])
 
     text = (
-        f"Clean accuracy on the 846 exact-pixel test images cannot tell the usual conversions "
-        f"apart: {accs} (paper {paper_clean:.1f} %). The model's first batch-norm layer can. "
+        f"Clean accuracy on the 846 exact-pixel test images cannot tell the {len(plain)} usual "
+        f"conversions apart: {min(accs):.1f}–{max(accs):.1f} % (the table below; paper "
+        f"{paper_clean:.1f} %). The model's first batch-norm layer can. "
         f"Its stored means and variances of the first convolution's output are averages over "
         f"the images it was trained on; recomputed from the 4,660 exact-pixel training images, "
         f"with the usual crop-and-flip augmentation, they match the released colour models' own "
-        f"statistics to within {yard:.2f} (RMS; the log for variances). "
+        f"statistics to within {yard:.2f} (the root-mean-square difference over the layer's "
+        f"channels, of the means and of the log variances: the two numbers given below). "
         f"For the B&W model, every conversion placed before the normaliser misses by "
         f"{best_plain:.2f}–{worst:.2f}. What fits is three equal channels holding a fraction "
         f"of a gray of the ImageNet-normalised image: ")
@@ -499,6 +501,16 @@ def bw_text(bw: dict, paper_clean: float) -> str:
         f"The released B&W row of the table gives it {u['scale']:.2f} times the {gray(u)} "
         f"({u['bn_mean_rms']:.3f} and {u['bn_logvar_rms']:.3f}; {u['accuracy']:.1f} % "
         f"correct). The operation that produced the authors' input is not published.")
+
+
+def bw_table(bw: dict):
+    """The conversions placed before the normaliser: clean accuracy and how far the first
+    batch-norm layer's statistics recomputed under each lie from the stored ones."""
+    from ...plotting import Table
+    return Table(["conversion to gray", "clean accuracy (%)", "batch-norm means: RMS difference",
+                  "batch-norm log variances: RMS difference"],
+                 [[p["label"], f"{p['accuracy']:.1f}", f"{p['bn_mean_rms']:.3f}",
+                   f"{p['bn_logvar_rms']:.3f}"] for p in bw["plain"]])
 
 
 def claims_summary(released: list[dict], trained: list[dict]) -> str:
