@@ -65,3 +65,20 @@ def test_the_committed_page_gives_each_mnist_model_its_own_count():
         own = [r for r in rows if (r["dataset"], r["model"], r["detector"], r["bound"])
                == ("mnist", m, "predictor", 0.05)][0]["tpr"]
         assert f"{own['k']:,} of {own['n']:,} at ε 0.05" in clause, (m, clause)
+
+
+def test_the_released_model_against_ours_is_a_table_and_a_count():
+    from stego_lib.experiments.beyond import prose
+
+    def r(auc, se, attack, det="predictor"):
+        return {"dataset": "cifar10", "attack": attack, "bound": 1.0, "detector": det,
+                "auc": auc, "auc_se": se, "n_pos": 846}
+    rel = [r(0.98, 0.004, "PGD"), r(0.70, 0.01, "C")]
+    ours = [r(0.95, 0.01, "PGD"), r(0.70, 0.02, "C")]
+    text = prose.released_text(rel, ours, 2)
+    assert text.startswith("All 2 cells are computed")
+    assert text.endswith("indistinguishable from ours under 1 of the 2 attacks, higher under 1 "
+                         "and lower under 0 (the table below).")
+    t = prose.released_table(rel, ours)
+    assert t.rows == [["PGD", "0.980 ± 0.004", "0.950 ± 0.010", "higher"],
+                      ["C", "0.700 ± 0.010", "0.700 ± 0.020", "indistinguishable"]]

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import detection
 
-__all__ = ["answer", "released_text", "span", "summary_lines"]
+__all__ = ["answer", "released_table", "released_text", "span", "summary_lines"]
 
 NAMES = {"predictor": "pixel predictor", "ws": "WS", "spam_fld": "SPAM + FLD ensemble"}
 
@@ -207,29 +207,47 @@ def released_text(rel_rows: list[dict], ours_rows: list[dict], n_cells: int) -> 
         >>> print(released_text([r(0.80, 0.01), r(0.99, 0.01, det="ws")],
         ...                     [r(0.70, 0.02), r(0.98, 0.01, det="ws")], 36))
         ... # doctest: +NORMALIZE_WHITESPACE
-        1 of 36 cells are committed so far, 846 attacked test images each. Of the 2 detector
+        1 of 36 cells are computed so far, 846 attacked test images each. Of the 2 detector
         cells computed on both models, the released model's AUC is indistinguishable from ours
         (within two standard errors) in 1, higher in 1 and lower in 0. At the papers' bounds,
-        the pixel predictor's AUC per attack: C: 0.800 ± 0.010 on the released model, 0.700 ±
-        0.020 on ours (higher than).
+        the pixel predictor's AUC on the released model is indistinguishable from ours under 0
+        of the 1 attacks, higher under 1 and lower under 0 (the table below).
     """
     done = len({(r["attack"], r["bound"]) for r in rel_rows})
     n_pos = rel_rows[0]["n_pos"]
-    extent = (f"All {n_cells} cells are committed" if done == n_cells else
-              f"{done} of {n_cells} cells are committed so far")
+    extent = (f"All {n_cells} cells are computed" if done == n_cells else
+              f"{done} of {n_cells} cells are computed so far")
     ours = {(r["attack"], r["bound"], r["detector"]): r for r in ours_rows
             if r["dataset"] == "cifar10"}
     verdicts = Counter(detection.compare_auc(r, ours[k]) for r in rel_rows
                        if (k := (r["attack"], r["bound"], r["detector"])) in ours)
-    rel_at, ours_at = (detection.at_bound(rows, "cifar10", 1.0) for rows in (rel_rows, ours_rows))
-    lines = [f"{a}: {per['predictor']['auc']:.3f} ± {per['predictor']['auc_se']:.3f} on the "
-             f"released model, {ours_at[a]['predictor']['auc']:.3f} ± "
-             f"{ours_at[a]['predictor']['auc_se']:.3f} on ours "
-             f"({detection.compare_auc(per['predictor'], ours_at[a]['predictor'])})"
-             for a, per in rel_at.items() if "predictor" in per and "predictor" in ours_at.get(a, {})]
+    pairs = _predictor_pairs(rel_rows, ours_rows)
+    at = Counter(p[3] for p in pairs)
     return (f"{extent}, {n_pos} attacked test images each. Of the {sum(verdicts.values())} "
             f"detector cells computed on both models, the released model's AUC is "
             f"indistinguishable from ours (within two standard errors) in "
             f"{verdicts['indistinguishable from']}, higher in {verdicts['higher than']} and lower "
-            f"in {verdicts['lower than']}. At the papers' bounds, the pixel predictor's AUC per "
-            f"attack: " + "; ".join(lines) + ".")
+            f"in {verdicts['lower than']}. At the papers' bounds, the pixel predictor's AUC on "
+            f"the released model is indistinguishable from ours under "
+            f"{at['indistinguishable from']} of the {len(pairs)} attacks, higher under "
+            f"{at['higher than']} and lower under {at['lower than']} (the table below).")
+
+
+def _predictor_pairs(rel_rows: list[dict], ours_rows: list[dict]) -> list[tuple]:
+    """Per attack at the papers' bounds: (attack, released row, our row, comparison) of the
+    pixel predictor."""
+    rel_at, ours_at = (detection.at_bound(rows, "cifar10", 1.0) for rows in (rel_rows, ours_rows))
+    return [(a, per["predictor"], ours_at[a]["predictor"],
+             detection.compare_auc(per["predictor"], ours_at[a]["predictor"]))
+            for a, per in rel_at.items()
+            if "predictor" in per and "predictor" in ours_at.get(a, {})]
+
+
+def released_table(rel_rows: list[dict], ours_rows: list[dict]):
+    """The pixel predictor's AUC per attack at the papers' bounds, on the released model and
+    on ours, and how the two compare (within two standard errors: indistinguishable)."""
+    from ...plotting import Table
+    return Table(["attack", "AUC, released model", "AUC, our model", "released model's is"],
+                 [[a, f"{r['auc']:.3f} ± {r['auc_se']:.3f}", f"{o['auc']:.3f} ± {o['auc_se']:.3f}",
+                   cmp.replace(" than", "").replace(" from", "")]
+                  for a, r, o, cmp in _predictor_pairs(rel_rows, ours_rows)])
