@@ -54,10 +54,7 @@ def _checkpoint(row: str, models: str) -> str:
 
 
 def _sha(row: str, models: str = "trained") -> str | None:
-    try:
-        return checkpoints.entry(_checkpoint(row, models))["sha256"]
-    except checkpoints.CheckpointNotFoundError:
-        return None
+    return checkpoints.sha(_checkpoint(row, models))
 
 
 def chunk_config(row: str, eps: float, sha: str, lr: float | None = None,
