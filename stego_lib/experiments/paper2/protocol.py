@@ -139,8 +139,8 @@ def bw_text(rows: list[dict]) -> str:
         ...          ("bt601", "package-2020"): near(True), ("fitted", "paper-2019"): near(True),
         ...          ("bt601", "paper-2019"): None}]
         >>> print(bw_text(rows))  # doctest: +NORMALIZE_WHITESPACE
-        Of the 1 non-trivial cells of the row (those not 0.0 in the paper), under today's
-        protocol (κ = ∞) 0 lie within two standard errors of the paper behind the fitted front
+        Of the 1 non-trivial cells of the row (those not 0.0 in the paper), under the
+        released package's protocol (κ = ∞) 0 lie within two standard errors of the paper behind the fitted front
         end (0.74 × channel mean) and 1 behind a BT.601 luma front end; under the 2019 protocol
         (κ = 0) 1 behind the fitted front end (0.74 × channel mean), while a BT.601 luma front
         end is not computed yet.
