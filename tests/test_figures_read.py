@@ -203,3 +203,15 @@ def test_no_label_is_written_on_the_perceptual_points():
     # every point stays identifiable: the legend names each attack and the ringed bound
     names = [t.get_text() for legend in _legends(fig) for t in legend.get_texts()]
     assert names == ["C", "D", "C+D", "default bound"]
+
+
+def test_paper1_headline_table_names_models_in_words_and_says_not_reached():
+    heads = {m: {"perfect_separation_eps": 0.21, "zero_accuracy_eps": None,
+                 "min_combined_accuracy": 0.66, "tpr50_eps": 0.1, "fpr": 0.0,
+                 "clean_accuracy": 0.99, "paper": {"perfect_separation_eps": 0.17,
+                                                   "zero_accuracy_eps": 0.17,
+                                                   "min_combined_accuracy": 0.5}}
+             for m in ("natural", "madry")}
+    t = paper1.headline_table(heads)
+    assert {r[0] for r in t.rows} == {"natural", "adversarial, Madry's recipe"}
+    assert [r[2] for r in t.rows if r[1] == "model accuracy 0 from ε"] == ["not reached"] * 2
