@@ -95,3 +95,12 @@ def test_every_glance_row_is_named_in_words():
         assert " SE " not in f" {name} ", name
         if r["what"].startswith("Table II TPR"):
             assert "(Table II's TPR)" in name
+
+
+def test_the_verdict_says_what_the_flip_and_crop_did():
+    from stego_lib.experiments.paper2 import verdicts
+    fc = verdicts.FLIP_CROP
+    cells = [{fc: {"shift": 0.5, "shift_se": 0.4}}, {fc: {"shift": 2.0, "shift_se": 0.5}}, {}]
+    text = glance._flip_crop_sentence(cells)
+    assert "measured on 2 of the cells" in text and "moves 1 of them beyond" in text
+    assert glance._flip_crop_sentence([{}]) == ""

@@ -257,6 +257,21 @@ def _eps(row: dict) -> str:
             f"(paper {row['paper_value']})")
 
 
+def _flip_crop_sentence(cells: list[dict]) -> str:
+    """What the 2019 loader's flip and crop does to the cells it was measured on, if any."""
+    from .paper2 import verdicts
+
+    done = [c[verdicts.FLIP_CROP] for c in cells if c.get(verdicts.FLIP_CROP)
+            and "shift" in c[verdicts.FLIP_CROP]]
+    if not done:
+        return ""
+    moved = sum(abs(d["shift"]) > 2 * d["shift_se"] for d in done if d["shift_se"] > 0)
+    return (f" Reading the test images through the 2019 loader's random flip and crop, "
+            f"measured on {len(done)} of the cells the released package's protocol misses, "
+            f"moves {'none' if moved == 0 else moved} of them beyond two paired standard "
+            f"errors.")
+
+
 def verdict_text(rows_: list[dict] | None = None, cells: list[dict] | None = None) -> dict:
     """Three or four plain sentences per paper: what was reproduced, what was not, what is
     open. ``rows_``: :func:`rows`; ``cells``: the Table 1 verdicts
@@ -311,7 +326,7 @@ def verdict_text(rows_: list[dict] | None = None, cells: list[dict] | None = Non
            + _join([f"{sum(c['by'] == b for c in reproduced)} by {b}" for b in by]) + "), and "
            if reproduced else "None is reproduced by changing one setting, and ")
         + f"{count['open']} are open: no experiment "
-        "here brings them within two standard errors.")
+        "here brings them within two standard errors." + _flip_crop_sentence(attacked))
     trained = next((r for r in rows_ if r["what"].startswith("Table 1 cells")
                     and "trained here" in r["what"]), None)
     if trained is not None and trained["ours"] != "–":
