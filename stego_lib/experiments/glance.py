@@ -257,6 +257,14 @@ def _eps(row: dict) -> str:
             f"(paper {row['paper_value']})")
 
 
+# What each setting a Table 1 verdict can name means, for a reader of the landing page.
+GLOSS = {"the 2019 protocol": " (κ = 0, the default of the loss in the code the paper was built "
+                              "with: the attack stops pushing once an image is misclassified)",
+         "8-bit scoring": " (the attacked image rounded to 8-bit pixels before it is classified)",
+         "the 2019 loader's flip and crop": " (test images mirrored and cropped at random, as "
+                                            "that code's data loader does)"}
+
+
 def _flip_crop_sentence(cells: list[dict]) -> str:
     """What the 2019 loader's flip and crop does to the cells it was measured on, if any."""
     from .paper2 import verdicts
@@ -323,7 +331,8 @@ def verdict_text(rows_: list[dict] | None = None, cells: list[dict] | None = Non
         f"misclassified); of the {len(nontrivial)} cells that are "
         f"neither the clean column nor 0 % in the paper, {near} do. "
         + (f"{len(reproduced)} more are reproduced when one setting is changed ("
-           + _join([f"{sum(c['by'] == b for c in reproduced)} by {b}" for b in by]) + "), and "
+           + _join([f"{sum(c['by'] == b for c in reproduced)} by {b}{GLOSS.get(b, '')}"
+                    for b in by]) + "), and "
            if reproduced else "None is reproduced by changing one setting, and ")
         + f"{count['open']} are open: no experiment "
         "here brings them within two standard errors." + _flip_crop_sentence(attacked))
