@@ -113,3 +113,25 @@ def test_the_shift_is_paired_on_the_same_images():
     assert abs(r["shift"] - 100 * (-70 / 282)) < 1e-9 and r["shift_se"] > 0
     assert r["open"] and r["paper"] == 7.5
     assert study.shift_rows(plain, {}) == []
+
+
+def test_the_flip_crop_tables_show_each_row_and_cell():
+    clean = [{"label": "S", "paper": 82.7, "plain": 84.9, "seeds": [83.1, None, 82.9],
+              "mean": 83.0}]
+    t = study.clean_table(clean)
+    assert t.rows == [["S", "82.7", "84.9", "83.1", "–", "82.9", "83.0"]]
+    shift = {"row": "c+d", "label": "C+D", "attack": "D", "paper": 7.5, "plain": 14.2,
+             "flipped": 17.7, "shift": 3.5, "shift_se": 2.1, "plain_near": False, "near": False}
+    t = study.cells_table([shift], {("c+d", "D"): "open"})
+    assert t.rows == [["C+D × D", "7.5", "14.2", "17.7", "+3.5 ± 2.1", "no / no", "open"]]
+
+
+def test_the_bw_table_puts_each_front_end_and_protocol_in_its_column():
+    from stego_lib.experiments.paper2 import protocol
+    c = lambda pct, near: {"pct": pct, "n": 282, "near": near}
+    rows = [{"attack": "None", "paper": 88.3, ("fitted", "package-2020"): c(91.5, True),
+             ("fitted", "paper-2019"): c(91.5, True), ("bt601", "package-2020"): None,
+             ("bt601", "paper-2019"): c(90.0, True)}]
+    t = protocol.bw_table(rows)
+    assert t.header[2:] == ["fitted, κ = ∞", "fitted, κ = 0", "BT.601, κ = ∞", "BT.601, κ = 0"]
+    assert t.rows == [["no attack", "88.3", "91.5 *", "91.5 *", "–", "90.0 *"]]

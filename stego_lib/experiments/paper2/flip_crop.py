@@ -28,8 +28,8 @@ from .protocol import OURS_RATE, _cell
 from .summaries import diff_se, near_paper
 from .table1 import stored_correct
 
-__all__ = ["CELLS", "CLEAN_SEEDS", "SEED", "clean_rows", "config", "grid", "items",
-           "shift_rows", "text"]
+__all__ = ["CELLS", "CLEAN_SEEDS", "SEED", "cells_table", "clean_rows", "clean_table", "config",
+           "grid", "items", "shift_rows", "text"]
 
 CLEAN_SEEDS = (0, 1, 2)
 SEED = 0            # the attacked cells' transform
@@ -128,6 +128,34 @@ def shift_rows(plain: dict, flipped: dict) -> list[dict]:
                     "near": near_paper(pct, paper, n), "plain_near": near_paper(base, paper, n),
                     "open": (row, a) in OPEN})
     return out
+
+
+def _f(v) -> str:
+    return "–" if v is None else f"{v:.1f}"
+
+
+def clean_table(clean: list[dict]):
+    """The clean column per released model (rows of :func:`clean_rows`): the paper's, ours as
+    stored, each seed of the transform and their mean (%)."""
+    from ...plotting import Table
+    return Table(["released model", "paper", "ours, as stored"]
+                 + [f"flipped and cropped, seed {k}" for k in CLEAN_SEEDS] + ["mean of the seeds"],
+                 [[c["label"], _f(c["paper"]), _f(c["plain"]), *map(_f, c["seeds"]), _f(c["mean"])]
+                  for c in clean])
+
+
+def cells_table(shifts: list[dict], before: dict):
+    """The attacked cells under the transform (rows of :func:`shift_rows`), with each cell's
+    verdict from the other settings alone (``before``: ``(row, attack) -> verdict``)."""
+    from ...plotting import Table
+    return Table(["model × attack", "paper", "ours, as stored", "flipped and cropped",
+                  "shift (points)", "within 2 SE of the paper: as stored / flipped",
+                  "verdict without it"],
+                 [[f"{c['label']} × {c['attack']}", _f(c["paper"]), _f(c["plain"]),
+                   _f(c["flipped"]),
+                   f"{c['shift']:+.1f} ± {c['shift_se']:.1f}".replace("-", "\u2212"),
+                   f"{'yes' if c['plain_near'] else 'no'} / {'yes' if c['near'] else 'no'}",
+                   before[(c["row"], c["attack"])]] for c in shifts])
 
 
 def text(clean: list[dict], shifts: list[dict]) -> str:

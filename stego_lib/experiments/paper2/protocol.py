@@ -34,7 +34,8 @@ from .config import LABELS, RELEASED_IMAGES, RELEASED_ROWS, image_ranges, make_c
 from .summaries import near_paper
 from .table1 import cell_chunk, has_cell, lazy_images, lazy_model, row_sha, stored_correct
 
-__all__ = ["COLUMN_ORDER", "PROTOCOL", "bw_rows", "bw_text", "items", "released_config"]
+__all__ = ["COLUMN_ORDER", "PROTOCOL", "bw_rows", "bw_table", "bw_text", "items",
+           "released_config"]
 
 PROTOCOL = "paper-2019"
 # Where the paper sits far above both implementations first (the columns with S), then D
@@ -126,6 +127,21 @@ def bw_rows() -> list[dict]:
                     "near": near_paper(100 * float(np.mean(got)), paper, int(got.size))}
         out.append(row)
     return out
+
+
+def bw_table(rows: list[dict]):
+    """The B&W row (rows of :func:`bw_rows`) behind each front end under each protocol (%);
+    a star marks a cell within two standard errors of the paper's."""
+    from ...plotting import Table
+    from ...plotting.table import attack_names
+
+    def cell(c):
+        return "–" if c is None else f"{c['pct']:.1f}" + (" *" if c["near"] else "")
+    return Table(["attack", "paper", "fitted, κ = ∞", "fitted, κ = 0", "BT.601, κ = ∞",
+                  "BT.601, κ = 0"],
+                 [[attack_names([r["attack"]])[0], f"{r['paper']:.1f}",
+                   *(cell(r[(f, p)]) for f in FRONT_ENDS for p in ("package-2020", PROTOCOL))]
+                  for r in rows])
 
 
 def bw_text(rows: list[dict]) -> str:
