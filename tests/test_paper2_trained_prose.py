@@ -26,6 +26,10 @@ def test_budget_text_names_shifted_and_behind_models():
     assert "1 of these 2 models give up clean accuracy" in text and "(C+S+D)" in text
     assert "1 of them is below the paper's" in text and "keeps 12.0 % under D" in text
     assert tp.budget_text([], {}) == "No fine-tuned row of ours is complete yet."
+    assert "-20.9" not in text and "the table below" in text
+    t = tp.tradeoff_table(trade + [_trade("natural", "Undefended", 0.5, 0.1)])
+    assert t.rows == [["C+S+D", "\u221220.9 ± 1.0", "+25.6 ± 1.0", "less accurate, more robust"],
+                      ["TRADES", "\u221231.9 ± 1.0", "\u22128.5 ± 1.0", "behind on both"]]
 
 
 def test_claims_notes_tie_a_failed_test_to_its_model():

@@ -143,10 +143,9 @@ def budget_text(trade: list[dict], by_cell: dict) -> str:
         budget_text = (
             "Our adversarially trained and TRADES models were fine-tuned for one epoch, with a "
             "5-step training attack whose steps are large enough to reach every bound; the paper "
-            "does not say how strong its training attack was. Against the paper's rows, ours "
-            "differ by these many points on clean images and, on average, under the seven attacks "
-            "whose bounds are the paper's: " + "; ".join(
-                f"{t['label']} {t['clean']:+.1f} and {t['attacked']:+.1f}" for t in fine) + ". ")
+            "does not say how strong its training attack was. How far each lies from the "
+            "paper's row, on clean images and under the seven attacks whose bounds are the "
+            "paper's, is in the table below. ")
         behind = [t for t in fine if t["behind"]]
         if robust:
             budget_text += (
@@ -178,6 +177,22 @@ def budget_text(trade: list[dict], by_cell: dict) -> str:
     else:
         budget_text = "No fine-tuned row of ours is complete yet."
     return budget_text
+
+
+def tradeoff_table(trade: list[dict]):
+    """Per fine-tuned row (``summaries.tradeoff``): ours minus the paper's on clean images and,
+    on average, under the seven attacks with the paper's bounds (points ± one standard error),
+    and where that puts the row."""
+    from ...plotting import Table
+
+    def pm(d, se):
+        return f"{d:+.1f} ± {se:.1f}".replace("-", "\u2212")
+    fine = [t for t in trade if t["row"] not in ("natural", "gray")]
+    return Table(["model", "clean, ours − paper", "under attack, ours − paper", "reading"],
+                 [[t["label"], pm(t["clean"], t["clean_se"]), pm(t["attacked"], t["attacked_se"]),
+                   "less accurate, more robust" if t["shifted"] else
+                   "behind on both" if t["behind"] else "not both beyond two standard errors"]
+                  for t in fine])
 
 
 def claims_notes(verdicts: list[dict], trade: list[dict]) -> str:
