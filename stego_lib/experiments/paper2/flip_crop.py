@@ -158,6 +158,11 @@ def cells_table(shifts: list[dict], before: dict):
                    before[(c["row"], c["attack"])]] for c in shifts])
 
 
+def _beyond(c: dict) -> bool:
+    """Whether a cell's paired shift lies beyond two of its standard errors."""
+    return abs(c["shift"]) > 2 * c["shift_se"] if c["shift_se"] > 0 else c["shift"] != 0
+
+
 def text(clean: list[dict], shifts: list[dict]) -> str:
     """What the transform does: to the clean column (mean over seeds against the images as
     stored and the paper) and to the attacked cells computed so far (how many come within two
@@ -166,15 +171,15 @@ def text(clean: list[dict], shifts: list[dict]) -> str:
     Example:
         >>> clean = [{"paper": 82.7, "plain": 84.9, "mean": 82.4, "seeds": [82.0, 82.8, None]}]
         >>> shifts = [{"near": True, "plain_near": False, "open": True, "shift": -1.0,
-        ...            "shift_se": 0.4, "paper": 7.5, "plain": 13.8, "flipped": 12.8}]
+        ...            "shift_se": 0.6, "paper": 7.5, "plain": 13.8, "flipped": 12.8}]
         >>> print(text(clean, shifts))  # doctest: +NORMALIZE_WHITESPACE
         Flipped and cropped, the test images lower the clean accuracy of the released models
         by 2.5 points on average (1 model, 2 seeds each), to 0.3 points below the
         paper's, where the images as stored leave it 2.2 points above. Of the 1 of 44 attacked
         cells computed so far, 1 comes within two standard errors of the paper under the
-        transform where the same images as stored do not, and 0 leave them; the transform
-        moves a cell by −1.0 points on average, and by more than two paired standard errors
-        in 1.
+        transform where the same images as stored do not (by a shift within the paired
+        noise, so not a verdict), and 0 leave them; the transform moves a cell by −1.0 points
+        on average, and by more than two paired standard errors in 0.
     """
     got = [c for c in clean if c["mean"] is not None and c["plain"] is not None]
     if not got:
@@ -198,11 +203,15 @@ def text(clean: list[dict], shifts: list[dict]) -> str:
     moved = [c for c in shifts if c["near"] and not c["plain_near"]]
     lost = [c for c in shifts if c["plain_near"] and not c["near"]]
     mean = float(np.mean([c["shift"] for c in shifts]))
-    apart = sum(abs(c["shift"]) > 2 * c["shift_se"] for c in shifts)
+    apart = sum(_beyond(c) for c in shifts)
     verb = "comes" if len(moved) == 1 else "come"
+    noise = sum(not _beyond(c) for c in moved)
+    noted = ("" if not noise else
+             " (by a shift within the paired noise, so not a verdict)" if noise == len(moved)
+             else f" ({noise} of them by a shift within the paired noise)")
     out += (f" Of the {len(shifts)} of {len(CELLS)} attacked cells computed so far, "
             f"{len(moved)} {verb} within two standard errors of the paper under the transform "
-            f"where the same images as stored do not, and {len(lost)} "
+            f"where the same images as stored do not{noted}, and {len(lost)} "
             f"{'leaves' if len(lost) == 1 else 'leave'} them; the transform moves a cell by "
             f"{mean:+.1f} points on average, and by more than two paired standard errors in "
             f"{apart}.".replace("-", "\u2212"))
