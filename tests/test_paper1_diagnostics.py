@@ -315,8 +315,8 @@ def test_the_committed_madry_flag_rates_name_their_image_sets():
     live = snaps[-1]["by_eps"][0.10]
     assert f"the same {live['n']:,} images" in _sentence_with(diag, f"{live['flagged_pgd']:.1%}")
     trend = prose.madry_trend(snaps, {0.1: 0.0, 0.3: 0.047}, ours)
-    assert trend.split(". ")[0].endswith(prose.image_set(live["n"]) + " (the clean accuracy "
-                                         "on all 10,000)")
+    assert (prose.image_set(live["n"]) + " (the clean accuracy on all 10,000)"
+            in trend.split(". ")[0])
     i = int(np.argmin(np.abs(curves["madry"]["eps"] - 0.10)))
     swept = f"{curves['madry']['flagged'][i]:.1%}"
     verdict = prose.recipe_verdict(curves, len(res.labels), snaps, ours, None)
