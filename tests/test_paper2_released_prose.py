@@ -267,7 +267,7 @@ def test_crgb_text_names_the_bound_each_model_matches_alone_per_protocol():
     two = prose.crgb_text({"package-2020": sweep, "paper-2019": fits}, lambda e: e["row"],
                           total=3)
     assert ("Under the 2019 protocol (κ = 0), both cells lie within two standard errors of the "
-            "paper's at a bound of 0.04.") in two
+            "paper's at a bound of 0.04. That changes two settings at once") in two
     partial = prose.crgb_text({"package-2020": sweep, "paper-2019": fits[:1]},
                               lambda e: e["row"], total=2)
     assert partial.endswith("Under the 2019 protocol (κ = 0), 1 of the sweep's 4 points is "

@@ -424,7 +424,10 @@ def crgb_text(sweeps: dict, label_of, total: int = 8) -> str:
         part = ""
         if both:
             out.append(f"Under {name}{part}, both cells lie within two standard errors of the "
-                       f"paper's at a bound of {_bounds(both)}.")
+                       f"paper's at a bound of {_bounds(both)}."
+                       + (" That changes two settings at once, the protocol and the bound, so it "
+                          "is a lead for the C-RGB column, not a verdict on its cells."
+                          if protocol != "package-2020" else ""))
             continue
         alone = []
         for k, es in enumerate(by.values()):
