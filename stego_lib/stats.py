@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-__all__ = ["Z95", "auc", "auc_se", "binomial_se", "paired_difference", "wilson"]
+__all__ = ["Z95", "auc", "auc_se", "beyond_noise", "binomial_se", "paired_difference", "wilson"]
 
 Z95 = 1.959963984540054   # the two-sided 95 % quantile of the normal distribution
 
@@ -82,6 +82,17 @@ def paired_difference(a, b) -> tuple[float, float]:
     d = a - b
     se = 100 * float(d.std(ddof=1)) / math.sqrt(d.size) if d.size > 1 else 0.0
     return 100 * float(d.mean()), se
+
+
+def beyond_noise(d: float, se: float) -> bool:
+    """Whether a difference ``d`` lies beyond two of its standard errors ``se``; with no
+    spread at all (``se`` 0) any nonzero difference does.
+
+    Example:
+        >>> beyond_noise(3.0, 1.0), beyond_noise(1.5, 1.0), beyond_noise(0.5, 0.0)
+        (True, False, True)
+    """
+    return abs(d) > 2 * se if se > 0 else d != 0
 
 
 def auc(neg, pos) -> float:

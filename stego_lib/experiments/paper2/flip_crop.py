@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...papers import paper2_accuracy
-from ...stats import paired_difference
+from ...stats import beyond_noise, paired_difference
 from ...tasks import Item
 from .config import LABELS, RELEASED_ROWS, make_config
 from .protocol import OURS_RATE, _cell
@@ -160,7 +160,7 @@ def cells_table(shifts: list[dict], before: dict):
 
 def _beyond(c: dict) -> bool:
     """Whether a cell's paired shift lies beyond two of its standard errors."""
-    return abs(c["shift"]) > 2 * c["shift_se"] if c["shift_se"] > 0 else c["shift"] != 0
+    return beyond_noise(c["shift"], c["shift_se"])
 
 
 def text(clean: list[dict], shifts: list[dict]) -> str:

@@ -111,7 +111,7 @@ def authors_runs(released: Table1Result | None, attack: str = "C") -> list[dict]
         a_pct, o_pct = 100 * float(theirs.mean()), 100 * float(mine.mean())
         out.append({"row": row, "label": LABELS[row], "attack": attack, "n": n, "authors": a_pct, "ours": o_pct,
                     "diff": o_pct - a_pct, "se": se,
-                    "apart": abs(o_pct - a_pct) > 2 * se if se > 0 else o_pct != a_pct,
+                    "apart": stats.beyond_noise(o_pct - a_pct, se),
                     "paper": paper, "authors_near": near_paper(a_pct, paper, n),
                     "ours_near": near_paper(o_pct, paper, n)})
     return out

@@ -24,7 +24,7 @@ import numpy as np
 
 from ...cache import CacheMiss, GPURequiredError
 from ...papers import PAPER2_TABLE1_ATTACKS, paper2_accuracy
-from ...stats import paired_difference
+from ...stats import beyond_noise, paired_difference
 from .config import LABELS, RELEASED_ROWS, make_config
 from .summaries import diff_se, near_paper
 from .table1 import run
@@ -156,8 +156,7 @@ def _moves(side: dict) -> bool:
     (with no spread at all, any shift counts); True where no shift is known."""
     if "shift" not in side:
         return True
-    d, se = side["shift"], side["shift_se"]
-    return abs(d) > 2 * se if se > 0 else d != 0
+    return beyond_noise(side["shift"], side["shift_se"])
 
 
 def fit(table: list[dict], choice: tuple, worst: int = 5) -> dict:
@@ -207,7 +206,7 @@ def paired(ours: dict, theirs: dict, choice: tuple) -> dict:
             diff, se = paired_difference(o[:n], t)
             out[(row, a)] = {"n": n, "ours": 100 * float(o[:n].mean()),
                              "authors": 100 * float(t.mean()), "diff": diff, "se": se,
-                             "apart": abs(diff) > 2 * se if se > 0 else diff != 0}
+                             "apart": beyond_noise(diff, se)}
     return out
 
 
