@@ -26,8 +26,8 @@ import torch.nn.functional as F
 
 from stego_lib import checkpoints, data, models
 from stego_lib.attacks import attack, functional_attack
-from stego_lib.experiments.paper2.objectives import (FunctionalAdversary, TradesPGD,
-                                                     concat_objective, trades_objective)
+from stego_lib.attacks.training import FunctionalAdversary, TradesPGD
+from stego_lib.experiments.paper2.objectives import concat_objective, trades_objective
 from stego_lib.experiments.paper2.table1 import cpu_layout
 
 TRAIN = ("natural", "gray", "C", "D", "S", "C+S+D", "TRADES")

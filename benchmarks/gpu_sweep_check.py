@@ -42,8 +42,9 @@ def main(argv=None) -> int:
     if scratch.root.resolve() == committed.root.resolve():
         p.error("--scratch must not be the committed results folder")
     t0 = time.perf_counter()
-    got = stream.sweep(cfg, a.model, eps, n=n, batch_size=a.batch_size,
-                       precision_kind=a.precision, cache=scratch)
+    got = stream.sweep(cfg, a.model, eps, n=n, cache=scratch,
+                       options=stream.StreamOptions(batch_size=a.batch_size,
+                                                    precision_kind=a.precision))
     seconds = time.perf_counter() - t0
     thr = paper1_threshold()
     spec = Spec(preds=("pred",), scores=("score_abs",), flags={"score_abs": thr},

@@ -8,7 +8,7 @@ import tokenize
 import types
 from pathlib import Path
 
-__all__ = ["Markdown", "check_parameters", "parameters", "rerun_box"]
+__all__ = ["Markdown", "check_parameters", "glue_all", "parameters", "rerun_box"]
 
 _PARAMETERS_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n:tags: \[parameters\]\n(.*?)^```",
                               re.M | re.S)
@@ -75,6 +75,15 @@ class Markdown(str):
 
     def _repr_markdown_(self) -> str:
         return str(self)
+
+
+def glue_all(values: dict) -> None:
+    """Glue every ``{name: value}`` of a page module's dict into the notebook, none displayed
+    where the code runs (the page shows each where its text names it)."""
+    from myst_nb import glue
+
+    for name, value in values.items():
+        glue(name, value, display=False)
 
 
 def rerun_box(notebook: str, *, profile: str, results: str | None = None,

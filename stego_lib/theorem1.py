@@ -55,6 +55,7 @@ __all__ = [
     "functional_scale", "combined_scales",
     "is_dark", "dark_threshold",
     "witness_candidate", "witness", "one_pixel_witness",
+    "randomised_check",
 ]
 
 
@@ -391,3 +392,66 @@ def clipped_witness(x, eps1, eps2) -> list[Fraction]:
         return w
     raise ValueError(f"neither construction applies: brightest pixel {m}, eps1 = {e1}, "
                      f"eps2 = {e2} (needs m > eps1, or m + eps1 < 1 and (1 + eps2) m < 1)")
+
+
+# --------------------------------------------------------------------------- the randomised check
+def _counts_in_trial(counts: dict, xr: list[Fraction], r1: Fraction, r2: Fraction) -> None:
+    """Classify one trial (image ``xr``, budgets ``r1 < r2``) and check every witness exactly."""
+    n = len(xr)
+    counts["trials"] += 1
+    if n >= 2 and not is_dark(xr, r1, r2):
+        counts["applies"] += 1
+        wr = witness(xr, r1, r2)
+        counts["witness_ok"] += (in_combined(xr, wr, r1, r2) and not in_additive(xr, wr, r1)
+                                 and not in_functional(xr, wr, r2))
+        counts["witness_valid"] += all(0 <= v <= 1 for v in wr)
+    else:
+        counts["dark_or_n1"] += 1
+        try:
+            witness(xr, r1, r2)
+        except ValueError:
+            counts["refused"] += 1
+    if is_dark(xr, r1, r2):
+        counts["dark"] += 1
+        counts["func_in_add_when_dark"] += all(
+            in_additive(xr, [c * v for v in xr], r1) for c in (1 - r2, 1 + r2))
+    if max(xr) > 0:
+        counts["nonzero"] += 1
+        wo = one_pixel_witness(xr, r1, r2)
+        counts["one_pixel_ok"] += (in_combined(xr, wo, r1, r2) and not in_additive(xr, wo, r1)
+                                   and not in_functional(xr, wo, r2))
+        if r1 < Fraction(1, 2):
+            counts["clip_cases"] += 1
+            wv = clipped_witness(xr, r1, r2)
+            counts["clip_ok"] += (all(0 <= v <= 1 for v in wv) and in_combined(xr, wv, r1, r2)
+                                  and not in_additive(xr, wv, r1)
+                                  and not in_functional(xr, wv, r2))
+
+
+def randomised_check(n_trials: int, seed: int) -> dict:
+    """Draw ``n_trials`` random images of 1 to 20 pixels (each under a random brightness
+    ceiling, so that some come out dark) with random budgets ``0 < eps1 < eps2 < 1`` of
+    denominator 1000, classify each trial and check its witnesses exactly. Returns the counts:
+    ``applies`` (the theorem's condition holds) against ``witness_ok`` and ``witness_valid``,
+    ``dark_or_n1`` against ``refused``, ``dark`` against ``func_in_add_when_dark``,
+    ``nonzero`` against ``one_pixel_ok``, ``clip_cases`` against ``clip_ok``.
+
+    Example:
+        >>> c = randomised_check(50, seed=0)
+        >>> c["trials"], c["witness_ok"] == c["applies"], c["refused"] == c["dark_or_n1"]
+        (50, True, True)
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    counts = dict(trials=0, applies=0, witness_ok=0, witness_valid=0, dark_or_n1=0, refused=0,
+                  func_in_add_when_dark=0, dark=0, nonzero=0, one_pixel_ok=0,
+                  clip_cases=0, clip_ok=0)
+    for _ in range(n_trials):
+        n = int(rng.integers(1, 21))
+        ceiling = int(rng.integers(0, 256))
+        xr = from_uint8(rng.integers(0, ceiling + 1, size=n))
+        a, b = sorted(rng.choice(np.arange(1, 1000), size=2, replace=False).tolist())
+        _counts_in_trial(counts, xr, Fraction(a, 1000), Fraction(b, 1000))
+    return counts
+

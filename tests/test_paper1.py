@@ -8,6 +8,7 @@ import torch
 
 from stego_lib import data, models
 from stego_lib.experiments import paper1
+from stego_lib.attacks.training import RampedPGD
 from stego_lib.experiments.paper1 import training
 from stego_lib.experiments.paper1.compute import ModelResult, Paper1Result
 
@@ -102,7 +103,7 @@ def test_madry_cnn_reference_initialisation():
 
 
 def test_ramped_pgd_grows_eps_linearly_then_holds():
-    atk = training.RampedPGD(10, eps=0.3, steps=1, alpha=0.1, random_start=False)
+    atk = RampedPGD(10, eps=0.3, steps=1, alpha=0.1, random_start=False)
     model = models.build("mnist_cnn").eval()
     x, y = torch.full((2, 1, 28, 28), 0.5), torch.tensor([0, 1])
     for step, eps in ((0, 0.03), (4, 0.15), (50, 0.3)):

@@ -8,7 +8,8 @@ from stego_lib.attacks import PGD
 from stego_lib.cache import ResultsCache
 from stego_lib.checkpoints import LazyModel
 from stego_lib.experiments.paper1 import make_config, stream
-from stego_lib.experiments.paper1.compute import LazyTest, attack_chunk, attack_config, model_sha
+from stego_lib.experiments.paper1.compute import (LazyTest, SweepPoint, attack_chunk,
+                                                  attack_config, model_sha)
 from stego_lib.experiments.paper1.config import CHECKPOINTS, EXPERIMENT, VERSION
 from stego_lib.models import build
 
@@ -53,10 +54,10 @@ def test_the_stream_writes_what_the_chunks_write(one_thread, tmp_path):
     cfg = make_config("smoke")
     model, eps = cfg["models"][0], cfg["eps"][:2]
     cache = ResultsCache(tmp_path)
-    got = stream.sweep(cfg, model, eps, n=100, device="cpu", batch_size=64, progress=False,
-                       cache=cache)
+    got = stream.sweep(cfg, model, eps, n=100, progress=False, cache=cache,
+                       options=stream.StreamOptions(device="cpu", batch_size=64))
     for e in eps:
-        ref = attack_chunk(cfg, model, model_sha(model), e, 100, LazyTest(cfg),
+        ref = attack_chunk(SweepPoint(cfg, model, model_sha(model), e, 100), LazyTest(cfg),
                            LazyModel(CHECKPOINTS[model]), "recompute", False).arrays
         stored = cache.get(EXPERIMENT, attack_config(cfg, model, model_sha(model), e, 100),
                            VERSION)
@@ -72,8 +73,8 @@ def test_a_reduced_precision_never_fills_an_fp32_key(one_thread, tmp_path):
     assert fp32 == attack_config(cfg, model, sha, 0.1, 100)
     assert stream.stream_config(cfg, model, sha, 0.1, 100, "bf16") == {**fp32, "precision": "bf16"}
     cache = ResultsCache(tmp_path)
-    stream.sweep(cfg, model, [0.1], n=8, device="cpu", batch_size=8, precision_kind="bf16",
-                 progress=False, cache=cache)
+    stream.sweep(cfg, model, [0.1], n=8, progress=False, cache=cache,
+                 options=stream.StreamOptions(device="cpu", batch_size=8, precision_kind="bf16"))
     assert not cache.has(EXPERIMENT, fp32, VERSION)
     assert cache.has(EXPERIMENT, {**fp32, "n_images": 8, "precision": "bf16"}, VERSION)
 
@@ -86,10 +87,11 @@ def test_a_reduced_precision_never_fills_an_fp32_key(one_thread, tmp_path):
 def test_bad_stream_options(kwargs, match):
     cfg = make_config("smoke")
     with pytest.raises(ValueError, match=match):
-        stream.sweep(cfg, cfg["models"][0], [0.1], n=2, device="cpu", progress=False,
-                     store=False, **kwargs)
+        stream.sweep(cfg, cfg["models"][0], [0.1], n=2, progress=False, store=False,
+                     options=stream.StreamOptions(device="cpu", **kwargs))
     with pytest.raises(ValueError, match="eps_list"):
-        stream.sweep(cfg, cfg["models"][0], [], n=2, device="cpu", progress=False, store=False)
+        stream.sweep(cfg, cfg["models"][0], [], n=2, progress=False, store=False,
+                     options=stream.StreamOptions(device="cpu"))
 
 
 def test_a_gpu_worker_runs_the_sweep_as_one_stream():

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from stego_lib.attacks import Delta, attack, functional_attack
+from stego_lib.attacks.reference_variants import ReferenceDelta, ReferenceLatticeReColorAdv
 from stego_lib.experiments.paper2 import c_gap, cd_gap
 
 needs_reference = pytest.mark.skipif(importlib.util.find_spec("recoloradv") is None,
@@ -26,7 +27,7 @@ def test_reference_lattice_is_the_references_colour_function_at_the_identity():
     x = torch.rand(2, 3, 8, 8, generator=gen)
     x[0, :, 0, 0] = torch.tensor([0.98, 0.27, 0.02])   # a saturated red: u* beyond the box
     ref = _reference_perturbation("C", x)(x).detach()
-    t = cd_gap.ReferenceLatticeReColorAdv()
+    t = ReferenceLatticeReColorAdv()
     ours = t.apply(x, t.project(t.init(x)))
     # equal up to the white point (ours from the matrix, the reference's rounded to 4 digits)
     assert (ours - ref).abs().max() < 5e-3 and (ours - ref).abs().mean() < 5e-4
@@ -38,7 +39,7 @@ def test_reference_lattice_is_the_references_colour_function_at_the_identity():
 
 def test_reference_delta_moves_delta_into_range_and_keeps_the_gradient():
     x = torch.tensor([[[[0.99, 0.5]]]]).expand(1, 3, 1, 2).clone()
-    t = cd_gap.ReferenceDelta()
+    t = ReferenceDelta()
     (d,) = t.init(x)
     d.fill_(0.03).requires_grad_(True)
     out = t.apply(x, (d,))

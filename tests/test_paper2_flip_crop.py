@@ -49,16 +49,17 @@ def test_a_flip_crop_cell_scores_the_transformed_images(one_thread):
     sha = table1.row_sha(cfg, "natural")
     model = table1.lazy_model(cfg["checkpoints"]["natural"], "cpu")
     images = table1.lazy_images(cfg)
-    entry = table1.cell_chunk(cfg, "natural", sha, "None", 2, 6, model=model, images=images,
-                              store=False)
+    entry = table1.cell_chunk(table1.Cell(cfg, "natural", sha, "None", 2, 6), model=model,
+                              images=images, store=False)
     assert entry.meta["loader"] == "flip-crop:1"
     split = images.get()
     x = flip_crop(split.images[2:6], range(2, 6), seed=1)
     with torch.no_grad():
         want = model.get()(x).argmax(1).numpy()
     assert entry.arrays["pred"].tolist() == want.tolist()
-    plain = table1.cell_chunk(paper2.make_config("smoke", n_images=6), "natural", sha, "None",
-                              2, 6, model=model, images=images, store=False)
+    plain = table1.cell_chunk(table1.Cell(paper2.make_config("smoke", n_images=6), "natural",
+                                          sha, "None", 2, 6),
+                              model=model, images=images, store=False)
     assert plain.meta["loader"] == "plain"
 
 
@@ -78,7 +79,7 @@ def test_verify_reexecutes_a_flip_crop_cell_through_the_same_transform(one_threa
 
     cfg = paper2.make_config("smoke", n_images=8, data="sample", loader="flip-crop:2")
     sha = table1.row_sha(cfg, "natural")
-    entry = table1.cell_chunk(cfg, "natural", sha, "None", 2, 8,
+    entry = table1.cell_chunk(table1.Cell(cfg, "natural", sha, "None", 2, 8),
                               model=table1.lazy_model(cfg["checkpoints"]["natural"], "cpu"),
                               images=table1.lazy_images(cfg), store=False)
     seen = []

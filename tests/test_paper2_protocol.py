@@ -114,7 +114,7 @@ def test_the_authors_package_runs_with_kappa_zero():
 def test_a_paper_2019_cell_stores_float_and_8_bit_predictions(one_thread):
     cfg = paper2.make_config("smoke", protocol="paper-2019", iterations=3, n_images=3)
     sha = table1.row_sha(cfg, "natural")
-    entry = table1.cell_chunk(cfg, "natural", sha, "S", 0, 3,
+    entry = table1.cell_chunk(table1.Cell(cfg, "natural", sha, "S", 0, 3),
                               model=table1.lazy_model(cfg["checkpoints"]["natural"], "cpu"),
                               images=table1.lazy_images(cfg), store=False)
     assert entry.meta["protocol"] == "paper-2019"

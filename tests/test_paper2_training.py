@@ -9,8 +9,8 @@ from torch import nn
 from stego_lib import checkpoints, data, models
 from stego_lib.experiments.paper2 import recipes, training
 from stego_lib.experiments.paper2.config import ROWS
-from stego_lib.experiments.paper2.objectives import (FunctionalAdversary, TradesPGD,
-                                                     concat_objective, trades_loss)
+from stego_lib.attacks.training import FunctionalAdversary, TradesPGD
+from stego_lib.experiments.paper2.objectives import concat_objective, trades_loss
 
 
 def test_every_row_has_a_valid_recipe_on_both_devices():
@@ -89,6 +89,31 @@ def test_trades_pgd_stays_in_the_ball_and_raises_the_kl(one_thread):
     assert torch.equal(atk(model, x, torch.zeros(8, dtype=torch.int64)), x_adv)  # seeded by step
     with pytest.raises(ValueError, match="steps must be an int >= 1, got 0"):
         TradesPGD(steps=0)
+
+
+def test_trades_pgd_equals_the_authors_loop_written_out(one_thread):
+    # trades.py of yaodongyu/TRADES, step by step: a regression check that running it on the
+    # shared L-inf pieces (eval_mode, sign_step) changed no bit of its output.
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 4 * 4, 10)).train()
+    x, eps, step = torch.rand(6, 3, 4, 4), 8 / 255, 0.007
+    atk = TradesPGD(eps=eps, step_size=step, steps=4, seed=5)
+    atk.set_step(2)
+    got = atk(model, x, torch.zeros(6, dtype=torch.int64))
+    assert model.training                      # its mode restored
+    gen = torch.Generator().manual_seed(5 * 1_000_003 + 2)
+    model.eval()
+    with torch.no_grad():
+        p_clean = nn.functional.softmax(model(x), 1)
+    x_adv = (x + 0.001 * torch.randn(x.shape, generator=gen)).detach()
+    for _ in range(4):
+        x_adv.requires_grad_(True)
+        kl = nn.functional.kl_div(nn.functional.log_softmax(model(x_adv), 1), p_clean,
+                                  reduction="sum")
+        (grad,) = torch.autograd.grad(kl, x_adv)
+        x_adv = x_adv.detach() + step * grad.sign()
+        x_adv = torch.min(torch.max(x_adv, x - eps), x + eps).clamp(0, 1)
+    assert torch.equal(got, x_adv)
 
 
 def test_grayscale_uses_itu_r_601_luma():

@@ -11,6 +11,11 @@ Two call shapes remain, on purpose:
   :class:`Combined`) run by one optimisation loop shared by all of them,
   ``attack(model, x, y, threat, steps=100)``: Adam on the CW margin plus the regulariser.
 
+Two modules are imported by name, not re-exported here: :mod:`.training` (the attacks that
+run inside adversarial training, one call per batch) and :mod:`.reference_variants` (our
+threat models with one of the reference implementation's choices switched in, for the gap
+studies of Paper II's Table 1).
+
 Both name the iteration count ``steps``; experiment configs that follow a paper's wording call
 it ``iterations`` and pass it on as ``steps``.
 

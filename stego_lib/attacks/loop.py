@@ -20,6 +20,8 @@ Two evaluation protocols differ only in the margin's confidence κ (:data:`PROTO
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
@@ -149,9 +151,8 @@ def attack(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, threat:
     with eval_mode(model):
         params = threat.init(images, generator)
         threat.project(params)
-        tensors = threat.tensors(params)
-        _optimise(model, images, labels, threat, params, tensors,
-                  steps=steps, lr=lr, reg_weight=reg_weight, kappa=float(kappa),
+        _optimise(model, images, labels, threat, params,
+                  _Settings(steps=steps, lr=lr, reg_weight=reg_weight, kappa=float(kappa)),
                   progress=progress, keep=lambda step: _keep(kept, trace, step, threat,
                                                              images, params))
         with torch.no_grad():
@@ -167,10 +168,23 @@ def _keep(kept: dict, trace: tuple, step: int, threat, images, params) -> None:
             kept[step] = threat.apply(images, params).detach()
 
 
-def _optimise(model, images, labels, threat, params, tensors, *, steps, lr, reg_weight, kappa,
-              progress, keep=None) -> None:
+@dataclass(frozen=True)
+class _Settings:
+    """The optimisation's settings, validated by :func:`attack`."""
+
+    steps: int
+    lr: float
+    reg_weight: float
+    kappa: float
+
+
+def _optimise(model, images, labels, threat, params, settings: _Settings, *, progress,
+              keep=None) -> None:
     # Adam on the threat model's parameters, projecting after each step. Not PGD's loop
     # (stego_lib.attacks.pgd): PGD takes signed steps on the image itself.
+    steps, lr, reg_weight, kappa = (settings.steps, settings.lr, settings.reg_weight,
+                                    settings.kappa)
+    tensors = threat.tensors(params)
     for t in tensors:
         t.requires_grad_(True)
     opt = torch.optim.Adam(tensors, lr=lr)

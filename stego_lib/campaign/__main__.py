@@ -6,8 +6,7 @@ import os
 import sys
 
 
-def main(argv=None, extra=()) -> int:
-    """``extra``: more modules with campaign items (the tests' toy campaign)."""
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m stego_lib.campaign",
                                 description="The resumable queue of paper-scale computations.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -44,6 +43,12 @@ def main(argv=None, extra=()) -> int:
             g.add_argument("--stream-precision", choices=("fp32", "tf32", "bf16"),
                            default=None, help="default fp32; tf32 and bf16 results get keys "
                                               "of their own")
+    return p
+
+
+def main(argv=None, extra=()) -> int:
+    """``extra``: more modules with campaign items (the tests' toy campaign)."""
+    p = _parser()
     a = p.parse_args(argv)
     if a.device == "cpu":
         os.environ["CUDA_VISIBLE_DEVICES"] = ""  # before anything touches CUDA

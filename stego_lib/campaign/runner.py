@@ -148,12 +148,7 @@ def run(items: str | None = None, *, max_minutes: float | None = None, device: s
             bar = tqdm(desc="chunks", unit="chunk", disable=None, file=sys.stderr,
                        dynamic_ncols=True, total=0)
         while True:
-            if not stopped and stop.requested:
-                stopped = "signal"
-            if not stopped and max_minutes is not None and \
-                    time.monotonic() - start > max_minutes * 60:
-                stopped = "time limit"
-                log("time limit reached; run again to continue")
+            stopped = stopped or _stop_reason(stop, start, max_minutes, log)
             if not stopped:
                 _submit(client, queue, inflight, device, extra, bar)
             if not inflight:
@@ -189,6 +184,16 @@ def run(items: str | None = None, *, max_minutes: float | None = None, device: s
             bar.close()
         _close(client, cluster)
     return {"chunks": n_done, "stopped": stopped, "failed": failed}
+
+
+def _stop_reason(stop: _Stop, start: float, max_minutes: float | None, log) -> str | None:
+    """Why no new chunk may start now (a signal, the time limit), or None."""
+    if stop.requested:
+        return "signal"
+    if max_minutes is not None and time.monotonic() - start > max_minutes * 60:
+        log("time limit reached; run again to continue")
+        return "time limit"
+    return None
 
 
 def _submit(client, queue: _Queue, inflight: dict, device: str, extra, bar) -> None:

@@ -28,7 +28,8 @@ import math
 from . import perceptual
 from .paper2.summaries import binomial_se
 
-__all__ = ["FIG6", "OPEN", "OTHER", "SAME", "conclusion", "fig6_claims", "reading"]
+__all__ = ["FIG6", "OPEN", "OTHER", "SAME", "conclusion", "fig6_claims", "overview",
+           "reading"]
 
 SAME, OTHER, OPEN = "as in the paper", "the other way", "not settled"
 TRIO = ("C", "D", "C+D")
@@ -235,3 +236,40 @@ def reading(summary: dict, target: float = 0.9) -> str:
     if least["verdict"] == SAME:
         return text + f" As in the paper, {least['finding']}."
     return text + f" The sweep does not settle the paper's claim: {least['finding']}."
+
+
+def _scale_note(shown, model: str) -> str:
+    if shown.profile == shown.requested:
+        return f"This page shows the '{shown.profile}' profile, as requested."
+    return (f"The '{shown.requested}'-profile sweep is not in the committed results yet, "
+            f"so this page shows the smaller '{shown.profile}' profile instead, "
+            f"on the model {model}; its numbers illustrate the method, not the paper.")
+
+
+def overview(shown, summary: dict, profile: str) -> dict:
+    """The page's glued values about what was run (``{glue name: value}``): the re-run box,
+    the model, images, iterations, bounds and metrics, and the notes on scale and metric."""
+    from ..notebook import rerun_box
+
+    cfg, used = shown.result["config"], summary["metrics"]
+    first = next(iter(summary["attacks"].values()))
+    return {
+        "p2p_rerun": rerun_box("paper2_perceptual", profile=profile,
+                               results="results/perceptual/", command=perceptual.COMMAND),
+        "p2p_profile": shown.profile, "p2p_model": cfg["model"],
+        "p2p_n": f"{first['n_images']:,}", "p2p_iters": str(cfg["iterations"]),
+        "p2p_clean": f"{100 * first['clean_accuracy']:.1f} %",
+        "p2p_n_bounds": str(len(cfg["scales"])),
+        "p2p_scales": ", ".join(f"{s:g}" for s in cfg["scales"]),
+        "p2p_base_c": f"{perceptual.BASE_BOUNDS['C']:g}",
+        "p2p_base_d": f"{255 * perceptual.BASE_BOUNDS['D']:g}/255",
+        "p2p_lr": f"{cfg['lr']:g}", "p2p_reach": f"{cfg['lr'] * cfg['iterations']:g}",
+        "p2p_metrics": " and ".join(summary["labels"][m] for m in used),
+        "p2p_scale_note": _scale_note(shown, cfg["model"]),
+        "p2p_metric_note": (
+            "LPIPS is computed with the AlexNet trunk, as in the paper." if "lpips" in used else
+            "LPIPS needs AlexNet weights trained on ImageNet, which are not available here, so "
+            "this page measures distance with 1 − SSIM and the mean CIEDE2000 colour difference "
+            "instead; neither is the paper's metric."),
+    }
+

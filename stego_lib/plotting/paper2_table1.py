@@ -10,6 +10,9 @@ Example::
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -108,7 +111,21 @@ def differences_table(diffs: list[dict]) -> Table:
     return Table(["defence", "attack", "ours − paper (points)", "standard errors apart"], rows)
 
 
-def _panel(ax, values, rows, attacks, title, *, cmap, vmin, vmax, fmt, white):
+@dataclass(frozen=True)
+class _Shading:
+    """A heat map's colours: the colour map and its range, the format of the printed values,
+    and which values get white digits (those on a dark colour)."""
+
+    cmap: str
+    vmin: float
+    vmax: float
+    fmt: str
+    white: Callable[[float], bool]
+
+
+def _panel(ax, values, rows, attacks, title, shading: _Shading):
+    cmap, vmin, vmax, fmt, white = (shading.cmap, shading.vmin, shading.vmax, shading.fmt,
+                                    shading.white)
     im = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
     ax.set_xticks(range(len(attacks)), attack_names(attacks), rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
@@ -138,15 +155,13 @@ def heatmaps(grids: dict):
     def dark(v):   # viridis is dark below about 60 %: white digits there
         return v < 60
 
-    im = _panel(axes[0], grids["paper"], rows, attacks, "paper: accuracy (%)", cmap="viridis",
-                vmin=0, vmax=100, fmt="{:.0f}", white=dark)
+    accuracy = _Shading("viridis", 0, 100, "{:.0f}", dark)
+    im = _panel(axes[0], grids["paper"], rows, attacks, "paper: accuracy (%)", accuracy)
     if ours:
-        _panel(axes[1], grids["ours"], rows, attacks, "ours: accuracy (%)", cmap="viridis",
-               vmin=0, vmax=100, fmt="{:.0f}", white=dark)
+        _panel(axes[1], grids["ours"], rows, attacks, "ours: accuracy (%)", accuracy)
         lim = max(10.0, float(np.nanmax(np.abs(grids["diff"]))))
         im2 = _panel(axes[2], grids["diff"], rows, attacks, "ours − paper (points)",
-                     cmap="RdBu", vmin=-lim, vmax=lim, fmt="{:+.0f}",
-                     white=lambda v: abs(v) > 0.6 * lim)
+                     _Shading("RdBu", -lim, lim, "{:+.0f}", lambda v: abs(v) > 0.6 * lim))
         fig.colorbar(im2, ax=axes[2], fraction=0.05, pad=0.02)
     fig.colorbar(im, ax=list(axes[:2]) if ours else axes[0], fraction=0.05, pad=0.02)
     return finish(fig)

@@ -127,6 +127,24 @@ def _share(a, b) -> tuple[float, int]:
     return float(rows.mean()) if len(rows) else 1.0, int((~rows).sum())
 
 
+def _flags(spec: Spec, fresh: dict, stored: dict, tol, n: int, failures: list) -> tuple:
+    """The lowest share of images whose flag agrees (None: no flags) and the flips of images
+    whose stored score lies within the tolerance's margin of the threshold; a failure is
+    appended for every array with more flips than allowed away from the threshold."""
+    flag_agree, borderline = None, 0
+    for k, thr in spec.flags.items():
+        f_new, f_old = np.asarray(fresh[k]) > thr, np.asarray(stored[k]) > thr
+        share, _ = _share(f_new, f_old)
+        flag_agree = share if flag_agree is None else min(flag_agree, share)
+        near = np.abs(np.asarray(stored[k], float) - thr) <= tol.flag_margin
+        bad = int(((f_new != f_old) & ~near).sum())
+        borderline += int(((f_new != f_old) & near).sum())
+        if bad > tol.allowed(tol.flag_agree, n):
+            failures.append(f"{k} flags: {bad} of {n} images disagree "
+                            f"(at most {tol.allowed(tol.flag_agree, n)} allowed)")
+    return flag_agree, borderline
+
+
 def compare(spec: Spec, fresh: dict, stored: dict, kind: str) -> Comparison:
     """Compare ``fresh`` with ``stored`` (both already cut to the same images) under
     ``TOLERANCES[kind]``. A missing array in ``fresh`` is a failure, not a pass."""
@@ -146,7 +164,7 @@ def compare(spec: Spec, fresh: dict, stored: dict, kind: str) -> Comparison:
             failures.append(f"{k}: {len(fresh[k])} images re-executed, {len(stored[k])} stored")
     if failures:
         return Comparison(n, None, None, None, None, None, None, failures)
-    pred_agree = flag_agree = score_diff = None
+    pred_agree = score_diff = None
     for k in spec.preds:
         share, bad = _share(fresh[k], stored[k])
         pred_agree = share if pred_agree is None else min(pred_agree, share)
@@ -172,17 +190,7 @@ def compare(spec: Spec, fresh: dict, stored: dict, kind: str) -> Comparison:
         score_diff = d if score_diff is None else max(score_diff, d)
         if not d <= tol.score_diff:
             failures.append(f"{k}: largest difference {d:.3g} (at most {tol.score_diff:g})")
-    borderline = 0
-    for k, thr in spec.flags.items():
-        f_new, f_old = np.asarray(fresh[k]) > thr, np.asarray(stored[k]) > thr
-        share, _ = _share(f_new, f_old)
-        flag_agree = share if flag_agree is None else min(flag_agree, share)
-        near = np.abs(np.asarray(stored[k], float) - thr) <= tol.flag_margin
-        bad = int(((f_new != f_old) & ~near).sum())
-        borderline += int(((f_new != f_old) & near).sum())
-        if bad > tol.allowed(tol.flag_agree, n):
-            failures.append(f"{k} flags: {bad} of {n} images disagree "
-                            f"(at most {tol.allowed(tol.flag_agree, n)} allowed)")
+    flag_agree, borderline = _flags(spec, fresh, stored, tol, n, failures)
     reported = {k: float(np.max(np.abs(np.asarray(fresh[k], float)
                                        - np.asarray(stored[k], float)), initial=0.0))
                 for k in spec.reported}

@@ -50,10 +50,27 @@ def adaptive_config(cfg, model, sha, eps, thr) -> dict:
                          "straight_through": True, "score": "predictor abs"}}
 
 
-def entry(cfg, model, sha, eps, thr, lazy: LazyPools, lazy_model: LazyModel, mode="auto",
+@dataclass(frozen=True, eq=False)
+class AdaptivePoint:
+    """Both attacks at ``eps`` on the MNIST model ``model`` (checkpoint sha256 ``sha``), the
+    detector's threshold ``thr``, under ``cfg``: one cache entry, whose key :meth:`key` builds
+    once."""
+
+    cfg: dict
+    model: str
+    sha: str
+    eps: float
+    thr: float
+
+    def key(self) -> dict:
+        return adaptive_config(self.cfg, self.model, self.sha, self.eps, self.thr)
+
+
+def entry(point: AdaptivePoint, lazy: LazyPools, lazy_model: LazyModel, mode="auto",
           progress=None, campaign=False):
     """Both attacks at one (model, ε); ``campaign=True`` computes it on any device."""
-    ccfg = adaptive_config(cfg, model, sha, eps, thr)
+    cfg, model, eps, thr = point.cfg, point.model, point.eps, point.thr
+    ccfg = point.key()
 
     def compute():
         test, net = lazy.get()["test"], lazy_model.get()
@@ -113,7 +130,7 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> Adaptive
     for m, sha in shas.items():
         net = LazyModel(checkpoint_name(cfg, "mnist", m))
         res.checkpoints[m] = checkpoint_name(cfg, "mnist", m)
-        res.models[m] = {e: entry(cfg, m, sha, e, thr, lazy, net, mode).arrays
+        res.models[m] = {e: entry(AdaptivePoint(cfg, m, sha, e, thr), lazy, net, mode).arrays
                          for e in cfg["mnist_eps"]}
     return res
 

@@ -93,10 +93,28 @@ def needs_gpu(cfg) -> bool:
     return cfg["profile"] == "paper"
 
 
-def cell_entry(cfg, dataset, model, sha, name, bound, lazy: LazyPools, lazy_model: LazyModel,
-               mode="auto", progress=None, campaign=False):
+@dataclass(frozen=True, eq=False)
+class MatrixCell:
+    """The attack ``name`` at ``bound`` on the model ``model`` (checkpoint sha256 ``sha``) of
+    ``dataset`` under ``cfg``: one cache entry of the detection matrix, whose key :meth:`key`
+    builds once."""
+
+    cfg: dict
+    dataset: str
+    model: str
+    sha: str
+    name: str
+    bound: float
+
+    def key(self) -> dict:
+        return cell_config(self.cfg, self.dataset, self.model, self.sha, self.name, self.bound)
+
+
+def cell_entry(cell: MatrixCell, lazy: LazyPools, lazy_model: LazyModel, mode="auto",
+               progress=None, campaign=False):
     """One cell; ``campaign=True`` (the campaign runner) computes it on any device."""
-    ccfg = cell_config(cfg, dataset, model, sha, name, bound)
+    cfg, dataset, model, name, bound = cell.cfg, cell.dataset, cell.model, cell.name, cell.bound
+    ccfg = cell.key()
 
     def compute():
         p, net = lazy.get(), lazy_model.get()
@@ -170,7 +188,8 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> Detectio
                                                   mode).arrays["pred"]
         res.checkpoints[(d, m)] = checkpoint_name(cfg, d, m)
     for d, m, a, b in todo:
-        ent = cell_entry(cfg, d, m, shas[(d, m)], a, b, lazies[d], models[(d, m)], mode)
+        ent = cell_entry(MatrixCell(cfg, d, m, shas[(d, m)], a, b), lazies[d], models[(d, m)],
+                         mode)
         res.cells.append(Cell(d, m, a, b, attack_spec(cfg, d, a, b), ent.arrays))
     return res
 

@@ -122,8 +122,8 @@ def _detect_chunks(dataset: str, model: str, overrides: dict | None = None):
             def run(progress, a=a, b=b):
                 sha = model_sha(cfg, dataset, model)
                 detection.clean_pred_entry(cfg, dataset, model, sha, lazy, net)
-                detection.cell_entry(cfg, dataset, model, sha, a, b, lazy, net, progress=progress,
-                                     campaign=True)
+                detection.cell_entry(detection.MatrixCell(cfg, dataset, model, sha, a, b), lazy,
+                                     net, progress=progress, campaign=True)
             label = f"ε {b:g}" if dataset == "mnist" else f"{a} × {b:g}"
             out.append(Chunk(label, done, run, units=n["train"] + n["test"]))
         if overrides:   # the papers' bounds first: a campaign that stops early has them
@@ -158,8 +158,9 @@ def _adaptive_chunks(model: str):
                                                 adaptive.adaptive_config(cfg, model, sha, e, t))
 
             def run(progress, e=e):
-                adaptive.entry(cfg, model, model_sha(cfg, "mnist", model), e, thr(), lazy,
-                               net, progress=progress, campaign=True)
+                point = adaptive.AdaptivePoint(cfg, model, model_sha(cfg, "mnist", model), e,
+                                               thr())
+                adaptive.entry(point, lazy, net, progress=progress, campaign=True)
             out.append(Chunk(f"ε {e:g}", done, run, units=cfg["mnist_n"]["test"]))
         return out
     return chunks

@@ -7,11 +7,9 @@ interval, the AUC and its standard error are :mod:`stego_lib.stats`'s.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ...stats import auc, auc_se, wilson
+from ...stats import auc, auc_se, binomial_se, wilson
 
 __all__ = ["Rate", "auc", "auc_se", "rate", "roc_curve", "wilson"]
 
@@ -31,7 +29,7 @@ def rate(flags) -> Rate:
     n, k = int(flags.size), int(flags.sum())
     p = k / n if n else float("nan")
     lo, hi = wilson(k, n)
-    se = math.sqrt(p * (1 - p) / n) if n else float("nan")
+    se = binomial_se(p, n) if n else float("nan")
     return Rate(k=k, n=n, rate=p, se=se, lo=lo, hi=hi)
 
 

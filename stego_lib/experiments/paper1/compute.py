@@ -102,13 +102,31 @@ def start_seed(cfg: dict, model_name: str, eps: float) -> int:
             + int(round(eps * 10_000)))
 
 
-def attack_chunk(cfg, model_name, sha, eps, n, test: LazyTest, lazy: LazyModel, mode, store,
+@dataclass(frozen=True, eq=False)
+class SweepPoint:
+    """PGD at ``eps`` on the first ``n`` test images against the model ``model`` (checkpoint
+    sha256 ``sha``) under ``cfg``: one cache entry, whose key :meth:`key` builds once."""
+
+    cfg: dict
+    model: str
+    sha: str
+    eps: float
+    n: int
+
+    def key(self) -> dict:
+        return attack_config(self.cfg, self.model, self.sha, self.eps, self.n)
+
+
+def attack_chunk(point: SweepPoint, test: LazyTest, lazy: LazyModel, mode, store,
                  progress=None, any_device: bool = False):
-    """PGD on the first ``n`` test images at ``eps``; predictions and detector scores.
+    """PGD on the first ``point.n`` test images at ``point.eps``; predictions and detector
+    scores.
 
     A paper-scale chunk is computed inside a notebook only on a GPU; the campaign passes
     ``any_device=True`` because computing it chunk by chunk on a CPU is its job."""
     from ...attacks import PGD
+
+    cfg, model_name, eps, n = point.cfg, point.model, point.eps, point.n
 
     def compute():
         model = lazy.get()
@@ -135,7 +153,7 @@ def attack_chunk(cfg, model_name, sha, eps, n, test: LazyTest, lazy: LazyModel, 
         arrays.update({f"score_{k}": np.concatenate(v) for k, v in scores.items()})
         return arrays, {"attack": repr(atk), "data": test_.provenance.to_dict()}
 
-    return cached(EXPERIMENT, attack_config(cfg, model_name, sha, eps, n), VERSION, compute,
+    return cached(EXPERIMENT, point.key(), VERSION, compute,
                   needs_gpu=needs_gpu(n, cfg["steps"]) and not any_device,
                   command=CAMPAIGN_COMMAND, mode=mode,
                   store=store)
@@ -220,10 +238,42 @@ def sweep_entry(cfg, m, sha, e, test, lazy, mode, store):
     committed, the ε's own number of images, computed if ``mode`` allows."""
     for k in _image_counts(cfg, e):
         try:
-            return attack_chunk(cfg, m, sha, e, k, test, lazy, "cache-only", store)
+            return attack_chunk(SweepPoint(cfg, m, sha, e, k), test, lazy, "cache-only", store)
         except CacheMiss:
             pass
-    return attack_chunk(cfg, m, sha, e, images_for(cfg, e), test, lazy, mode, store)
+    return attack_chunk(SweepPoint(cfg, m, sha, e, images_for(cfg, e)), test, lazy, mode, store)
+
+
+def _model_shas(cfg: dict) -> dict:
+    """The checkpoint sha of every model of ``cfg``; a missing one raises ModelMissingError."""
+    shas = {}
+    for m in cfg["models"]:
+        shas[m] = model_sha(m)
+        if shas[m] is None:
+            raise ModelMissingError(
+                f"the {m} model (checkpoint {CHECKPOINTS[m]!r}) is not committed yet; "
+                f"train it with: python -m stego_lib.campaign run --items paper1-train-{m}")
+    return shas
+
+
+def _thresholds(cfg: dict, mode: str, test: LazyTest, notes: list) -> tuple[dict, str]:
+    """Each detector's threshold (the largest score on the threshold images) and a description
+    of those images; at profile smoke without training data, the smoke images themselves
+    (with a note saying so)."""
+    try:
+        thr = threshold_chunk(cfg, mode if mode != "recompute" else "auto")
+        thr_scores, thr_data = {k: thr.arrays[k] for k in DETECTORS}, thr.meta.get("data", {})
+    except (data.DataNotFoundError, LookupError):
+        if cfg["profile"] != "smoke":
+            raise
+        split = test.get()
+        thr_scores, thr_data = all_scores(split.pixels, None), split.provenance.to_dict()
+        notes.append("No MNIST training data and no cached threshold: the threshold is the "
+                     "maximum over the smoke images themselves (so their false-positive rate "
+                     "is 0 by construction).")
+    thresholds = {k: float(np.max(v)) for k, v in thr_scores.items()}
+    return thresholds, (f"MNIST {thr_data.get('split', '?')}, {thr_data.get('count', 0):,} "
+                        f"images ({thr_data.get('source', '?')})")
 
 
 def run(config: dict, *, mode: str = "auto", progress: bool = True) -> Paper1Result:
@@ -239,27 +289,8 @@ def run(config: dict, *, mode: str = "auto", progress: bool = True) -> Paper1Res
     store = cfg["profile"] != "smoke"
     notes = []
     test = LazyTest(cfg)
-    shas = {}
-    for m in cfg["models"]:  # every checkpoint first, so a missing one fails before any work
-        shas[m] = model_sha(m)
-        if shas[m] is None:
-            raise ModelMissingError(
-                f"the {m} model (checkpoint {CHECKPOINTS[m]!r}) is not committed yet; "
-                f"train it with: python -m stego_lib.campaign run --items paper1-train-{m}")
-    try:
-        thr = threshold_chunk(cfg, mode if mode != "recompute" else "auto")
-        thr_scores, thr_data = {k: thr.arrays[k] for k in DETECTORS}, thr.meta.get("data", {})
-    except (data.DataNotFoundError, LookupError):
-        if cfg["profile"] != "smoke":
-            raise
-        split = test.get()
-        thr_scores, thr_data = all_scores(split.pixels, None), split.provenance.to_dict()
-        notes.append("No MNIST training data and no cached threshold: the threshold is the "
-                     "maximum over the smoke images themselves (so their false-positive rate "
-                     "is 0 by construction).")
-    thresholds = {k: float(np.max(v)) for k, v in thr_scores.items()}
-    thr_desc = (f"MNIST {thr_data.get('split', '?')}, {thr_data.get('count', 0):,} images "
-                f"({thr_data.get('source', '?')})")
+    shas = _model_shas(cfg)   # every checkpoint first, so a missing one fails before any work
+    thresholds, thr_desc = _thresholds(cfg, mode, test, notes)
     result = None
     bar = None
     if progress:

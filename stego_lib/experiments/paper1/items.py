@@ -24,7 +24,7 @@ from ...cache import CacheMiss, ResultsCache
 from ...storage import scratch_state
 from ...tasks import Chunk, Item, chained
 from . import training
-from .compute import (LazyModel, LazyTest, attack_chunk, attack_config, model_sha,
+from .compute import (LazyModel, LazyTest, SweepPoint, attack_chunk, attack_config, model_sha,
                       clean_chunk, clean_config, threshold_chunk, threshold_config)
 from .config import CHECKPOINTS, EXPERIMENT, VERSION, images_for, make_config
 
@@ -145,8 +145,8 @@ def _sweep_chunks(model: str):
                     _has(attack_config(cfg, model, sha, e, k)) for k in {n, cfg["n_images"]})
 
             def run(progress, e=e, n=n):
-                attack_chunk(cfg, model, model_sha(model), e, n, test, lazy, "auto", True,
-                             progress=progress, any_device=True)
+                attack_chunk(SweepPoint(cfg, model, model_sha(model), e, n), test, lazy, "auto",
+                             True, progress=progress, any_device=True)
             out.append(Chunk(f"ε {e:.2f} × {n:,}", done, run, units=n))
 
         def clean_done():
@@ -179,14 +179,15 @@ def _stream_chunk(cfg: dict, model: str, per_eps: list[Chunk]) -> Chunk:
             if not c.done():
                 by_n.setdefault(n, []).append(e)
         for n, eps in by_n.items():
-            stream.sweep(cfg, model, eps, n=n, batch_size=int(batch) if batch else None,
-                         precision_kind=kind)
+            stream.sweep(cfg, model, eps, n=n, options=stream.StreamOptions(
+                batch_size=int(batch) if batch else None, precision_kind=kind))
             progress(n * len(eps))
     def tiny():   # the stream on this machine: two ε × 3 images in batches of 4, nothing stored
         from . import stream
         stream.sweep(dict(cfg, steps=TINY_STEPS), model, sorted(cfg["eps"])[:2], n=3,
-                     device=str(checkpoints.device()), batch_size=4, progress=False,
-                     store=False)
+                     options=stream.StreamOptions(device=str(checkpoints.device()),
+                                                  batch_size=4),
+                     progress=False, store=False)
     return Chunk(f"all {len(todo)} ε in one stream", lambda: all(c.done() for c in per_eps),
                  run, units=sum(c.units for c in per_eps), tiny=tiny)
 

@@ -12,13 +12,16 @@ from __future__ import annotations
 import numpy as np
 
 from ...papers import (PAPER1_AUTHORS_THRESHOLD, PAPER1_SECRET_PGD40_ACCURACY,
-                       PAPER1_TABLE2_EPS, PAPER1_TABLE2_TPR, paper_tpr50_eps)
+                       paper_tpr50_eps)
+from ...notebook import rerun_box
+from ...plotting import paper1 as plots
+from ...plotting.points import with_points
 from . import summaries
+from .config import CAMPAIGN_COMMAND, PAPER_KEY
 from .prose import paper_flagged_share
-from .config import PAPER_KEY
 
 __all__ = ["auc_at", "compare_text", "dependence_text", "describe_model", "models_text",
-           "scale_text", "secret_text", "threshold_effect"]
+           "overview", "scale_text", "secret_text", "sweep_glues", "threshold_effect"]
 
 
 def describe_model(name: str) -> str:
@@ -218,4 +221,45 @@ def scale_text(res, heads: dict) -> str:
                  "rate on 2,000 images has a standard error of up to 1.1 percentage points, "
                  "and the first 2,000 test images are not a random sample of the 10,000.")
     return text
+
+
+def overview(shown, profile: str) -> dict:
+    """The re-run box and what the page shows: the profile, its note, the images, the
+    thresholds' images and the models (glue name -> value)."""
+    res = shown.result
+    return {"p1_rerun": rerun_box("paper1_detection", profile=profile, results="results/paper1/",
+                                  command=CAMPAIGN_COMMAND),
+            "p1_data": res.data, "p1_thr_data": res.threshold_data,
+            "p1_model_desc": models_text(res), "p1_profile": shown.profile,
+            "p1_note": shown.note, "p1_n": f"{len(res.labels):,}",
+            "p1_models": ", ".join(res.models)}
+
+
+def _head_grid(res, heads: dict) -> str:
+    # Which ε the headline numbers are read from, per model when the sweeps differ.
+    done = [h for h in heads.values() if h.get("computed")]
+    if done and all(h["eps_used"] == h["eps_total"] == done[0]["eps_total"] for h in done):
+        return (f"They are read from every model's full sweep ({done[0]['eps_total']} ε, all "
+                f"{len(res.labels):,} test images).")
+    return " ".join(f"For the {m} model they are read from the {h['eps_used']} ε of "
+                    f"{h['eps_total']} computed on all {len(res.labels):,} test images."
+                    for m, h in heads.items() if h.get("computed"))
+
+
+def sweep_glues(res, detector: str, curves: dict, heads: dict) -> dict:
+    """Table II, the headline table, Figs 2-4 and the sentences about the sweep's grid."""
+    n_grid = sorted({int(n) for mr in res.models.values() for n in mr.n})
+    return {
+        "p1_threshold": f"{res.thresholds[detector]:.5f}",
+        "p1_table2": plots.table2(summaries.table2(res, detector)),
+        "p1_headlines": plots.headline_table(heads),
+        "p1_fig2": with_points(plots.fig_tpr(curves), "paper1-fig2-tpr"),
+        "p1_fig3": with_points(plots.fig_accuracy(curves, heads), "paper1-fig3-accuracy"),
+        "p1_fig4": with_points(plots.fig_combined(curves, heads), "paper1-fig4-combined"),
+        "p1_fpr": "; ".join(
+            f"{m}: {round(h['fpr'] * h['n_clean'])} of {h['n_clean']:,} ({h['fpr']:.4f})"
+            for m, h in heads.items() if h.get("computed")),
+        "p1_n_grid": " and ".join(f"{n:,}" for n in n_grid),
+        "p1_head_grid": _head_grid(res, heads),
+    }
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -30,7 +31,8 @@ import torch
 from ... import checkpoints
 from ...attacks import PGD
 from ...cache import ResultsCache
-from .compute import LazyTest, all_scores, attack_config, model_sha, start_seed
+from .compute import (LazyTest, SweepPoint, all_scores, attack_config, model_sha,
+                      start_seed)
 from .config import CHECKPOINTS, EXPERIMENT, VERSION
 
 __all__ = ["PRECISIONS", "pick_batch_size", "precision", "stream_config", "sweep"]
@@ -96,9 +98,20 @@ def _segments(start: int, stop: int, n: int):
     return out
 
 
-def sweep(cfg: dict, model: str, eps_list, *, n: int | None = None, device: str | None = None,
-          batch_size: int | None = None, precision_kind: str = "fp32",
-          channels_last: bool | None = None, progress: bool = True, cache=None,
+@dataclass(frozen=True)
+class StreamOptions:
+    """How a stream runs: the device (default: the GPU when there is one), images per batch
+    (default: from the device's free memory), the precision (fp32, tf32 or bf16; tf32 and bf16
+    results get keys of their own) and the memory layout (default: channels-last on a GPU)."""
+
+    device: str | None = None
+    batch_size: int | None = None
+    precision_kind: str = "fp32"
+    channels_last: bool | None = None
+
+
+def sweep(cfg: dict, model: str, eps_list, *, n: int | None = None,
+          options: StreamOptions = StreamOptions(), progress: bool = True, cache=None,
           store: bool = True) -> dict:
     """Attack the first ``n`` test images (default: the config's) at every ε of ``eps_list``
     in one stream and write each ε's result under its chunk's key. Returns ``{ε: arrays}``.
@@ -109,7 +122,9 @@ def sweep(cfg: dict, model: str, eps_list, *, n: int | None = None, device: str 
     eps_list = [float(e) for e in eps_list]
     if not eps_list or not all(0 < e <= 1 for e in eps_list):
         raise ValueError(f"eps_list must hold ε in (0, 1], got {eps_list!r}")
-    device = device or str(checkpoints.device())
+    device = options.device or str(checkpoints.device())
+    batch_size, precision_kind = options.batch_size, options.precision_kind
+    channels_last = options.channels_last
     n = n or cfg["n_images"]
     sha = model_sha(model)
     net = checkpoints.load(CHECKPOINTS[model], device=device)
@@ -153,8 +168,8 @@ def sweep(cfg: dict, model: str, eps_list, *, n: int | None = None, device: str 
                 at += j - i
                 o["left"] -= j - i
                 if o["left"] == 0:
-                    results[eps_list[k]] = _finish(cfg, model, sha, eps_list[k], n, o, test,
-                                                   precision_kind, size, cache, store)
+                    results[eps_list[k]] = _finish(SweepPoint(cfg, model, sha, eps_list[k], n),
+                                                   o, test, (precision_kind, size), cache, store)
                     starts.pop(k, None)
             if bar is not None:
                 bar.update(len(x))
@@ -170,7 +185,10 @@ def _attack(cfg: dict, eps: float) -> PGD:
                loss=cfg["loss"])
 
 
-def _finish(cfg, model, sha, eps, n, o, test, kind, size, cache, store) -> dict:
+def _finish(point: SweepPoint, o, test, run: tuple, cache, store) -> dict:
+    # run: (precision, batch size) of the stream, recorded with the entry
+    (cfg, model, sha, eps, n), (kind, size) = (point.cfg, point.model, point.sha, point.eps,
+                                               point.n), run
     arrays = {"pred": o["pred"], "success": o["pred"] != test.labels.numpy()[:n],
               **{f"score_{k}": o[k] for k in ("abs", "signed", "ws")}}
     meta = {"attack": repr(_attack(cfg, eps)), "data": test.provenance.to_dict(),

@@ -23,6 +23,7 @@ import torch
 from ... import checkpoints, data
 from ...storage import state_dir
 from ..._checks import check_choice
+from ...attacks.training import RampedPGD
 from ...cache import ResultsCache, cached
 from .compute import all_scores
 from .config import CHECKPOINTS, EXPERIMENT
@@ -77,26 +78,6 @@ MADRY_SNAPSHOT_EPS = (0.10, 0.30, 0.35, 0.40)
 SNAPSHOT_STEPS = (5_000, 10_000, 20_000, 50_000, 100_000)
 SNAPSHOT_EPS = (0.05, 0.10, 0.15)
 SNAPSHOT_N = 1000
-
-
-class RampedPGD:
-    """PGD whose ε grows linearly from 0 to its final value over ``ramp_steps`` training
-    steps; the training loop tells it the step through :meth:`set_step`."""
-
-    def __init__(self, ramp_steps: int, **pgd):
-        self.final, self.ramp, self.step = dict(pgd), int(ramp_steps), 0
-
-    def set_step(self, step: int) -> None:
-        self.step = step
-
-    def __call__(self, model, x, y):
-        from ...attacks import PGD
-
-        frac = 1.0 if self.ramp <= 0 else min(1.0, (self.step + 1) / self.ramp)
-        cfg = dict(self.final)
-        cfg["eps"] = self.final["eps"] * frac
-        cfg["alpha"] = self.final["alpha"] * frac
-        return PGD(**cfg)(model, x, y)
 
 
 def total_steps(which: str) -> int:
@@ -399,7 +380,7 @@ def snapshot_checkpoint(name: str):
     return snapshot(model, name, -1, config=snapshot_checkpoint_config(name))
 
 
-__all__ = ["CHECKPOINTS", "RECIPES", "ROBUST_RUNS", "RampedPGD", "SLICE_STEPS", "SNAPSHOT_STEPS",
+__all__ = ["CHECKPOINTS", "RECIPES", "ROBUST_RUNS", "SLICE_STEPS", "SNAPSHOT_STEPS",
            "STEP_BUDGET", "is_trained", "record_robustness", "robustness", "robustness_run",
            "slices", "snapshot", "snapshot_checkpoint", "snapshots", "steps_done", "total_steps",
            "train_slice"]

@@ -24,13 +24,14 @@ import torch
 
 from ... import checkpoints
 from ...attacks import ReColorAdv, attack
+from ...attacks.reference_variants import ReferenceBoxReColorAdv
 from ...cache import ResultsCache, cached
 from ...stats import paired_difference
 from ...tasks import Chunk, Item
 from .config import CAMPAIGN_COMMAND, make_config
 from .table1 import lazy_images, lazy_model
 
-__all__ = ["EXPERIMENT", "VARIANTS", "ReferenceBoxReColorAdv", "attacked_correct",
+__all__ = ["EXPERIMENT", "VARIANTS", "attacked_correct",
            "chunk_config", "compare", "items", "released_sha", "run_chunk"]
 
 EXPERIMENT = "paper2_c_gap"
@@ -42,23 +43,6 @@ CPU_RATE = 0.8            # images/s on one thread, as the Table 1 C cells
 VARIANTS = {"RGB clamp": ("clamp", "gamut"),
             "reference box": ("shrink", "reference"),
             "RGB clamp and reference box": ("clamp", "reference")}
-
-
-class ReferenceBoxReColorAdv(ReColorAdv):
-    """Our ReColorAdv in CIELUV with the reference's lattice box: ``[0, 1]`` on each of its
-    scaled channels ``(L/100, (u+100)/200, (v+100)/200)``; colours outside the box take the
-    values at its edge, as the reference's clamp to the box does.
-
-    Example:
-        >>> t = ReferenceBoxReColorAdv()
-        >>> x = torch.rand(1, 3, 4, 4)
-        >>> bool((t.apply(x, t.init(x)) - x).abs().max() < 1e-4)
-        True
-    """
-
-    def __init__(self, **kwargs):
-        super().__init__(space="luv", **kwargs)
-        self._box = ((0.0, 1.0),) * 3
 
 
 def _cfg(row: str = ROW) -> dict:

@@ -26,7 +26,7 @@ from ...tasks import Chunk, Item, chained
 from . import training
 from .recipes import recipe
 from .config import PAPER_IMAGES, RELEASED_ROWS, ROWS, image_ranges, make_config
-from .table1 import cell_chunk, row_sha, has_cell, lazy_images, lazy_model
+from .table1 import Cell, cell_chunk, row_sha, has_cell, lazy_images, lazy_model
 
 # CPU priors (2 cores, 2 threads), until the campaign has measured this machine; seconds per
 # training step (batch 128). Measured by the campaign on a 2-core CPU, in chunks that ran
@@ -85,12 +85,12 @@ def _table_chunks(row: str, models: str = "trained"):
 
                 def run(progress, a=a, s=s, e=e):
                     step = CLEAN_UNITS if a == "None" else 1.0
-                    cell_chunk(cfg, row, row_sha(cfg, row), a, s, e, model=model,
+                    cell_chunk(Cell(cfg, row, row_sha(cfg, row), a, s, e), model=model,
                                images=images, mode="auto", needs_gpu=False, store=True,
                                progress=lambda n: progress(n * step))
                 def tiny(a=a, s=s):
-                    cell_chunk(dict(cfg, iterations=TINY["iterations"]), row,
-                               row_sha(cfg, row), a, s, s + TINY["images"], model=model,
+                    cell_chunk(Cell(dict(cfg, iterations=TINY["iterations"]), row,
+                               row_sha(cfg, row), a, s, s + TINY["images"]), model=model,
                                images=images, mode="recompute", store=False)
                 units = (e - s) * (CLEAN_UNITS if a == "None" else 1.0)
                 out.append(Chunk(f"{a} × images {s}-{e}", done, run, units=units,

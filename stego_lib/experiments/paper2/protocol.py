@@ -32,7 +32,8 @@ from ...tasks import Chunk, Item
 from . import authors, rgb_bound
 from .config import LABELS, RELEASED_IMAGES, RELEASED_ROWS, image_ranges, make_config
 from .summaries import near_paper
-from .table1 import cell_chunk, has_cell, lazy_images, lazy_model, row_sha, stored_correct
+from .table1 import (Cell, cell_chunk, has_cell, lazy_images, lazy_model, row_sha,
+                     stored_correct)
 
 __all__ = ["COLUMN_ORDER", "PROTOCOL", "bw_rows", "bw_table", "bw_text", "items",
            "released_config"]
@@ -75,7 +76,7 @@ def _cell(cfg: dict, row: str, a: str, s: int, e: int) -> Chunk:
         return sha is not None and has_cell(cfg, row, sha, a, s, e)
 
     def run(progress):
-        cell_chunk(cfg, row, row_sha(cfg, row), a, s, e, model=model, images=images,
+        cell_chunk(Cell(cfg, row, row_sha(cfg, row), a, s, e), model=model, images=images,
                    mode="auto", needs_gpu=False, store=True, progress=progress)
     return Chunk(f"{a} on {PREFIX}{row} × images {s}-{e}", done, run, units=e - s)
 

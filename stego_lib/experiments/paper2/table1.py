@@ -33,7 +33,7 @@ from .config import (CAMPAIGN_COMMAND, EXPERIMENT, PAPER_IMAGES, VERSION, image_
                      loader_seed, make_config)
 from .. import page_entry
 
-__all__ = ["Table1Result", "adversarial_images", "cell_chunk", "cell_config", "row_sha",
+__all__ = ["Cell", "Table1Result", "adversarial_images", "cell_chunk", "cell_config", "row_sha",
            "cpu_layout", "has_cell", "outcomes", "page_result", "run", "stored_correct"]
 
 
@@ -73,7 +73,7 @@ def stored_correct(cfg: dict, row: str, attack_name: str, start: int,
     sha = row_sha(cfg, row)
     if sha is None or not has_cell(cfg, row, sha, attack_name, start, stop):
         return None
-    entry = cell_chunk(cfg, row, sha, attack_name, start, stop, model=Lazy(_unused),
+    entry = cell_chunk(Cell(cfg, row, sha, attack_name, start, stop), model=Lazy(_unused),
                        images=lazy_images(cfg), mode="cache-only")
     return np.asarray(entry.arrays["correct"], bool)
 
@@ -170,14 +170,30 @@ def _compute(cfg, row, attack_name, start, stop, model: Lazy, images: Lazy, prog
     return arrays, meta
 
 
-def cell_chunk(cfg: dict, row: str, sha: str, attack_name: str, start: int, stop: int, *,
-               model: Lazy, images: Lazy, mode: str = "auto", needs_gpu: bool = False,
-               store: bool = True, progress=None):
-    """The cache entry of images ``[start, stop)`` of the cell (``row``, ``attack_name``),
-    computed on a miss when ``mode`` and ``needs_gpu`` allow (see :func:`stego_lib.cache.cached`).
-    ``progress(n)`` is called as images are done."""
-    return cached(EXPERIMENT, cell_config(cfg, row, sha, attack_name, start, stop), VERSION,
-                  lambda: _compute(cfg, row, attack_name, start, stop, model, images, progress),
+@dataclass(frozen=True, eq=False)
+class Cell:
+    """Images ``[start, stop)`` of the Table 1 cell (``row``, ``attack``) under ``cfg``, on the
+    checkpoint of sha256 ``sha``: one cache entry, whose key :meth:`key` builds once."""
+
+    cfg: dict
+    row: str
+    sha: str
+    attack: str
+    start: int
+    stop: int
+
+    def key(self) -> dict:
+        return cell_config(self.cfg, self.row, self.sha, self.attack, self.start, self.stop)
+
+
+def cell_chunk(cell: Cell, *, model: Lazy, images: Lazy, mode: str = "auto",
+               needs_gpu: bool = False, store: bool = True, progress=None):
+    """The cache entry of ``cell``, computed on a miss when ``mode`` and ``needs_gpu`` allow
+    (see :func:`stego_lib.cache.cached`). ``progress(n)`` is called as images are done."""
+    c = cell
+    return cached(EXPERIMENT, c.key(), VERSION,
+                  lambda: _compute(c.cfg, c.row, c.attack, c.start, c.stop, model, images,
+                                   progress),
                   needs_gpu=needs_gpu, command=CAMPAIGN_COMMAND, mode=mode, store=store)
 
 
@@ -250,8 +266,9 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> Table1Re
             model = lazy_model(cfg["checkpoints"][row])
             for a in cfg["attacks"]:
                 try:
-                    parts = [cell_chunk(cfg, row, sha, a, s, e, model=model, images=images,
-                                        mode=mode, needs_gpu=needs_gpu, store=store)
+                    parts = [cell_chunk(Cell(cfg, row, sha, a, s, e), model=model,
+                                        images=images, mode=mode, needs_gpu=needs_gpu,
+                                        store=store)
                              for s, e in image_ranges(cfg)]
                 except (GPURequiredError, CacheMiss):
                     res.pending.append((row, a, "not computed yet"))
@@ -285,8 +302,8 @@ def adversarial_images(cfg: dict, attack_name: str, *, mode: str = "cache-only")
     if sha is None:
         raise CacheMiss(f"{EXPERIMENT}: the undefended model is not trained yet")
     images, model = lazy_images(cfg), lazy_model(cfg["checkpoints"]["natural"])
-    parts = [cell_chunk(cfg, "natural", sha, attack_name, s, e, model=model, images=images,
-                        mode=mode, store=cfg["profile"] != "smoke")
+    parts = [cell_chunk(Cell(cfg, "natural", sha, attack_name, s, e), model=model,
+                        images=images, mode=mode, store=cfg["profile"] != "smoke")
              for s, e in image_ranges(cfg)]
     return np.concatenate([p.arrays["adv_uint8"] for p in parts])
 

@@ -51,6 +51,34 @@ def reference_text(refs: list[dict]) -> str:
     return ref_text
 
 
+def _no_bound_fits(sweep: list[dict]) -> str:
+    """Per model of a complete sweep, the bounds at which its cell is near the paper's."""
+    reached = []
+    for row in rgb_bound.ROWS:
+        es = [e for e in sweep if e["row"] == row]
+        ok = [f"{e['eps']:g}" for e in es if rgb_bound.near_paper(e)]
+        closest = min((e["accuracy"] - e["paper"] for e in es), key=abs)
+        reached.append(f"the {_trained(es[0])} model's cell is within two standard "
+                       f"errors of the paper's at " + (
+                           "every bound" if len(ok) == len(es) else ", ".join(ok) if ok else
+                       f"no bound ({closest:+.1f} points at the closest)"))
+    return ("No bound of the sweep brings both cells near the paper's at once: "
+            + "; ".join(reached) + ". ")
+
+
+def _authors_rgb(r: dict) -> str:
+    """The authors' ReColorAdv switched to RGB, on the same model and images as ours."""
+    paper_rgb = papers.paper2_accuracy(r["label"], "C-RGB")
+    return (f"The authors' ReColorAdv with its RGB colour space, at our bound and "
+            f"lattice, leaves {r['reference']:.1f} % of our {_trained(r)} model's "
+            f"{r['images']} images correct, ours {r['ours']:.1f} % (paper "
+            f"{paper_rgb:.1f} %)" + (
+                ": within two standard errors of the paper's, so there the gap is our "
+                "attack. " if near_paper(r["reference"], paper_rgb, r["images"]) else
+                ": far from the paper's as well, so the gap is not our implementation "
+                "of the attack. "))
+
+
 def crgb_trained_text(cells: list[dict], sweep: list[dict], refs: list[dict],
                       rgb_refs: list[dict]) -> str:
     """Our C-RGB column on the models trained here, the bound sweep on them (``sweep``:
@@ -84,17 +112,7 @@ def crgb_trained_text(cells: list[dict], sweep: list[dict], refs: list[dict],
                           f"within two standard errors of the paper's, so the C-RGB column's gap "
                           f"is most likely the bound, not the models. ")
         elif complete:
-            reached = []
-            for row in rgb_bound.ROWS:
-                es = [e for e in sweep if e["row"] == row]
-                ok = [f"{e['eps']:g}" for e in es if rgb_bound.near_paper(e)]
-                closest = min((e["accuracy"] - e["paper"] for e in es), key=abs)
-                reached.append(f"the {_trained(es[0])} model's cell is within two standard "
-                               f"errors of the paper's at " + (
-                                   "every bound" if len(ok) == len(es) else ", ".join(ok) if ok else
-                               f"no bound ({closest:+.1f} points at the closest)"))
-            crgb_text += ("No bound of the sweep brings both cells near the paper's at once: "
-                          + "; ".join(reached) + ". ")
+            crgb_text += _no_bound_fits(sweep)
         else:
             crgb_text += "The rest of the sweep is not computed yet. "
         # A bound the attack never reaches does not constrain it.
@@ -107,17 +125,7 @@ def crgb_trained_text(cells: list[dict], sweep: list[dict], refs: list[dict],
                           f"move a lattice colour by roughly {p2cfg['iterations'] * p2cfg['lr']:g}, "
                           f"and at a bound of {top['eps']:g} the largest change of any pixel was "
                           f"{top['max_change']:.3f}. ")
-        # The authors' ReColorAdv switched to RGB, on the same model and images as ours.
-        for r in rgb_refs:
-            paper_rgb = papers.paper2_accuracy(r["label"], "C-RGB")
-            crgb_text += (f"The authors' ReColorAdv with its RGB colour space, at our bound and "
-                          f"lattice, leaves {r['reference']:.1f} % of our {_trained(r)} model's "
-                          f"{r['images']} images correct, ours {r['ours']:.1f} % (paper "
-                          f"{paper_rgb:.1f} %)" + (
-                              ": within two standard errors of the paper's, so there the gap is our "
-                              "attack. " if near_paper(r["reference"], paper_rgb, r["images"]) else
-                              ": far from the paper's as well, so the gap is not our implementation "
-                              "of the attack. "))
+        crgb_text += "".join(_authors_rgb(r) for r in rgb_refs)
         if complete and not fit:
             crgb_text += "The bound alone therefore does not explain the column. "
             # Is our C-trained model as robust to C as the paper's, with the authors' attack?

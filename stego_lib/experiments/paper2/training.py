@@ -27,8 +27,8 @@ from ... import checkpoints, data, models
 from ..._checks import check_choice
 from ...storage import state_dir
 from .config import CHECKPOINTS, LABELS
-from .objectives import (FunctionalAdversary, StepAugment, TradesPGD, concat_objective,
-                         trades_objective)
+from ...attacks.training import FunctionalAdversary, TradesPGD
+from .objectives import StepAugment, concat_objective, trades_objective
 from .recipes import DEVICES, recipe
 from .table1 import cpu_layout
 
@@ -184,23 +184,28 @@ def train_slice(row: str, stop_at: int, *, device="cpu", seed: int = 0, progress
         log_every=50)
     if not hist["finished"]:
         return None
-    record = _save(model, row, r, kind, seed, parent, hist, train, test_splits)
+    record = _save(model, row, r, _record_config(row, r, kind, seed, parent, hist), train,
+                   test_splits)
     path.unlink(missing_ok=True)
     return record
 
 
-def _save(model, row, r, kind, seed, parent, hist, train, test_splits) -> dict:
+def _record_config(row, r, kind, seed, parent, hist) -> dict:
+    """The config a trained checkpoint records: its row, recipe, parent, and training run."""
+    return {"row": row, "table1_row": LABELS[row], "recipe_name": f"{row}-{kind}",
+            "device_path": kind, "seed": seed,
+            "recipe": {k: v for k, v in r.items() if k != "deviations"},
+            "parent": None if r["init"] == "scratch" else
+            {"checkpoint": CHECKPOINTS[r["init"]], "sha256": parent},
+            "deviations": list(r["deviations"]), "steps_done": hist["steps"],
+            "train_seconds_last_slice": hist["seconds"],
+            "final_train_loss": hist["loss"][-1:], "final_train_acc": hist["acc"][-1:]}
+
+
+def _save(model, row, r, config, train, test_splits) -> dict:
     from ... import training
 
     name = CHECKPOINTS[row]
-    config = {"row": row, "table1_row": LABELS[row], "recipe_name": f"{row}-{kind}",
-              "device_path": kind, "seed": seed,
-              "recipe": {k: v for k, v in r.items() if k != "deviations"},
-              "parent": None if r["init"] == "scratch" else
-              {"checkpoint": CHECKPOINTS[r["init"]], "sha256": parent},
-              "deviations": list(r["deviations"]), "steps_done": hist["steps"],
-              "train_seconds_last_slice": hist["seconds"],
-              "final_train_loss": hist["loss"][-1:], "final_train_acc": hist["acc"][-1:]}
     if test_splits is None:
         test_splits = {"test_jpeg_10000": data.load_cifar10("test"),
                        "test_exact_846": data.load_sample("cifar10")}
