@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-__all__ = ["Chunk", "Item", "Lazy", "chained"]
+__all__ = ["CachedUnit", "Chunk", "Item", "Lazy", "chained"]
 
 
 class Lazy:
@@ -42,6 +42,38 @@ class Lazy:
         if self.value is None:
             self.value = self.load()
         return self.value
+
+
+class CachedUnit:
+    """One result-cache entry of an experiment, as a frozen dataclass of what determines it:
+    a subclass names its ``experiment`` and ``version`` and builds its cache key once, in
+    :meth:`key`; :meth:`done` says whether the entry is on disk.
+
+    Example:
+        >>> import tempfile
+        >>> from stego_lib.cache import ResultsCache
+        >>> @dataclass(frozen=True)
+        ... class Point(CachedUnit):
+        ...     experiment, version = "demo", "1"
+        ...     n: int
+        ...     def key(self): return {"n": self.n}
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     cache = ResultsCache(tmp)
+        ...     _ = cache.put("demo", {"n": 3}, "1", {})
+        ...     Point(3).done(cache), Point(4).done(cache)
+        (True, False)
+    """
+
+    experiment: str = ""
+    version: str = ""
+
+    def key(self) -> dict:
+        raise NotImplementedError
+
+    def done(self, cache=None) -> bool:
+        from .cache import ResultsCache   # the cache sits a floor above this module
+
+        return (cache or ResultsCache()).has(self.experiment, self.key(), self.version)
 
 
 @dataclass

@@ -11,6 +11,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 MAX_FUNCTION_LINES = 60     # lines of code, docstring, comments and blank lines excluded
 MAX_CELL_LINES = 40         # lines of a notebook code cell, its tag lines excluded
+MAX_PARAMETERS = 8          # self and cls not counted; options beyond go into a frozen object
+# Public signatures still above the limit, each called from dozens of places: they take their
+# options object when the configs become typed. The list may only shrink.
+OVER_LIMIT = {"attacks/loop.py:attack", "training.py:train", "checkpoints.py:save",
+              "cache.py:cached"}
 _CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.M | re.S)
 
 
@@ -30,6 +35,20 @@ def long_functions(source: str, limit: int = MAX_FUNCTION_LINES) -> list[tuple[s
                 if ln.strip() and not ln.strip().startswith("#")]
         if len(code) > limit:
             out.append((node.name, len(code)))
+    return out
+
+
+def many_parameters(source: str, limit: int = MAX_PARAMETERS) -> list[str]:
+    """Names of the functions of ``source`` with more than ``limit`` parameters."""
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            a = node.args
+            names = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs]
+            n = len(names) + (a.vararg is not None) + (a.kwarg is not None)
+            n -= bool(names and names[0] in ("self", "cls"))
+            if n > limit:
+                out.append(node.name)
     return out
 
 
@@ -72,6 +91,8 @@ def test_the_checks_catch_what_they_are_for():
     assert attack_classes("from ..attacks import Delta\nclass D(Delta):\n    pass\n") == ["D"]
     assert attack_classes("class A:\n    def __call__(self, model, x, y):\n        pass\n") == ["A"]
     assert attack_classes("class R:\n    def __call__(self, row):\n        pass\n") == []
+    assert many_parameters("def f(a, b, c, d, e, f, g, h, i): pass") == ["f"]
+    assert many_parameters("def f(self, a, b, c, d, e, f, g, *, h): pass") == []
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "stego_lib").rglob("*.py")),
@@ -89,3 +110,11 @@ def test_no_attack_class_lives_in_the_experiments():
 @pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.md")), ids=lambda p: p.name)
 def test_no_notebook_code_cell_is_longer_than_40_lines(path):
     assert long_cells(path.read_text(encoding="utf-8")) == []
+
+
+def test_no_function_takes_more_than_8_parameters_beyond_the_listed_ones():
+    found = {f"{p.relative_to(ROOT / 'stego_lib').as_posix()}:{name}"
+             for p in (ROOT / "stego_lib").rglob("*.py")
+             for name in many_parameters(p.read_text(encoding="utf-8"))}
+    assert found <= OVER_LIMIT, sorted(found - OVER_LIMIT)
+

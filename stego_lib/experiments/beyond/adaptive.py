@@ -31,6 +31,7 @@ import torch
 
 from ...attacks.adaptive import AdaptivePGD
 from ...cache import cached
+from ...tasks import CachedUnit
 from ...detectors import score as predictor_score
 from .common import (LazyModel, LazyPools, attack_spec, model_sha, predict, run_attack,
                      seed_of, to_uint8)
@@ -51,11 +52,12 @@ def adaptive_config(cfg, model, sha, eps, thr) -> dict:
 
 
 @dataclass(frozen=True, eq=False)
-class AdaptivePoint:
+class AdaptivePoint(CachedUnit):
     """Both attacks at ``eps`` on the MNIST model ``model`` (checkpoint sha256 ``sha``), the
     detector's threshold ``thr``, under ``cfg``: one cache entry, whose key :meth:`key` builds
     once."""
 
+    experiment, version = EXPERIMENT + "_adaptive", VERSION
     cfg: dict
     model: str
     sha: str

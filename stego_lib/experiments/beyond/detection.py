@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...cache import CacheMiss, GPURequiredError, ResultsCache, cached
+from ...tasks import CachedUnit
 from ...detectors.learned import SpamEnsemble, extract_features
 from .common import (LazyModel, LazyPools, attack_spec, model_sha, fixed_scores, predict,
                      run_attack, seed_of, state_cache)
@@ -94,11 +95,12 @@ def needs_gpu(cfg) -> bool:
 
 
 @dataclass(frozen=True, eq=False)
-class MatrixCell:
+class MatrixCell(CachedUnit):
     """The attack ``name`` at ``bound`` on the model ``model`` (checkpoint sha256 ``sha``) of
     ``dataset`` under ``cfg``: one cache entry of the detection matrix, whose key :meth:`key`
     builds once."""
 
+    experiment, version = EXPERIMENT, VERSION
     cfg: dict
     dataset: str
     model: str

@@ -116,8 +116,8 @@ def _detect_chunks(dataset: str, model: str, overrides: dict | None = None):
 
             def done(a=a, b=b):
                 sha = _sha(cfg, dataset, model)
-                return sha is not None and _has(EXPERIMENT, detection.cell_config(
-                    cfg, dataset, model, sha, a, b))
+                return sha is not None and detection.MatrixCell(cfg, dataset, model, sha, a,
+                                                                b).done()
 
             def run(progress, a=a, b=b):
                 sha = model_sha(cfg, dataset, model)
@@ -154,8 +154,7 @@ def _adaptive_chunks(model: str):
                     t = thr()
                 except CacheMiss:
                     return False
-                return sha is not None and _has(EXPERIMENT + "_adaptive",
-                                                adaptive.adaptive_config(cfg, model, sha, e, t))
+                return sha is not None and adaptive.AdaptivePoint(cfg, model, sha, e, t).done()
 
             def run(progress, e=e):
                 point = adaptive.AdaptivePoint(cfg, model, model_sha(cfg, "mnist", model), e,

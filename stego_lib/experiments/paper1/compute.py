@@ -23,6 +23,7 @@ import torch
 from ... import checkpoints, data
 from ...checkpoints import LazyModel
 from ...cache import CacheMiss, cached
+from ...tasks import CachedUnit
 from .config import (CAMPAIGN_COMMAND, CHECKPOINTS, DETECTORS, EXPERIMENT, PARTIAL_N, VERSION,
                      ModelMissingError, images_for)
 
@@ -103,9 +104,11 @@ def start_seed(cfg: dict, model_name: str, eps: float) -> int:
 
 
 @dataclass(frozen=True, eq=False)
-class SweepPoint:
+class SweepPoint(CachedUnit):
     """PGD at ``eps`` on the first ``n`` test images against the model ``model`` (checkpoint
     sha256 ``sha``) under ``cfg``: one cache entry, whose key :meth:`key` builds once."""
+
+    experiment, version = EXPERIMENT, VERSION
 
     cfg: dict
     model: str

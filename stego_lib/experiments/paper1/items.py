@@ -24,7 +24,7 @@ from ...cache import CacheMiss, ResultsCache
 from ...storage import scratch_state
 from ...tasks import Chunk, Item, chained
 from . import training
-from .compute import (LazyModel, LazyTest, SweepPoint, attack_chunk, attack_config, model_sha,
+from .compute import (LazyModel, LazyTest, SweepPoint, attack_chunk, model_sha,
                       clean_chunk, clean_config, threshold_chunk, threshold_config)
 from .config import CHECKPOINTS, EXPERIMENT, VERSION, images_for, make_config
 
@@ -142,7 +142,7 @@ def _sweep_chunks(model: str):
             def done(e=e, n=n):
                 sha = model_sha(model)
                 return sha is not None and any(
-                    _has(attack_config(cfg, model, sha, e, k)) for k in {n, cfg["n_images"]})
+                    SweepPoint(cfg, model, sha, e, k).done() for k in {n, cfg["n_images"]})
 
             def run(progress, e=e, n=n):
                 attack_chunk(SweepPoint(cfg, model, model_sha(model), e, n), test, lazy, "auto",

@@ -27,8 +27,8 @@ from ... import checkpoints, data
 from ...augment import flip_crop
 from ...attacks import attack, functional_attack, protocol_kappa
 from ...attacks.loop import DEFAULT_PROTOCOL
-from ...cache import CacheMiss, GPURequiredError, ResultsCache, cached
-from ...tasks import Lazy
+from ...cache import CacheMiss, GPURequiredError, cached
+from ...tasks import CachedUnit, Lazy
 from .config import (CAMPAIGN_COMMAND, EXPERIMENT, PAPER_IMAGES, VERSION, image_ranges,
                      loader_seed, make_config)
 from .. import page_entry
@@ -62,8 +62,7 @@ def cell_config(cfg: dict, row: str, sha: str, attack_name: str, start: int, sto
 
 
 def has_cell(cfg: dict, row: str, sha: str, attack_name: str, start: int, stop: int) -> bool:
-    return ResultsCache().has(EXPERIMENT, cell_config(cfg, row, sha, attack_name, start, stop),
-                              VERSION)
+    return Cell(cfg, row, sha, attack_name, start, stop).done()
 
 
 def stored_correct(cfg: dict, row: str, attack_name: str, start: int,
@@ -171,9 +170,11 @@ def _compute(cfg, row, attack_name, start, stop, model: Lazy, images: Lazy, prog
 
 
 @dataclass(frozen=True, eq=False)
-class Cell:
+class Cell(CachedUnit):
     """Images ``[start, stop)`` of the Table 1 cell (``row``, ``attack``) under ``cfg``, on the
     checkpoint of sha256 ``sha``: one cache entry, whose key :meth:`key` builds once."""
+
+    experiment, version = EXPERIMENT, VERSION
 
     cfg: dict
     row: str
