@@ -30,8 +30,8 @@ import torch
 from ..attacks import PGD
 from ..attacks.adaptive import AdaptivePGD, quantize_in_ball
 from ..cache import Entry, ResultsCache
-from ..detectors import score as predictor_score, ws_estimate
-from ..embedding import LSB_MODES, lsb_embed
+from ..detectors import score as predictor_score
+from ..embedding import LSB_MODES
 from ..experiments.beyond import detection, lsb
 from ..experiments.beyond.common import (fixed_scores, pools, predict, run_attack, seed_of,
                                          to_uint8)
@@ -312,20 +312,7 @@ def _lsb(entry: Entry, start: int, stop: int) -> dict:
     cov = cov_all[start:stop]
     out = {"cover_saturated": ((cov == 0) | (cov == 255)).flatten(1).float().mean(1)
            .numpy().astype(np.float16)}
-    for m in LSB_MODES:
-        rows = {"changed": [], "ws": [], "ws_window9": [], "predictor": []}
-        for r in [0.0] + k["rates"]:
-            # lsb_embed seeds image i by its place in the array it is given: embed from the
-            # first cover to the slice's end (cheap next to WS) and keep the slice
-            st = lsb_embed(cov_all[:stop], r, mode=m,
-                           seed=seed_of(k["seed"], dataset, m, r) % 2**31)[start:]
-            rows["changed"].append((st != cov).flatten(1).float().mean(1).numpy())
-            rows["ws"].append(ws_estimate(st, variance="cross4").numpy())
-            rows["ws_window9"].append(ws_estimate(st, variance="window9").numpy())
-            rows["predictor"].append(predictor_score(st).numpy())
-        for name, v in rows.items():
-            dtype = np.float32 if name == "predictor" else np.float16
-            out[f"{m}_{name}"] = np.stack(v).astype(dtype)      # (1 + rates, N)
+    out.update(lsb.statistics(cov_all, k["rates"], k["seed"], dataset, start, stop))
     return out
 
 

@@ -54,6 +54,30 @@ def lsb_config(cfg, dataset) -> dict:
             "seed": cfg["seed"], "embedding": "conseal.lsb.simulate, permuted path"}
 
 
+def statistics(cov_all, rates, seed: int, dataset: str, start: int = 0,
+               stop: int | None = None) -> dict:
+    """For covers ``[start, stop)`` of ``cov_all``, under each embedding and at rate 0 and
+    every rate of ``rates``: the changed-pixel share, WS (cross4, window9) and the predictor
+    score, each ``(1 + rates, N)`` under ``<mode>_<statistic>``."""
+    stop = len(cov_all) if stop is None else stop
+    cov, out = cov_all[start:stop], {}
+    for m in LSB_MODES:
+        rows = {"changed": [], "ws": [], "ws_window9": [], "predictor": []}
+        for r in [0.0] + list(rates):
+            # lsb_embed seeds image i by its place in the array it is given: embed from the
+            # first cover to the slice's end (cheap next to WS) and keep the slice
+            st = lsb_embed(cov_all[:stop], r, mode=m,
+                           seed=seed_of(seed, dataset, m, r) % 2**31)[start:]
+            rows["changed"].append((st != cov).flatten(1).float().mean(1).numpy())
+            rows["ws"].append(ws_estimate(st, variance="cross4").numpy())
+            rows["ws_window9"].append(ws_estimate(st, variance="window9").numpy())
+            rows["predictor"].append(predictor_score(st).numpy())
+        for name, v in rows.items():
+            dtype = np.float32 if name == "predictor" else np.float16
+            out[f"{m}_{name}"] = np.stack(v).astype(dtype)      # (1 + rates, N)
+    return out
+
+
 def entry(cfg, dataset, mode="auto"):
     """Per image and (mode, rate): changed-pixel share, WS (cross4, window9), predictor score
     (row 0 of each is the cover itself, rate 0); and per cover the share of saturated pixels."""
@@ -65,17 +89,7 @@ def entry(cfg, dataset, mode="auto"):
         # share of pixels at 0 or 255, where both methods can move a pixel one way only
         arrays = {"cover_saturated": ((cov == 0) | (cov == 255)).flatten(1).float().mean(1)
                   .numpy().astype(np.float16)}
-        for m in LSB_MODES:
-            rows = {"changed": [], "ws": [], "ws_window9": [], "predictor": []}
-            for r in [0.0] + ccfg["rates"]:
-                st = lsb_embed(cov, r, mode=m, seed=seed_of(cfg["seed"], dataset, m, r) % 2**31)
-                rows["changed"].append((st != cov).flatten(1).float().mean(1).numpy())
-                rows["ws"].append(ws_estimate(st, variance="cross4").numpy())
-                rows["ws_window9"].append(ws_estimate(st, variance="window9").numpy())
-                rows["predictor"].append(predictor_score(st).numpy())
-            for k, v in rows.items():
-                dtype = np.float32 if k == "predictor" else np.float16
-                arrays[f"{m}_{k}"] = np.stack(v).astype(dtype)      # (1 + rates, N)
+        arrays.update(statistics(cov, ccfg["rates"], cfg["seed"], dataset))
         return arrays, {"covers": split.provenance.describe()}
 
     return cached(EXPERIMENT + "_lsb", ccfg, VERSION, compute, needs_gpu=False,
