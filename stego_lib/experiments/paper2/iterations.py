@@ -35,6 +35,7 @@ from ...cache import ResultsCache, cached
 from ...models.reference import PREFIX
 from ...tasks import Chunk, Item
 from .config import CAMPAIGN_COMMAND, RELEASED_ROWS, make_config
+from .summaries import near_paper
 from .table1 import lazy_images, lazy_model, row_sha
 
 __all__ = ["ATTACKS", "EXPERIMENT", "HALVES", "STEPS", "chunk_config", "items", "result",
@@ -133,29 +134,42 @@ def table_rows(cells: list[dict], paper_of) -> list[list]:
 
 
 def text(cells: list[dict], paper_of) -> str:
-    """What the trace says: how many cells move towards the paper's value with more steps.
-    ``cells``: :func:`result` with ``label`` added; ``paper_of(row, attack)`` the paper's %.
+    """What the trace says: how many cells move towards the paper's value with more steps, and
+    how many lie within two standard errors of it at each reading. ``cells``: :func:`result`
+    with ``label`` added; ``paper_of(row, attack)`` the paper's %.
 
     Example:
         >>> c = {"row": "s", "label": "S", "attack": "S", "n": 282,
         ...      20: {"float": 30.0}, 100: {"float": 20.0}, 300: {"float": 12.0}}
         >>> print(text([c], lambda row, attack: 26.2))
-        On 1 cell of the S and C+S columns, one run of 300 steps under the 2019 protocol was read after 20, 100 and 300 steps. The accuracy falls with more steps in 1 of them; at 20 steps 1 lies closer to the paper's value than at 100, at 300 steps 0.
+        On 1 of the 18 cells of the S and C+S columns, one run of 300 steps under the 2019 protocol was read after 20, 100 and 300 steps. The accuracy falls with more steps in 1 of them; at 20 steps 1 lies closer to the paper's value than at 100, at 300 steps 0. Within two standard errors of the paper: 1 cell at 20 steps, 0 at 100, 0 at 300. The other 17 cells are not computed yet, so this says nothing yet about the two columns as a whole.
     """
+    planned = len(ATTACKS) * len(RELEASED_ROWS)
     if not cells:
         return ("The iteration trace (one run of 300 steps read after 20, 100 and 300) is not "
                 "computed yet, so whether the iteration count moves a cell stays open.")
     falls = sum(c[STEPS[0]]["float"] > c[STEPS[-1]]["float"] for c in cells)
+
     def closer(t):
         return sum(abs(c[t]["float"] - paper_of(c["row"], c["attack"]))
                    < abs(c[100]["float"] - paper_of(c["row"], c["attack"])) for c in cells)
+
+    def near(t):
+        return sum(near_paper(c[t]["float"], paper_of(c["row"], c["attack"]), c["n"])
+                   for c in cells)
     n = len(cells)
-    return (f"On {n} cell{'s' if n != 1 else ''} of the S and C+S columns, one run of "
-            f"{STEPS[-1]} steps under the 2019 protocol was read after "
-            f"{', '.join(map(str, STEPS[:-1]))} and {STEPS[-1]} steps. The accuracy falls with "
-            f"more steps in {falls} of them; at {STEPS[0]} steps {closer(STEPS[0])} lie"
-            f"{'s' if closer(STEPS[0]) == 1 else ''} closer to the paper's value than at 100, "
-            f"at {STEPS[-1]} steps {closer(STEPS[-1])}.")
+    out = (f"On {n} of the {planned} cells of the S and C+S columns, one run of "
+           f"{STEPS[-1]} steps under the 2019 protocol was read after "
+           f"{', '.join(map(str, STEPS[:-1]))} and {STEPS[-1]} steps. The accuracy falls with "
+           f"more steps in {falls} of them; at {STEPS[0]} steps {closer(STEPS[0])} lie"
+           f"{'s' if closer(STEPS[0]) == 1 else ''} closer to the paper's value than at 100, "
+           f"at {STEPS[-1]} steps {closer(STEPS[-1])}. Within two standard errors of the "
+           f"paper: {near(STEPS[0])} cell{'s' if near(STEPS[0]) != 1 else ''} at {STEPS[0]} "
+           f"steps, {near(100)} at 100, {near(STEPS[-1])} at {STEPS[-1]}.")
+    if n < planned:
+        out += (f" The other {planned - n} cells are not computed yet, so this says nothing yet "
+                f"about the two columns as a whole.")
+    return out
 
 
 def _chunks(device: str) -> list[Chunk]:

@@ -1,0 +1,27 @@
+"""The iteration trace's sentence, on synthetic cells: counts read from the cells, and a
+partial trace says that it is partial."""
+from stego_lib.experiments.paper2 import iterations
+from stego_lib.experiments.paper2.config import RELEASED_ROWS
+
+
+def _cells(pcts: dict) -> list[dict]:
+    return [{"row": row, "label": row, "attack": attack, "n": 282,
+             **{t: {"float": pcts[t]} for t in iterations.STEPS}}
+            for attack in iterations.ATTACKS for row in RELEASED_ROWS]
+
+
+def test_a_complete_trace_counts_the_cells_near_the_paper_at_each_reading():
+    # the paper at 10 %: 20 steps lands on it, 100 steps 6 points off, 300 steps on it again
+    text = iterations.text(_cells({20: 10.0, 100: 4.0, 300: 10.6}), lambda r, a: 10.0)
+    assert text.startswith("On 18 of the 18 cells")
+    assert "Within two standard errors of the paper: 18 cells at 20 steps, 0 at 100, 18 at 300." \
+        in text
+    assert "not computed yet" not in text
+
+
+def test_a_partial_trace_says_what_is_missing():
+    text = iterations.text(_cells({20: 10.0, 100: 10.0, 300: 10.0})[:4], lambda r, a: 10.0)
+    assert "On 4 of the 18 cells" in text
+    assert text.endswith("The other 14 cells are not computed yet, so this says nothing yet "
+                         "about the two columns as a whole.")
+    assert "not computed yet" in iterations.text([], lambda r, a: 10.0)
