@@ -25,3 +25,13 @@ def test_a_partial_trace_says_what_is_missing():
     assert text.endswith("The other 14 cells are not computed yet, so this says nothing yet "
                          "about the two columns as a whole.")
     assert "not computed yet" in iterations.text([], lambda r, a: 10.0)
+
+
+def test_a_cell_that_only_another_step_count_brings_near_the_paper_is_named_as_a_lead():
+    cells = _cells({20: 40.0, 100: 16.0, 300: 9.6})
+    text = iterations.text(cells[:1], lambda r, a: 10.9)
+    assert ("Only another step count brings natural × S within them (40.0 % at 20 steps, "
+            "16.0 % at 100 steps, 9.6 % at 300 steps, paper 10.9 %): the protocol and the step "
+            "count changed together, so this is a lead, not a verdict.") in text
+    assert "Only another" not in iterations.text(_cells({20: 10.0, 100: 10.0, 300: 10.0}),
+                                                 lambda r, a: 10.0)
