@@ -69,9 +69,9 @@ def measure(batch: int, *, device: str, steps: int, chunk_batch: int, kind: str,
     reps = -(-batch // len(test))
     x = test.images.repeat(reps, 1, 1, 1)[:batch].to(dev)
     y = test.labels.repeat(reps)[:batch].to(dev)
-    grid = torch.tensor(cfg["eps"], device=dev)
+    grid = torch.tensor(cfg.eps, device=dev)
     eps = grid[torch.arange(batch, device=dev) % len(grid)]
-    atk = PGD(eps=1.0, steps=steps, alpha=cfg["alpha"])
+    atk = PGD(eps=1.0, steps=steps, alpha=cfg.alpha)
     start = atk.init(x, generator=torch.Generator().manual_seed(0), eps=eps)
     out = {"batch": batch, "precision": kind}
 
@@ -81,30 +81,30 @@ def measure(batch: int, *, device: str, steps: int, chunk_batch: int, kind: str,
             with torch.no_grad():
                 net(adv).argmax(1)
             if detect:
-                all_scores(adv, cfg["quantize"])
+                all_scores(adv, cfg.quantize)
 
     # Today's chunks: the same images spread over as many ε as batches of chunk_batch allow,
     # each ε attacked on its own, chunk_batch images at a time.
-    n_eps = max(1, min(len(cfg["eps"]), batch // chunk_batch))
+    n_eps = max(1, min(len(cfg.eps), batch // chunk_batch))
     per = batch // n_eps
 
     def chunks():
-        for k, e in enumerate(cfg["eps"][:n_eps]):
-            a = PGD(eps=e, steps=steps, alpha=cfg["alpha"])
+        for k, e in enumerate(cfg.eps[:n_eps]):
+            a = PGD(eps=e, steps=steps, alpha=cfg.alpha)
             for i in range(k * per, (k + 1) * per, chunk_batch):
                 end = min(i + chunk_batch, (k + 1) * per)
                 xb, yb = x[i:end], y[i:end]
                 adv = a.run(net, xb, yb, a.init(xb, generator=torch.Generator().manual_seed(0)))
                 with torch.no_grad():
                     net(adv).argmax(1)
-                all_scores(adv, cfg["quantize"])
+                all_scores(adv, cfg.quantize)
 
     out["stream"] = batch / _time(lambda: ours(True), dev, repeat)
     out["stream PGD"] = batch / _time(lambda: ours(False), dev, repeat)
     out["chunks"] = n_eps * per / _time(chunks, dev, repeat)
     if with_torchattacks:
         import torchattacks
-        ta = torchattacks.PGD(net, eps=0.3, alpha=cfg["alpha"], steps=steps, random_start=True)
+        ta = torchattacks.PGD(net, eps=0.3, alpha=cfg.alpha, steps=steps, random_start=True)
         with stream.precision(kind, device):
             out["torchattacks"] = batch / _time(lambda: ta(x, y), dev, repeat)
     return out

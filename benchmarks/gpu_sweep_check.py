@@ -36,8 +36,8 @@ def main(argv=None) -> int:
     p.add_argument("--json", type=Path, default=None)
     a = p.parse_args(argv)
     cfg = make_config("paper")
-    eps = [float(e) for e in a.eps.split(",")] if a.eps else list(cfg["eps"])
-    n = a.n or cfg["n_images"]
+    eps = [float(e) for e in a.eps.split(",")] if a.eps else list(cfg.eps)
+    n = a.n or cfg.n_images
     scratch, committed = ResultsCache(a.scratch), ResultsCache()
     if scratch.root.resolve() == committed.root.resolve():
         p.error("--scratch must not be the committed results folder")
@@ -51,7 +51,7 @@ def main(argv=None) -> int:
                 value=lambda arr: 100 * float(np.mean(np.asarray(arr["score_abs"]) > thr)))
     rows, sha = [], model_sha(a.model)
     for e in eps:
-        ref = committed.get(EXPERIMENT, attack_config(cfg, a.model, sha, e, cfg["n_images"]),
+        ref = committed.get(EXPERIMENT, attack_config(cfg, a.model, sha, e, cfg.n_images),
                             VERSION)
         if ref is None:
             rows.append({"eps": e, "committed": False})

@@ -15,15 +15,15 @@ from stego_lib.experiments.paper1.compute import ModelResult, Paper1Result
 
 def test_paper_profile_uses_all_images_at_every_eps():
     cfg = paper1.make_config("paper")
-    assert cfg["n_images"] == 10_000 and cfg["n_images_grid"] == 10_000
+    assert cfg.n_images == 10_000 and cfg.n_images_grid == 10_000
     assert paper1.images_for(cfg, 0.10) == 10_000       # a Table II ε
     assert paper1.images_for(cfg, 0.11) == 10_000       # off the table
     partial = paper1.make_config("paper", n_images_grid=2000)
     assert paper1.images_for(partial, 0.10) == 10_000 and paper1.images_for(partial, 0.11) == 2_000
-    assert len(cfg["eps"]) == 50
+    assert len(cfg.eps) == 50
     quick = paper1.make_config("quick")
-    assert quick["n_images_grid"] == quick["n_images"] == 1000
-    assert paper1.make_config("paper", n_images=500)["n_images_grid"] == 500
+    assert quick.n_images_grid == quick.n_images == 1000
+    assert paper1.make_config("paper", n_images=500).n_images_grid == 500
 
 
 @pytest.mark.parametrize("bad", [{"n_images_grid": 0}, {"models": "natural,nope"},
@@ -31,6 +31,31 @@ def test_paper_profile_uses_all_images_at_every_eps():
 def test_bad_config_raises_value_error(bad):
     with pytest.raises(ValueError):
         paper1.make_config("quick", **bad)
+
+
+def test_config_is_frozen_and_checked_once():
+    import dataclasses
+
+    cfg = paper1.Paper1Config("quick", eps=[0.3, 0.15, 0.3], models="natural")
+    assert cfg.eps == (0.15, 0.3) and cfg.models == ("natural",) and cfg.steps == 40
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.eps = (0.1,)
+    with pytest.raises(ValueError, match="alpha"):
+        paper1.Paper1Config("quick", alpha=-1)
+    with pytest.raises(ValueError, match="profile"):
+        paper1.Paper1Config("huge")
+    with pytest.raises(ValueError, match="unknown parameter"):
+        paper1.make_config("quick", epsilon=0.1)
+
+
+def test_config_carries_the_readers_choices_to_a_smaller_profile():
+    cfg = paper1.Paper1Config("paper", eps=[0.1], steps=7)
+    smoke = cfg.at("smoke")
+    # the reader's ε and steps stay; the rest is the smoke profile's
+    assert (smoke.profile, smoke.eps, smoke.steps) == ("smoke", (0.1,), 7)
+    assert smoke.models == paper1.Paper1Config("smoke").models and smoke.n_images == 100
+    assert cfg.replace(steps=3).steps == 3 and cfg.replace(steps=3).eps == (0.1,)
+    assert cfg.at("paper") == cfg
 
 
 def _result(n_rows=(4, 2)):
@@ -163,7 +188,7 @@ def test_campaign_computes_a_gpu_scale_sweep_chunk_on_a_cpu(tmp_path, monkeypatc
     monkeypatch.setattr(compute.torch.cuda, "is_available", lambda: False)
     small = paper1.make_config("smoke", models="natural", eps=[0.1], n_images=20, steps=2,
                                threshold_n=200)
-    monkeypatch.setattr(items, "make_config", lambda profile, **kw: {**small, **kw})
+    monkeypatch.setattr(items, "make_config", lambda profile, **kw: small.replace(**kw))
     with pytest.raises(GPURequiredError, match="stego_lib.campaign"):
         paper1.run(small)
     chunk = next(c for c in items._sweep_chunks("natural")("cpu") if c.name.startswith("ε"))

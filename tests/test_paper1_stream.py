@@ -52,7 +52,7 @@ def test_the_stream_writes_what_the_chunks_write(one_thread, tmp_path):
     """Two ε in batches of 64 (so one batch holds both): every array equals the per-ε chunk's,
     under the chunk's own key."""
     cfg = make_config("smoke")
-    model, eps = cfg["models"][0], cfg["eps"][:2]
+    model, eps = cfg.models[0], cfg.eps[:2]
     cache = ResultsCache(tmp_path)
     got = stream.sweep(cfg, model, eps, n=100, progress=False, cache=cache,
                        options=stream.StreamOptions(device="cpu", batch_size=64))
@@ -68,7 +68,7 @@ def test_the_stream_writes_what_the_chunks_write(one_thread, tmp_path):
 
 def test_a_reduced_precision_never_fills_an_fp32_key(one_thread, tmp_path):
     cfg = make_config("smoke")
-    model, sha = cfg["models"][0], model_sha(cfg["models"][0])
+    model, sha = cfg.models[0], model_sha(cfg.models[0])
     fp32 = stream.stream_config(cfg, model, sha, 0.1, 100, "fp32")
     assert fp32 == attack_config(cfg, model, sha, 0.1, 100)
     assert stream.stream_config(cfg, model, sha, 0.1, 100, "bf16") == {**fp32, "precision": "bf16"}
@@ -87,10 +87,10 @@ def test_a_reduced_precision_never_fills_an_fp32_key(one_thread, tmp_path):
 def test_bad_stream_options(kwargs, match):
     cfg = make_config("smoke")
     with pytest.raises(ValueError, match=match):
-        stream.sweep(cfg, cfg["models"][0], [0.1], n=2, progress=False, store=False,
+        stream.sweep(cfg, cfg.models[0], [0.1], n=2, progress=False, store=False,
                      options=stream.StreamOptions(device="cpu", **kwargs))
     with pytest.raises(ValueError, match="eps_list"):
-        stream.sweep(cfg, cfg["models"][0], [], n=2, progress=False, store=False,
+        stream.sweep(cfg, cfg.models[0], [], n=2, progress=False, store=False,
                      options=stream.StreamOptions(device="cpu"))
 
 

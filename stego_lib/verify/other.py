@@ -77,7 +77,7 @@ def _device_rows(model: str, checkpoint: str, eps: float, n_first: int,
     image its stored sweep point let through), and which of them that run let through.
     Recomputed from the sweep entry the key names by sha256, so no data is needed."""
     cfg = make_config("paper")
-    ref = ResultsCache().get(SWEEP, attack_config(cfg, model, checkpoint, eps, cfg["n_images"]),
+    ref = ResultsCache().get(SWEEP, attack_config(cfg, model, checkpoint, eps, cfg.n_images),
                              SWEEP_VERSION)
     if ref is None or ref.meta["sha256"] != reference_sha256:
         raise LookupError(f"the sweep point {model} ε {eps} the check was computed against is "
@@ -102,19 +102,19 @@ def _device_check(entry: Entry, start: int, stop: int) -> dict:
     idx_all, through_ref = _rows_of(entry)
     idx = idx_all[start:stop]
     net = checked_model(CHECKPOINTS[k["model"]], k["checkpoint"])
-    test = mnist_test(cfg["data"], cfg["n_images"])
-    atk = PGD(eps=k["eps"], steps=cfg["steps"], alpha=cfg["alpha"], clip_start=cfg["clip_start"],
-              loss=cfg["loss"])
+    test = mnist_test(cfg.data, cfg.n_images)
+    atk = PGD(eps=k["eps"], steps=cfg.steps, alpha=cfg.alpha, clip_start=cfg.clip_start,
+              loss=cfg.loss)
     starts = atk.init(test.images, generator=torch.Generator().manual_seed(
         start_seed(cfg, k["model"], k["eps"])))
-    bs = cfg["batch_size"]
+    bs = cfg.batch_size
     pred, score = np.zeros(len(idx), np.int8), np.zeros(len(idx), np.float32)
     for b in np.unique(idx // bs):
         sl, rows = slice(b * bs, (b + 1) * bs), idx // bs == b
         x_adv = atk.run(net, test.images[sl], test.labels[sl], starts[sl])
         with torch.no_grad():
             pred[rows] = net(x_adv).argmax(1).numpy()[idx[rows] - sl.start]
-        score[rows] = all_scores(x_adv, cfg["quantize"])["abs"][idx[rows] - sl.start]
+        score[rows] = all_scores(x_adv, cfg.quantize)["abs"][idx[rows] - sl.start]
     thr = paper1_threshold()
     out = {"index": idx, "pred_cpu": pred, "score_cpu": score,
            "labels": test.labels[idx].numpy().astype(np.int8),

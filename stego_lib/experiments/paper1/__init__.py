@@ -18,17 +18,17 @@ are computed by ``python -m stego_lib.campaign run --items paper1``.
 
 Example::
 
-    >>> cfg = make_config("smoke")
-    >>> cfg["models"], cfg["eps"], cfg["steps"]
-    (['natural_pytorch_init'], [0.05, 0.1, 0.2, 0.3], 10)
+    >>> cfg = Paper1Config("smoke")
+    >>> cfg.models, cfg.eps, cfg.steps
+    (('natural_pytorch_init',), (0.05, 0.1, 0.2, 0.3), 10)
 """
 from .compute import ModelResult, Paper1Result, committed_eps, page_result, run, run_committed
 from .config import (CAMPAIGN_COMMAND, CHECKPOINTS, DETECTORS, EPS_PAPER, EXPERIMENT, VERSION,
-                     ModelMissingError, images_for, make_config)
+                     ModelMissingError, Paper1Config, images_for, make_config)
 from .summaries import auc, auc_table, curves, headlines, roc, table2
 from .training import RECIPES
 
 __all__ = ["CAMPAIGN_COMMAND", "CHECKPOINTS", "DETECTORS", "EPS_PAPER", "EXPERIMENT",
-           "ModelMissingError", "ModelResult", "Paper1Result", "RECIPES", "VERSION", "auc",
+           "ModelMissingError", "ModelResult", "Paper1Config", "Paper1Result", "RECIPES", "VERSION", "auc",
            "auc_table", "committed_eps", "curves", "headlines", "images_for", "make_config",
            "page_result", "roc", "run", "run_committed", "table2"]

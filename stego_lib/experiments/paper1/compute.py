@@ -25,7 +25,7 @@ from ...checkpoints import LazyModel
 from ...cache import CacheMiss, cached
 from ...tasks import CachedUnit
 from .config import (CAMPAIGN_COMMAND, CHECKPOINTS, DETECTORS, EXPERIMENT, PARTIAL_N, VERSION,
-                     ModelMissingError, images_for)
+                     ModelMissingError, Paper1Config, images_for)
 
 
 def all_scores(images: torch.Tensor, quantize) -> dict[str, np.ndarray]:
@@ -57,49 +57,49 @@ class LazyTest:
     """The first ``n`` test images, loaded only when a chunk has to be computed: a page that
     reads committed results needs no data root."""
 
-    def __init__(self, cfg: dict):
+    def __init__(self, cfg: Paper1Config):
         self.cfg, self.split = cfg, None
 
     def get(self, n: int | None = None) -> data.Split:
         if self.split is None:
-            if self.cfg["data"] == "sample":
-                self.split = data.load_sample("mnist", limit=self.cfg["n_images"])
+            if self.cfg.data == "sample":
+                self.split = data.load_sample("mnist", limit=self.cfg.n_images)
             else:
-                self.split = data.load_mnist("test", limit=self.cfg["n_images"])
+                self.split = data.load_mnist("test", limit=self.cfg.n_images)
         if n is None or n >= len(self.split):
             return self.split
         return data.Split(self.split.pixels[:n], self.split.labels[:n],
                           dataclasses.replace(self.split.provenance, count=n))
 
 
-def threshold_config(cfg: dict) -> dict:
+def threshold_config(cfg: Paper1Config) -> dict:
     """The cache key of :func:`threshold_chunk`."""
-    return {"kind": "threshold", "split": "train", "n": cfg["threshold_n"],
+    return {"kind": "threshold", "split": "train", "n": cfg.threshold_n,
             "detectors": list(DETECTORS)}
 
 
-def threshold_chunk(cfg: dict, mode: str):
+def threshold_chunk(cfg: Paper1Config, mode: str):
     ccfg = threshold_config(cfg)
 
     def compute():
-        split = data.load_mnist("train", limit=cfg["threshold_n"])
+        split = data.load_mnist("train", limit=cfg.threshold_n)
         return all_scores(split.pixels, None), {"data": split.provenance.to_dict()}
 
     return cached(EXPERIMENT, ccfg, VERSION, compute, needs_gpu=False,
                   command=CAMPAIGN_COMMAND, mode=mode)
 
 
-def attack_config(cfg: dict, model_name: str, sha: str, eps: float, n: int) -> dict:
+def attack_config(cfg: Paper1Config, model_name: str, sha: str, eps: float, n: int) -> dict:
     """The cache key of one sweep point (unchanged since the first release of the cache)."""
     return {"kind": "attack", "model": model_name, "checkpoint": sha, "eps": eps,
-            "steps": cfg["steps"], "alpha": cfg["alpha"], "seed": cfg["seed"],
-            "n_images": n, "data": cfg["data"], "clip_start": cfg["clip_start"],
-            "loss": cfg["loss"], "quantize": cfg["quantize"]}
+            "steps": cfg.steps, "alpha": cfg.alpha, "seed": cfg.seed,
+            "n_images": n, "data": cfg.data, "clip_start": cfg.clip_start,
+            "loss": cfg.loss, "quantize": cfg.quantize}
 
 
-def start_seed(cfg: dict, model_name: str, eps: float) -> int:
+def start_seed(cfg: Paper1Config, model_name: str, eps: float) -> int:
     """The seed of one sweep point's random starts (drawn for all its images at once)."""
-    return (cfg["seed"] * 1_000_003 + list(CHECKPOINTS).index(model_name) * 10_007
+    return (cfg.seed * 1_000_003 + list(CHECKPOINTS).index(model_name) * 10_007
             + int(round(eps * 10_000)))
 
 
@@ -110,7 +110,7 @@ class SweepPoint(CachedUnit):
 
     experiment, version = EXPERIMENT, VERSION
 
-    cfg: dict
+    cfg: Paper1Config
     model: str
     sha: str
     eps: float
@@ -134,20 +134,20 @@ def attack_chunk(point: SweepPoint, test: LazyTest, lazy: LazyModel, mode, store
     def compute():
         model = lazy.get()
         dev = next(model.parameters()).device
-        atk = PGD(eps=eps, steps=cfg["steps"], alpha=cfg["alpha"], clip_start=cfg["clip_start"],
-                  loss=cfg["loss"])
+        atk = PGD(eps=eps, steps=cfg.steps, alpha=cfg.alpha, clip_start=cfg.clip_start,
+                  loss=cfg.loss)
         gen = torch.Generator().manual_seed(start_seed(cfg, model_name, eps))
         test_ = test.get(n)
         start_all = atk.init(test_.images, generator=gen)
         preds, scores = [], {k: [] for k in DETECTORS}
-        bs = cfg["batch_size"]
+        bs = cfg.batch_size
         for i in range(0, len(test_), bs):
             x = test_.images[i:i + bs].to(dev)
             y = test_.labels[i:i + bs].to(dev)
             x_adv = atk.run(model, x, y, start_all[i:i + bs].to(dev))
             with torch.no_grad():
                 preds.append(model(x_adv).argmax(1).cpu())
-            for k, v in all_scores(x_adv, cfg["quantize"]).items():
+            for k, v in all_scores(x_adv, cfg.quantize).items():
                 scores[k].append(v)
             if progress is not None:
                 progress(len(x))
@@ -157,7 +157,7 @@ def attack_chunk(point: SweepPoint, test: LazyTest, lazy: LazyModel, mode, store
         return arrays, {"attack": repr(atk), "data": test_.provenance.to_dict()}
 
     return cached(EXPERIMENT, point.key(), VERSION, compute,
-                  needs_gpu=needs_gpu(n, cfg["steps"]) and not any_device,
+                  needs_gpu=needs_gpu(n, cfg.steps) and not any_device,
                   command=CAMPAIGN_COMMAND, mode=mode,
                   store=store)
 
@@ -165,7 +165,7 @@ def attack_chunk(point: SweepPoint, test: LazyTest, lazy: LazyModel, mode, store
 def clean_config(cfg, model_name, sha) -> dict:
     """The cache key of :func:`clean_chunk`."""
     return {"kind": "clean", "model": model_name, "checkpoint": sha,
-            "n_images": cfg["n_images"], "data": cfg["data"]}
+            "n_images": cfg.n_images, "data": cfg.data}
 
 
 def clean_chunk(cfg, model_name, sha, test: LazyTest, lazy: LazyModel, mode, store):
@@ -177,8 +177,8 @@ def clean_chunk(cfg, model_name, sha, test: LazyTest, lazy: LazyModel, mode, sto
         dev = next(model.parameters()).device
         preds = []
         with torch.no_grad():
-            for i in range(0, len(test_), cfg["batch_size"]):
-                preds.append(model(test_.images[i:i + cfg["batch_size"]].to(dev)).argmax(1).cpu())
+            for i in range(0, len(test_), cfg.batch_size):
+                preds.append(model(test_.images[i:i + cfg.batch_size].to(dev)).argmax(1).cpu())
         arrays = {"pred": torch.cat(preds).numpy().astype(np.int8),
                   "labels": test_.labels.numpy().astype(np.int8)}
         arrays.update({f"score_{k}": v for k, v in all_scores(test_.pixels, None).items()})
@@ -210,7 +210,7 @@ class ModelResult:
 
 @dataclass
 class Paper1Result:
-    config: dict
+    config: Paper1Config
     labels: np.ndarray              # (N,) int64
     data: str                       # provenance of the test images
     thresholds: dict                # detector -> float (max over the threshold images)
@@ -230,10 +230,10 @@ def _pad(a: np.ndarray, n: int, fill) -> np.ndarray:
 def _image_counts(cfg, e) -> list[int]:
     """The numbers of images a committed sweep point at ``e`` may hold, most first: all the
     test images, the ε's own number, and at profile paper the first campaign's 2,000."""
-    ns = [cfg["n_images"], images_for(cfg, e)]
-    if cfg.get("profile") == "paper":
+    ns = [cfg.n_images, images_for(cfg, e)]
+    if cfg.profile == "paper":
         ns.append(PARTIAL_N)
-    return sorted({n for n in ns if n <= cfg["n_images"]}, reverse=True)
+    return sorted({n for n in ns if n <= cfg.n_images}, reverse=True)
 
 
 def sweep_entry(cfg, m, sha, e, test, lazy, mode, store):
@@ -247,10 +247,10 @@ def sweep_entry(cfg, m, sha, e, test, lazy, mode, store):
     return attack_chunk(SweepPoint(cfg, m, sha, e, images_for(cfg, e)), test, lazy, mode, store)
 
 
-def _model_shas(cfg: dict) -> dict:
+def _model_shas(cfg: Paper1Config) -> dict:
     """The checkpoint sha of every model of ``cfg``; a missing one raises ModelMissingError."""
     shas = {}
-    for m in cfg["models"]:
+    for m in cfg.models:
         shas[m] = model_sha(m)
         if shas[m] is None:
             raise ModelMissingError(
@@ -259,7 +259,7 @@ def _model_shas(cfg: dict) -> dict:
     return shas
 
 
-def _thresholds(cfg: dict, mode: str, test: LazyTest, notes: list) -> tuple[dict, str]:
+def _thresholds(cfg: Paper1Config, mode: str, test: LazyTest, notes: list) -> tuple[dict, str]:
     """Each detector's threshold (the largest score on the threshold images) and a description
     of those images; at profile smoke without training data, the smoke images themselves
     (with a note saying so)."""
@@ -267,7 +267,7 @@ def _thresholds(cfg: dict, mode: str, test: LazyTest, notes: list) -> tuple[dict
         thr = threshold_chunk(cfg, mode if mode != "recompute" else "auto")
         thr_scores, thr_data = {k: thr.arrays[k] for k in DETECTORS}, thr.meta.get("data", {})
     except (data.DataNotFoundError, LookupError):
-        if cfg["profile"] != "smoke":
+        if cfg.profile != "smoke":
             raise
         split = test.get()
         thr_scores, thr_data = all_scores(split.pixels, None), split.provenance.to_dict()
@@ -279,7 +279,7 @@ def _thresholds(cfg: dict, mode: str, test: LazyTest, notes: list) -> tuple[dict
                         f"images ({thr_data.get('source', '?')})")
 
 
-def run(config: dict, *, mode: str = "auto", progress: bool = True) -> Paper1Result:
+def run(config: Paper1Config, *, mode: str = "auto", progress: bool = True) -> Paper1Result:
     """Compute (or read from the cache) every chunk of ``config``.
 
     Raises:
@@ -288,8 +288,8 @@ def run(config: dict, *, mode: str = "auto", progress: bool = True) -> Paper1Res
         GPURequiredError: a paper-scale chunk is not cached (the campaign computes it).
         CacheMiss: ``mode="cache-only"`` and a chunk is missing.
     """
-    cfg = dict(config)
-    store = cfg["profile"] != "smoke"
+    cfg = config
+    store = cfg.profile != "smoke"
     notes = []
     test = LazyTest(cfg)
     shas = _model_shas(cfg)   # every checkpoint first, so a missing one fails before any work
@@ -298,10 +298,10 @@ def run(config: dict, *, mode: str = "auto", progress: bool = True) -> Paper1Res
     bar = None
     if progress:
         from tqdm import tqdm
-        bar = tqdm(total=len(cfg["models"]) * (len(cfg["eps"]) + 1), desc="paper1", unit="chunk",
+        bar = tqdm(total=len(cfg.models) * (len(cfg.eps) + 1), desc="paper1", unit="chunk",
                    disable=None)  # no bar when stderr is not a terminal (notebooks, logs)
     try:
-        for m in cfg["models"]:
+        for m in cfg.models:
             sha, lazy = shas[m], LazyModel(CHECKPOINTS[m])
             clean = clean_chunk(cfg, m, sha, test, lazy, mode, store)
             n_all = len(clean.arrays["labels"])
@@ -313,14 +313,14 @@ def run(config: dict, *, mode: str = "auto", progress: bool = True) -> Paper1Res
             if bar is not None:
                 bar.update(1)
             rows, runtime = [], float(clean.meta.get("runtime_s", 0))
-            for e in cfg["eps"]:
+            for e in cfg.eps:
                 ent = sweep_entry(cfg, m, sha, e, test, lazy, mode, store)
                 rows.append(ent.arrays)
                 runtime += float(ent.meta.get("runtime_s", 0))
                 if bar is not None:
                     bar.update(1)
             result.models[m] = ModelResult(
-                name=m, checkpoint=checkpoints.entry(CHECKPOINTS[m]), eps=np.array(cfg["eps"]),
+                name=m, checkpoint=checkpoints.entry(CHECKPOINTS[m]), eps=np.array(cfg.eps),
                 n=np.array([len(r["pred"]) for r in rows]),
                 pred=np.stack([_pad(r["pred"], n_all, -1) for r in rows]),
                 success=np.stack([_pad(r["success"], n_all, False) for r in rows]),
@@ -335,7 +335,7 @@ def run(config: dict, *, mode: str = "auto", progress: bool = True) -> Paper1Res
     return result
 
 
-def committed_eps(cfg: dict, model: str) -> list[float]:
+def committed_eps(cfg: Paper1Config, model: str) -> list[float]:
     """The ε of ``cfg`` whose sweep point for ``model`` is in the results cache (at all images
     or at the ε's own number of images), with the clean chunk cached too."""
     from ...cache import ResultsCache
@@ -350,54 +350,56 @@ def committed_eps(cfg: dict, model: str) -> list[float]:
 
     if not has(clean_config(cfg, model, sha)):
         return []
-    return [e for e in cfg["eps"]
+    return [e for e in cfg.eps
             if any(has(attack_config(cfg, model, sha, e, n)) for n in _image_counts(cfg, e))]
 
 
-def run_committed(config: dict, *, mode: str = "cache-only", progress: bool = False
+def run_committed(config: Paper1Config, *, mode: str = "cache-only", progress: bool = False
                   ) -> Paper1Result:
     """Like :func:`run`, but each model over the ε of ``config`` that are already in the
     results cache (a campaign that is still running shows what it has finished). Models with
     nothing committed are left out; raises CacheMiss if no model has anything."""
     parts = {}
-    for m in config["models"]:
+    for m in config.models:
         eps = committed_eps(config, m)
         if eps:
-            parts[m] = run({**config, "models": [m], "eps": eps}, mode=mode, progress=progress)
+            parts[m] = run(config.replace(models=(m,), eps=eps), mode=mode, progress=progress)
     if not parts:
-        raise CacheMiss(f"{EXPERIMENT}: nothing committed at profile {config['profile']!r}")
+        raise CacheMiss(f"{EXPERIMENT}: nothing committed at profile {config.profile!r}")
     first = next(iter(parts.values()))
-    merged = Paper1Result({**config, "models": list(parts)}, first.labels, first.data,
+    merged = Paper1Result(config.replace(models=tuple(parts)), first.labels, first.data,
                           first.thresholds, first.threshold_data, notes=first.notes)
     for m, r in parts.items():
         merged.models[m] = r.models[m]
     return merged
 
 
-def page_result(profile: str, **overrides):
-    """What the Paper I page shows (a :class:`stego_lib.experiments.Shown`).
+def page_result(config: Paper1Config | str):
+    """What the Paper I page shows (a :class:`stego_lib.experiments.Shown`) for ``config``
+    (or a profile's name).
 
     At profile ``paper`` it shows every model and ε whose paper-scale results are committed,
     and says what is still being computed; when nothing is committed yet, or at a smaller
-    profile, it behaves like :func:`stego_lib.experiments.best_available`."""
+    profile, it behaves like :func:`stego_lib.experiments.best_available`, falling back to a
+    smaller profile with the values the reader chose (:meth:`Paper1Config.at`)."""
     from .. import Shown, best_available
-    from .config import make_config
 
-    if profile == "paper":
-        cfg = make_config("paper", **overrides)
+    if isinstance(config, str):
+        config = Paper1Config(config)
+    if config.profile == "paper":
         try:
-            res = run_committed(cfg)
+            res = run_committed(config)
         except CacheMiss:
             pass
         else:
             pending = []
-            for m in cfg["models"]:
+            for m in config.models:
                 have = len(res.models[m].eps) if m in res.models else 0
-                if have < len(cfg["eps"]):
-                    pending.append(f"{m} model: {have} of {len(cfg['eps'])} ε values committed")
+                if have < len(config.eps):
+                    pending.append(f"{m} model: {have} of {len(config.eps)} ε values committed")
             note = "Profile 'paper'."
             if pending:
                 note += (" Still being computed by the campaign (" + "; ".join(pending) +
                          "); the page shows what is committed.")
-            return Shown(res, "paper", profile, note)
-    return best_available(make_config, run, profile, **overrides)
+            return Shown(res, "paper", config.profile, note)
+    return best_available(lambda profile: config.at(profile), run, config.profile)

@@ -3,15 +3,18 @@
 Example::
 
     >>> cfg = make_config("quick", eps=[0.3, 0.15], n_images_grid=50)
-    >>> cfg["eps"], images_for(cfg, 0.15), images_for(cfg, 0.3)
-    ([0.15, 0.3], 1000, 1000)
+    >>> cfg.eps, images_for(cfg, 0.15), images_for(cfg, 0.3)
+    ((0.15, 0.3), 1000, 1000)
 """
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from ..._checks import check_choice, check_int
 from ...cache import ModelMissingError  # noqa: F401 - part of this experiment's API
 from ...papers import PAPER1_TABLE2_EPS
-from .. import merged_config
+from ...profiles import check_profile
+from .. import check_overrides
 
 EXPERIMENT = "paper1"
 VERSION = "1"  # bump when the stored arrays change meaning
@@ -64,43 +67,102 @@ _ALLOWED = set(_DEFAULTS["paper"]) | set(_COMMON)
 PARTIAL_N = 2000
 
 
-def make_config(profile: str, **overrides) -> dict:
-    """The full config of ``profile`` with ``overrides`` applied (None means the default).
+@dataclass(frozen=True)
+class Paper1Config:
+    """Everything a Paper I run depends on, validated once when it is made.
 
-    Keys: models, eps, steps, alpha, n_images, n_images_grid (images for the ε outside
-    Table II; None: n_images), data ('sample' | 'root'), seed, clip_start, loss,
-    quantize (None | 'floor' | 'round'), threshold_n, batch_size, profile.
+    A field left as None takes the profile's value (``_DEFAULTS``, then ``_COMMON``); the
+    names the caller did set are kept in ``chosen``, so :meth:`at` can carry them to a smaller
+    profile when a page falls back to one.
+
+    Fields: models, eps (sorted, rounded to 4 places), steps and alpha of PGD, n_images,
+    n_images_grid (images for the ε outside Table II; None: n_images), data ('sample' |
+    'root'), seed, clip_start, loss ('ce' | 'cw'), quantize ('floor' | 'round'),
+    threshold_n, batch_size.
+
+    Example::
+
+        >>> cfg = Paper1Config("quick", eps=[0.3, 0.15], n_images_grid=50)
+        >>> cfg.eps, cfg.steps, images_for(cfg, 0.15), images_for(cfg, 0.3)
+        ((0.15, 0.3), 40, 1000, 1000)
+        >>> small = cfg.at("smoke")
+        >>> small.eps, small.steps, small.n_images_grid, sorted(small.chosen)
+        ((0.15, 0.3), 10, 50, ['eps', 'n_images_grid'])
     """
-    cfg = merged_config(profile, overrides, _ALLOWED, _DEFAULTS[profile], _COMMON)
-    models = cfg["models"]
-    if isinstance(models, str):
-        models = tuple(m.strip() for m in models.split(",") if m.strip())
-    for m in models:
-        check_choice(m, tuple(CHECKPOINTS), name="model")
-    cfg["models"] = list(models)
-    eps = [round(float(e), 4) for e in cfg["eps"]]
-    if not eps or any(not (0 < e <= 1) for e in eps):
-        raise ValueError(f"eps must be a non-empty list of values in (0, 1], got {cfg['eps']!r}")
-    cfg["eps"] = sorted(set(eps))
-    for key, minimum in (("steps", 0), ("seed", 0), ("n_images", 1), ("threshold_n", 1),
-                         ("batch_size", 1)):
-        check_int(cfg[key], name=key, minimum=minimum)
-    if cfg["n_images_grid"] is None:
-        cfg["n_images_grid"] = cfg["n_images"]
-    check_int(cfg["n_images_grid"], name="n_images_grid", minimum=1)
-    cfg["n_images_grid"] = min(cfg["n_images_grid"], cfg["n_images"])
-    if not (isinstance(cfg["alpha"], (int, float)) and cfg["alpha"] > 0):
-        raise ValueError(f"alpha must be > 0, got {cfg['alpha']!r}")
-    check_choice(cfg["data"], ("sample", "root"), name="data")
-    check_choice(cfg["loss"], ("ce", "cw"), name="loss")
-    check_choice(cfg["quantize"], (None, "floor", "round"), name="quantize")
-    if cfg["data"] == "sample" and cfg["n_images"] > 1000:
-        raise ValueError(f"the package sample holds 1,000 images, got n_images={cfg['n_images']}")
-    return cfg
+
+    profile: str
+    models: tuple[str, ...] | str | None = None
+    eps: tuple[float, ...] | None = None
+    steps: int | None = None
+    alpha: float | None = None
+    n_images: int | None = None
+    n_images_grid: int | None = None
+    data: str | None = None
+    seed: int | None = None
+    clip_start: bool | None = None
+    loss: str | None = None
+    quantize: str | None = None
+    threshold_n: int | None = None
+    batch_size: int | None = None
+    chosen: frozenset = field(default=frozenset(), compare=False, repr=False)
+
+    def __post_init__(self):
+        check_profile(self.profile)
+        defaults = {**_DEFAULTS[self.profile], **_COMMON}
+        chosen = {n for n in defaults if getattr(self, n) is not None}
+        for name in defaults:
+            if name not in chosen:
+                object.__setattr__(self, name, defaults[name])
+        object.__setattr__(self, "chosen", frozenset(chosen))
+        self._normalise()
+        self._check()
+
+    def _normalise(self) -> None:
+        models = self.models
+        if isinstance(models, str):
+            models = tuple(m.strip() for m in models.split(",") if m.strip())
+        object.__setattr__(self, "models", tuple(models))
+        eps = [round(float(e), 4) for e in self.eps]
+        if not eps or any(not (0 < e <= 1) for e in eps):
+            raise ValueError(f"eps must be a non-empty list of values in (0, 1], got {self.eps!r}")
+        object.__setattr__(self, "eps", tuple(sorted(set(eps))))
+        check_int(self.n_images, name="n_images", minimum=1)
+        grid = self.n_images if self.n_images_grid is None else self.n_images_grid
+        check_int(grid, name="n_images_grid", minimum=1)
+        object.__setattr__(self, "n_images_grid", min(grid, self.n_images))
+
+    def _check(self) -> None:
+        for m in self.models:
+            check_choice(m, tuple(CHECKPOINTS), name="model")
+        for key, minimum in (("steps", 0), ("seed", 0), ("threshold_n", 1), ("batch_size", 1)):
+            check_int(getattr(self, key), name=key, minimum=minimum)
+        if not (isinstance(self.alpha, (int, float)) and self.alpha > 0):
+            raise ValueError(f"alpha must be > 0, got {self.alpha!r}")
+        check_choice(self.data, ("sample", "root"), name="data")
+        check_choice(self.loss, ("ce", "cw"), name="loss")
+        check_choice(self.quantize, ("floor", "round"), name="quantize")
+        if self.data == "sample" and self.n_images > 1000:
+            raise ValueError(f"the package sample holds 1,000 images, got n_images={self.n_images}")
+
+    def at(self, profile: str) -> "Paper1Config":
+        """This config's chosen values on ``profile``'s defaults."""
+        return Paper1Config(profile, **{n: getattr(self, n) for n in self.chosen})
+
+    def replace(self, **changes) -> "Paper1Config":
+        """A copy with ``changes`` set (and counted as chosen)."""
+        values = {n: getattr(self, n) for n in self.chosen}
+        return Paper1Config(self.profile, **{**values, **changes})
 
 
-def images_for(cfg: dict, eps: float) -> int:
+def make_config(profile: str, **overrides) -> Paper1Config:
+    """The :class:`Paper1Config` of ``profile`` with ``overrides`` applied (None means the
+    default); an unknown name raises ValueError listing the accepted ones."""
+    check_overrides(overrides, _ALLOWED)
+    return Paper1Config(profile, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def images_for(cfg: Paper1Config, eps: float) -> int:
     """How many test images the chunk at ``eps`` attacks: all of them for the ε of Table II,
     the first ``n_images_grid`` otherwise."""
     on_table = any(abs(eps - e) < 1e-9 for e in PAPER1_TABLE2_EPS)
-    return cfg["n_images"] if on_table else cfg["n_images_grid"]
+    return cfg.n_images if on_table else cfg.n_images_grid

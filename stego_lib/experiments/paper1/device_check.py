@@ -48,7 +48,7 @@ N_FIRST = 500
 
 def _reference(model: str, eps: float):
     cfg = make_config("paper")
-    return cached(SWEEP, attack_config(cfg, model, model_sha(model), eps, cfg["n_images"]),
+    return cached(SWEEP, attack_config(cfg, model, model_sha(model), eps, cfg.n_images),
                   SWEEP_VERSION, None, needs_gpu=False, command="", mode="cache-only")
 
 
@@ -67,16 +67,16 @@ def _threshold() -> float:
 def _compute(model: str, eps: float, progress=None):
     cfg = make_config("paper")
     ref = _reference(model, eps)
-    test = data.load_mnist("test", limit=cfg["n_images"])
+    test = data.load_mnist("test", limit=cfg.n_images)
     labels = test.labels.numpy()
     thr = _threshold()
     through_ref = (ref.arrays["pred"] != labels) & (ref.arrays["score_abs"] <= thr)
-    bs = cfg["batch_size"]
+    bs = cfg.batch_size
     wanted = set(range(min(N_FIRST, len(labels)))) | set(np.nonzero(through_ref)[0].tolist())
     batches = sorted({i // bs for i in wanted})
     net = checkpoints.load(CHECKPOINTS[model], device="cpu")
-    atk = PGD(eps=eps, steps=cfg["steps"], alpha=cfg["alpha"], clip_start=cfg["clip_start"],
-              loss=cfg["loss"])
+    atk = PGD(eps=eps, steps=cfg.steps, alpha=cfg.alpha, clip_start=cfg.clip_start,
+              loss=cfg.loss)
     start = atk.init(test.images, generator=torch.Generator().manual_seed(
         start_seed(cfg, model, eps)))
     idx, pred, score = [], [], []
@@ -85,7 +85,7 @@ def _compute(model: str, eps: float, progress=None):
         x_adv = atk.run(net, test.images[sl], test.labels[sl], start[sl])
         with torch.no_grad():
             p = net(x_adv).argmax(1).numpy()
-        s = all_scores(x_adv, cfg["quantize"])["abs"]
+        s = all_scores(x_adv, cfg.quantize)["abs"]
         keep = [i - b * bs for i in range(sl.start, min(sl.stop, len(labels))) if i in wanted]
         idx += [b * bs + k for k in keep]
         pred.append(p[keep]), score.append(s[keep])
@@ -157,8 +157,8 @@ def sweep_devices(models=tuple(CHECKPOINTS)) -> dict[str, dict[str, int]]:
         if sha is None:
             continue
         count: dict[str, int] = {}
-        for e in cfg["eps"]:
-            key = attack_config(cfg, m, sha, e, cfg["n_images"])
+        for e in cfg.eps:
+            key = attack_config(cfg, m, sha, e, cfg.n_images)
             if ResultsCache().has(SWEEP, key, SWEEP_VERSION):
                 dev = cached(SWEEP, key, SWEEP_VERSION, None, needs_gpu=False, command="",
                              mode="cache-only").meta.get("device", "unknown")

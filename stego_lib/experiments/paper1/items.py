@@ -26,7 +26,7 @@ from ...tasks import Chunk, Item, chained
 from . import training
 from .compute import (LazyModel, LazyTest, SweepPoint, attack_chunk, model_sha,
                       clean_chunk, clean_config, threshold_chunk, threshold_config)
-from .config import CHECKPOINTS, EXPERIMENT, VERSION, images_for, make_config
+from .config import CHECKPOINTS, EXPERIMENT, VERSION, Paper1Config, images_for, make_config
 
 # Throughput measured on a 2-core CPU (2 threads): PGD-40 on MadryCNN 43 images/s; a natural
 # training step (batch 50) 44 ms; a PGD-7 training step 177 ms; a PGD-40 one ~0.9 s.
@@ -136,13 +136,13 @@ def _sweep_chunks(model: str):
         out = []
         # Table II's ε first (all images), then the rest of the grid: a campaign that stops
         # early has the published columns complete.
-        for e in sorted(cfg["eps"], key=lambda e: (images_for(cfg, e) < cfg["n_images"], e)):
+        for e in sorted(cfg.eps, key=lambda e: (images_for(cfg, e) < cfg.n_images, e)):
             n = images_for(cfg, e)
 
             def done(e=e, n=n):
                 sha = model_sha(model)
                 return sha is not None and any(
-                    SweepPoint(cfg, model, sha, e, k).done() for k in {n, cfg["n_images"]})
+                    SweepPoint(cfg, model, sha, e, k).done() for k in {n, cfg.n_images})
 
             def run(progress, e=e, n=n):
                 attack_chunk(SweepPoint(cfg, model, model_sha(model), e, n), test, lazy, "auto",
@@ -163,11 +163,11 @@ def _sweep_chunks(model: str):
     return chunks
 
 
-def _stream_chunk(cfg: dict, model: str, per_eps: list[Chunk]) -> Chunk:
+def _stream_chunk(cfg: Paper1Config, model: str, per_eps: list[Chunk]) -> Chunk:
     """Every ε of the sweep as one chunk for a GPU worker (:mod:`.stream`): done when every
     per-ε chunk is; runs the missing ε in one stream, grouped by their image count."""
     todo = {e: (c, images_for(cfg, e)) for e, c in zip(
-        sorted(cfg["eps"], key=lambda e: (images_for(cfg, e) < cfg["n_images"], e)), per_eps)}
+        sorted(cfg.eps, key=lambda e: (images_for(cfg, e) < cfg.n_images, e)), per_eps)}
 
     def run(progress):
         from . import stream
@@ -184,7 +184,7 @@ def _stream_chunk(cfg: dict, model: str, per_eps: list[Chunk]) -> Chunk:
             progress(n * len(eps))
     def tiny():   # the stream on this machine: two ε × 3 images in batches of 4, nothing stored
         from . import stream
-        stream.sweep(dict(cfg, steps=TINY_STEPS), model, sorted(cfg["eps"])[:2], n=3,
+        stream.sweep(cfg.replace(steps=TINY_STEPS), model, sorted(cfg.eps)[:2], n=3,
                      options=stream.StreamOptions(device=str(checkpoints.device()),
                                                   batch_size=4),
                      progress=False, store=False)

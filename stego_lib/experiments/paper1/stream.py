@@ -33,7 +33,7 @@ from ...attacks import PGD
 from ...cache import ResultsCache
 from .compute import (LazyTest, SweepPoint, all_scores, attack_config, model_sha,
                       start_seed)
-from .config import CHECKPOINTS, EXPERIMENT, VERSION
+from .config import CHECKPOINTS, EXPERIMENT, VERSION, Paper1Config
 
 __all__ = ["PRECISIONS", "pick_batch_size", "precision", "stream_config", "sweep"]
 
@@ -77,7 +77,7 @@ def precision(kind: str, device: str):
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = old
 
 
-def stream_config(cfg: dict, model: str, sha: str, eps: float, n: int, kind: str) -> dict:
+def stream_config(cfg: Paper1Config, model: str, sha: str, eps: float, n: int, kind: str) -> dict:
     """The cache key of one ε of the stream: a chunk's key, plus the precision when it is not
     fp32 (so an fp32 stream and a chunk fill the same entry)."""
     key = attack_config(cfg, model, sha, eps, n)
@@ -110,7 +110,7 @@ class StreamOptions:
     channels_last: bool | None = None
 
 
-def sweep(cfg: dict, model: str, eps_list, *, n: int | None = None,
+def sweep(cfg: Paper1Config, model: str, eps_list, *, n: int | None = None,
           options: StreamOptions = StreamOptions(), progress: bool = True, cache=None,
           store: bool = True) -> dict:
     """Attack the first ``n`` test images (default: the config's) at every ε of ``eps_list``
@@ -125,7 +125,7 @@ def sweep(cfg: dict, model: str, eps_list, *, n: int | None = None,
     device = options.device or str(checkpoints.device())
     batch_size, precision_kind = options.batch_size, options.precision_kind
     channels_last = options.channels_last
-    n = n or cfg["n_images"]
+    n = n or cfg.n_images
     sha = model_sha(model)
     net = checkpoints.load(CHECKPOINTS[model], device=device)
     if channels_last if channels_last is not None else device.startswith("cuda"):
@@ -158,7 +158,7 @@ def sweep(cfg: dict, model: str, eps_list, *, n: int | None = None,
             adv = atk.run(net, x, y, start, eps=eps).float()
             with torch.no_grad():
                 pred = net(adv).argmax(1).cpu().numpy().astype(np.int8)
-            scores = all_scores(adv, cfg["quantize"])
+            scores = all_scores(adv, cfg.quantize)
             at = 0
             for k, i, j in segs:
                 o = out[k]
@@ -180,9 +180,9 @@ def sweep(cfg: dict, model: str, eps_list, *, n: int | None = None,
     return results
 
 
-def _attack(cfg: dict, eps: float) -> PGD:
-    return PGD(eps=eps, steps=cfg["steps"], alpha=cfg["alpha"], clip_start=cfg["clip_start"],
-               loss=cfg["loss"])
+def _attack(cfg: Paper1Config, eps: float) -> PGD:
+    return PGD(eps=eps, steps=cfg.steps, alpha=cfg.alpha, clip_start=cfg.clip_start,
+               loss=cfg.loss)
 
 
 def _finish(point: SweepPoint, o, test, run: tuple, cache, store) -> dict:
