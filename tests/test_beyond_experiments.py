@@ -77,10 +77,10 @@ def test_page_shows_the_committed_part_at_full_scale_before_the_smaller_profile(
     calls, committed = [], []
 
     def fake_run(cfg, mode="auto"):
-        calls.append((cfg["profile"], tuple(cfg["cifar_attacks"]), mode))
-        if cfg["profile"] == "smoke":
+        calls.append((cfg.profile, tuple(cfg.cifar_attacks), mode))
+        if cfg.profile == "smoke":
             return "smoke result"
-        if list(cfg["cifar_attacks"]) != committed or not mnist_half[0]:
+        if list(cfg.cifar_attacks) != committed or not mnist_half[0]:
             raise GPURequiredError("not committed")
         return f"paper part {committed}"
     monkeypatch.setattr(detection, "run", fake_run)
@@ -114,9 +114,9 @@ def test_committed_cifar_attacks_needs_every_bound(tmp_state, monkeypatch):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text("x")
     assert detection.committed_cifar_attacks(cfg) == []
-    for b in cfg["cifar_scales"]:
+    for b in cfg.cifar_scales:
         touch("PGD", b)
-    for b in cfg["cifar_scales"][:-1]:   # C lacks its largest bound
+    for b in cfg.cifar_scales[:-1]:   # C lacks its largest bound
         touch("C", b)
     assert detection.committed_cifar_attacks(cfg) == ["PGD"]
 

@@ -60,7 +60,7 @@ def test_the_committed_page_gives_each_mnist_model_its_own_count():
     rows = beyond.detection.matrix(shown.result)
     text, _, _ = prose.answer(shown.result, rows, shown.result.config)
     clauses = _model_clauses(text)
-    assert set(clauses) == set(shown.result.config["mnist_models"])
+    assert set(clauses) == set(shown.result.config.mnist_models)
     for m, clause in clauses.items():
         own = [r for r in rows if (r["dataset"], r["model"], r["detector"], r["bound"])
                == ("mnist", m, "predictor", 0.05)][0]["tpr"]

@@ -21,13 +21,14 @@ Example::
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
 from ..cache import CacheMiss, GPURequiredError, ModelMissingError
 from ..profiles import check_profile, fallbacks
 
-__all__ = ["Shown", "best_available", "check_overrides", "merged_config", "page_entry"]
+__all__ = ["ProfileConfig", "Shown", "best_available", "check_overrides", "merged_config",
+           "page_entry"]
 
 
 @dataclass
@@ -59,6 +60,70 @@ def merged_config(profile: str, overrides: dict, allowed, *layers: dict) -> dict
     cfg.update({k: v for k, v in overrides.items() if v is not None})
     cfg["profile"] = profile
     return cfg
+
+
+@dataclass(frozen=True)
+class ProfileConfig:
+    """The base of a study's typed, frozen config.
+
+    A subclass declares its fields, each defaulting to None ("the profile's value"), and
+    implements :meth:`profile_values` (the profile's defaults, written in one place) and
+    :meth:`check` (normalise with :meth:`set` and validate, once, when the config is made).
+    The names the caller set are kept in ``chosen``: :meth:`at` carries them to another
+    profile, which is how a page falls back to a smaller one with the reader's values.
+
+    Example::
+
+        >>> @dataclass(frozen=True)
+        ... class Demo(ProfileConfig):
+        ...     n: int | None = None
+        ...     def profile_values(self):
+        ...         return {"n": {"smoke": 2, "quick": 20}.get(self.profile, 200)}
+        ...     def check(self):
+        ...         if self.n < 1: raise ValueError("n must be >= 1")
+        >>> Demo("quick").n, Demo("quick", n=5).at("smoke").n, Demo("paper").replace(n=3).n
+        (20, 5, 3)
+    """
+
+    profile: str
+    chosen: frozenset = field(default=frozenset(), compare=False, repr=False, kw_only=True)
+
+    def __post_init__(self):
+        check_profile(self.profile)
+        values = self.profile_values()
+        chosen = frozenset(n for n in values if getattr(self, n) is not None)
+        for name, value in values.items():
+            if name not in chosen:
+                self.set(name, value)
+        self.set("chosen", chosen)
+        self.check()
+
+    def profile_values(self) -> dict:
+        raise NotImplementedError
+
+    def check(self) -> None:
+        raise NotImplementedError
+
+    def set(self, name: str, value) -> None:
+        """Set a field while the config is being made (it is frozen after)."""
+        object.__setattr__(self, name, value)
+
+    def at(self, profile: str):
+        """This config's chosen values on ``profile``'s defaults."""
+        return type(self)(profile, **{n: getattr(self, n) for n in self.chosen})
+
+    def replace(self, **changes):
+        """A copy with ``changes`` set (and counted as chosen)."""
+        return type(self)(self.profile, **{**{n: getattr(self, n) for n in self.chosen},
+                                           **changes})
+
+    @classmethod
+    def of(cls, profile: str, **overrides):
+        """The config of ``profile`` with ``overrides`` (None keeps the default); an unknown
+        name raises ValueError listing the accepted ones."""
+        check_overrides(overrides, [f.name for f in fields(cls) if f.name not in
+                                    ("profile", "chosen")])
+        return cls(profile, **{k: v for k, v in overrides.items() if v is not None})
 
 
 def _why(err: Exception) -> str:

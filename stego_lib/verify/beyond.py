@@ -14,9 +14,9 @@ Example::
     [5, 1, 1]
     >>> [_cell_kind(Entry({}, {"config": {"attack": {"attack": a}}})) for a in ("PGD", "C+S+D")]
     ['pgd', 'functional']
-    >>> profile_of("cifar10", "root", sizes={"test": 846, "train": 200, "cal": 4460})["checkpoints"]
+    >>> profile_of("cifar10", "root", sizes={"test": 846, "train": 200, "cal": 4460}).checkpoints
     {'cifar10:natural': 'released/natural'}
-    >>> profile_of("mnist", "root", lsb_n=500)["profile"]
+    >>> profile_of("mnist", "root", lsb_n=500).profile
     'quick'
 """
 from __future__ import annotations
@@ -35,7 +35,8 @@ from ..embedding import LSB_MODES
 from ..experiments.beyond import detection, lsb
 from ..experiments.beyond.common import (fixed_scores, pools, predict, run_attack, seed_of,
                                          to_uint8)
-from ..experiments.beyond.config import EXPERIMENT, VERSION, checkpoint_name, make_config
+from ..experiments.beyond.config import (EXPERIMENT, VERSION, BeyondConfig, checkpoint_name,
+                                          make_config)
 from ..experiments.beyond.items import released_config
 from .compare import Spec
 from .paper1 import checked_model
@@ -54,8 +55,8 @@ def profile_of(dataset: str, data: str, *, sizes: dict | None = None,
                lsb_n: int | None = None) -> dict:
     """The profile config whose ``dataset`` pools have ``sizes`` (or ``lsb_n`` covers)."""
     for cfg in _profiles():
-        if cfg["data"] == data and (detection._sizes(cfg, dataset) == sizes
-                                    or cfg["lsb_n"][dataset] == lsb_n):
+        if cfg.data == data and (detection._sizes(cfg, dataset) == sizes
+                                    or cfg.lsb_n[dataset] == lsb_n):
             return cfg
     raise LookupError(f"no profile has {dataset} pools {sizes or lsb_n} on data {data!r}")
 
@@ -63,7 +64,7 @@ def profile_of(dataset: str, data: str, *, sizes: dict | None = None,
 def _test_profile(dataset: str, data: str, n_test: int) -> dict:
     # A clean-prediction key names its test pool by the size only: the first profile with it.
     for cfg in _profiles():
-        if cfg["data"] == data and detection._sizes(cfg, dataset)["test"] == n_test:
+        if cfg.data == data and detection._sizes(cfg, dataset)["test"] == n_test:
             return cfg
     raise LookupError(f"no profile has {n_test} {dataset} test images on data {data!r}")
 
@@ -82,7 +83,7 @@ def _model(name: str, sha: str):
     return checked_model(name, sha)
 
 
-def _net(k: dict, cfg: dict, dataset: str):
+def _net(k: dict, cfg: BeyondConfig, dataset: str):
     """The key's model by the name its profile gives, refused unless its sha256 is the key's."""
     return _model(checkpoint_name(cfg, dataset, k["model"]), k["checkpoint"])
 
@@ -143,7 +144,7 @@ def _cell(entry: Entry, start: int, stop: int) -> dict:
     cfg = profile_of(dataset, k["data"], sizes=k["sizes"])
     net, test = _net(k, cfg, dataset), _test_pool(dataset, k["data"], k["sizes"])
     seed = seed_of(k["seed"], dataset, k["model"], k["attack"]["attack"], k["bound"])
-    adv = _attacked(net, test, k["attack"], seed, start, stop, cfg["batch_size"])
+    adv = _attacked(net, test, k["attack"], seed, start, stop, cfg.batch_size)
     pred = predict(net, adv)
     labels = test.labels[start:stop].numpy()
     out = {"pred": pred, "success": pred != labels, "labels": labels,
@@ -253,7 +254,7 @@ def _adaptive(entry: Entry, start: int, stop: int) -> dict:
     k = entry.meta["config"]
     cfg = profile_of("mnist", k["data"], sizes=k["sizes"])
     net, test = _net(k, cfg, "mnist"), _test_pool("mnist", k["data"], k["sizes"])
-    bs = cfg["batch_size"]
+    bs = cfg.batch_size
     seed = seed_of(k["seed"], "mnist", k["model"], "PGD", k["eps"])   # the detection cell's
     plain = _attacked(net, test, k["plain"], seed, start, stop, bs)
     a = k["adaptive"]
@@ -308,7 +309,7 @@ register(Reexec("beyond_adaptive", lambda e: "pgd", _test_size, _adaptive_spec, 
 def _lsb(entry: Entry, start: int, stop: int) -> dict:
     k = entry.meta["config"]
     dataset = k["dataset"]
-    cov_all = lsb.covers({"lsb_n": {dataset: k["n"]}, "data": k["data"]}, dataset).pixels
+    cov_all = lsb.covers(k["data"], dataset, k["n"]).pixels
     cov = cov_all[start:stop]
     out = {"cover_saturated": ((cov == 0) | (cov == 255)).flatten(1).float().mean(1)
            .numpy().astype(np.float16)}

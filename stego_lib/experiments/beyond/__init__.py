@@ -10,11 +10,11 @@ matching), :mod:`.items` (campaign items). Paper-scale results are computed by
 Example::
 
     >>> cfg = make_config("smoke")
-    >>> cfg["mnist_models"], cfg["cifar_attacks"][:3], DETECTORS
-    (['natural'], ['PGD', 'C+D'], ('predictor', 'ws', 'spam_fld'))
+    >>> cfg.mnist_models, cfg.cifar_attacks[:3], DETECTORS
+    (('natural',), ('PGD', 'C+D'), ('predictor', 'ws', 'spam_fld'))
 """
 from . import adaptive, detection, lsb
-from .config import DETECTORS, EXPERIMENT, VERSION, ModelMissingError, make_config
+from .config import DETECTORS, EXPERIMENT, VERSION, BeyondConfig, ModelMissingError, make_config
 
-__all__ = ["DETECTORS", "EXPERIMENT", "ModelMissingError", "VERSION", "adaptive", "detection",
-           "lsb", "make_config"]
+__all__ = ["BeyondConfig", "DETECTORS", "EXPERIMENT", "ModelMissingError", "VERSION", "adaptive",
+           "detection", "lsb", "make_config"]

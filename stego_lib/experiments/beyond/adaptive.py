@@ -35,7 +35,7 @@ from ...tasks import CachedUnit
 from ...detectors import score as predictor_score
 from .common import (LazyModel, LazyPools, attack_spec, model_sha, predict, run_attack,
                      seed_of, to_uint8)
-from .config import (CAMPAIGN_COMMAND, EXPERIMENT, VERSION, checkpoint_name,
+from .config import (BeyondConfig, CAMPAIGN_COMMAND, EXPERIMENT, VERSION, checkpoint_name,
                      make_config, store)
 from .. import page_entry
 from .detection import clean_entry, needs_gpu
@@ -44,10 +44,10 @@ from .stats import rate
 
 def adaptive_config(cfg, model, sha, eps, thr) -> dict:
     return {"kind": "adaptive", "model": model, "checkpoint": sha, "eps": eps,
-            "data": cfg["data"], "sizes": dict(cfg["mnist_n"]), "seed": cfg["seed"],
+            "data": cfg.data, "sizes": dict(cfg.mnist_n), "seed": cfg.seed,
             "plain": attack_spec(cfg, "mnist", "PGD", eps), "threshold": thr,
-            "adaptive": {"steps": cfg["adaptive_steps"], "alpha": cfg["pgd_alpha"],
-                         "c_grid": [float(c) for c in cfg["c_grid"]], "margin": 0.0,
+            "adaptive": {"steps": cfg.adaptive_steps, "alpha": cfg.pgd_alpha,
+                         "c_grid": [float(c) for c in cfg.c_grid], "margin": 0.0,
                          "straight_through": True, "score": "predictor abs"}}
 
 
@@ -58,7 +58,7 @@ class AdaptivePoint(CachedUnit):
     once."""
 
     experiment, version = EXPERIMENT + "_adaptive", VERSION
-    cfg: dict
+    cfg: BeyondConfig
     model: str
     sha: str
     eps: float
@@ -77,16 +77,16 @@ def entry(point: AdaptivePoint, lazy: LazyPools, lazy_model: LazyModel, mode="au
     def compute():
         test, net = lazy.get()["test"], lazy_model.get()
         dev = next(net.parameters()).device
-        seed = seed_of(cfg["seed"], "mnist", model, "PGD", eps)   # the detection cell's seed
-        plain = run_attack(net, test.images, test.labels, ccfg["plain"], seed, cfg["batch_size"])
+        seed = seed_of(cfg.seed, "mnist", model, "PGD", eps)   # the detection cell's seed
+        plain = run_attack(net, test.images, test.labels, ccfg["plain"], seed, cfg.batch_size)
         a = ccfg["adaptive"]
         atk = AdaptivePGD(eps=eps, score=predictor_score, threshold=thr, steps=a["steps"],
                           alpha=a["alpha"], c_grid=a["c_grid"], margin=a["margin"])
         gen = torch.Generator().manual_seed(seed)
         advs, found = [], []
-        for i in range(0, len(test), cfg["batch_size"]):
-            x = test.images[i:i + cfg["batch_size"]].to(dev)
-            y = test.labels[i:i + cfg["batch_size"]].to(dev)
+        for i in range(0, len(test), cfg.batch_size):
+            x = test.images[i:i + cfg.batch_size].to(dev)
+            y = test.labels[i:i + cfg.batch_size].to(dev)
             advs.append(to_uint8(atk(net, x, y, generator=gen)).cpu())
             found.append(atk.found.cpu())
             if progress:
@@ -107,7 +107,7 @@ def entry(point: AdaptivePoint, lazy: LazyPools, lazy_model: LazyModel, mode="au
 
 @dataclass
 class AdaptiveResult:
-    config: dict
+    config: BeyondConfig
     labels: np.ndarray
     threshold: float
     clean_fpr: dict            # Rate of clean test images flagged
@@ -116,14 +116,14 @@ class AdaptiveResult:
     checkpoints: dict = field(default_factory=dict)
 
 
-def run(config: dict, *, mode: str = "auto", progress: bool = False) -> AdaptiveResult:
+def run(config: BeyondConfig, *, mode: str = "auto", progress: bool = False) -> AdaptiveResult:
     """Both attacks on every (MNIST model, ε) of ``config``.
 
     Raises:
         ModelMissingError, GPURequiredError, CacheMiss: as :func:`.detection.run`.
     """
-    cfg = dict(config)
-    shas = {m: model_sha(cfg, "mnist", m) for m in cfg["mnist_models"]}
+    cfg = config
+    shas = {m: model_sha(cfg, "mnist", m) for m in cfg.mnist_models}
     lazy = LazyPools(cfg, "mnist")
     clean = clean_entry(cfg, "mnist", lazy, mode)
     thr = float(clean.arrays["thr_predictor"])
@@ -133,7 +133,7 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> Adaptive
         net = LazyModel(checkpoint_name(cfg, "mnist", m))
         res.checkpoints[m] = checkpoint_name(cfg, "mnist", m)
         res.models[m] = {e: entry(AdaptivePoint(cfg, m, sha, e, thr), lazy, net, mode).arrays
-                         for e in cfg["mnist_eps"]}
+                         for e in cfg.mnist_eps}
     return res
 
 

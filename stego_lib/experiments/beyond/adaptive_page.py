@@ -45,9 +45,9 @@ def glues(shown, profile: str) -> dict:
                              f"images, a weak model and short attacks. They show the pipeline "
                              f"working, not the size of the effect.**"),
         "ba_n": f"{len(res.labels):,}", "ba_threshold": f"{res.threshold:.5f}",
-        "ba_fpr": str(res.clean_fpr), "ba_steps": str(cfg["adaptive_steps"]),
-        "ba_alpha": f"{cfg['pgd_alpha']:g}", "ba_plain_steps": str(cfg["pgd_steps"]),
-        "ba_c": ", ".join(f"{c:g}" for c in cfg["c_grid"]),
+        "ba_fpr": str(res.clean_fpr), "ba_steps": str(cfg.adaptive_steps),
+        "ba_alpha": f"{cfg.pgd_alpha:g}", "ba_plain_steps": str(cfg.pgd_steps),
+        "ba_c": ", ".join(f"{c:g}" for c in cfg.c_grid),
         "ba_models": Markdown("\n".join(f"- {m}: {plain_name(c)}"
                                         for m, c in res.checkpoints.items())),
         "ba_fig": with_points(plots.adaptive_figure(cur), "adaptive-attack"),

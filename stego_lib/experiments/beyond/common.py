@@ -30,7 +30,7 @@ from ...cache import ResultsCache
 from ...checkpoints import LazyModel  # noqa: F401 - re-exported for the other beyond modules
 from ...storage import state_dir
 from ...detectors import score as predictor_score, ws_estimate
-from .config import CIFAR_BOUNDS, ModelMissingError, checkpoint_name
+from .config import BeyondConfig, CIFAR_BOUNDS, ModelMissingError, checkpoint_name
 
 
 def state_cache() -> ResultsCache:
@@ -53,7 +53,7 @@ def _sub(split: data.Split, start: int, stop: int, what: str) -> data.Split:
     return data.Split(split.pixels[start:stop], split.labels[start:stop], prov)
 
 
-def pools(cfg: dict, dataset: str) -> dict[str, data.Split]:
+def pools(cfg: BeyondConfig, dataset: str) -> dict[str, data.Split]:
     """The disjoint ``test``, ``train`` and ``cal`` (calibration) pools of ``dataset``.
 
     Real data: MNIST test images from the first, training pairs from the first training
@@ -61,8 +61,8 @@ def pools(cfg: dict, dataset: str) -> dict[str, data.Split]:
     images (test: the first test images; train and calibration: the exact training
     subset, train first). Samples (smoke): the package's test images, split in three.
     """
-    n = cfg["mnist_n"] if dataset == "mnist" else cfg["cifar_n"]
-    if cfg["data"] == "sample":
+    n = cfg.mnist_n if dataset == "mnist" else cfg.cifar_n
+    if cfg.data == "sample":
         s = data.load_sample(dataset)
         half = len(s) // 2
         if n["test"] > half or n["train"] + n["cal"] > len(s) - half:
@@ -85,12 +85,12 @@ class LazyPools(Lazy):
     """Loads the pools only when some chunk has to compute (a page that reads committed
     results needs no data root)."""
 
-    def __init__(self, cfg: dict, dataset: str):
+    def __init__(self, cfg: BeyondConfig, dataset: str):
         super().__init__(lambda: pools(cfg, dataset))
         self.cfg, self.dataset = cfg, dataset
 
 
-def model_sha(cfg: dict, dataset: str, model: str) -> str:
+def model_sha(cfg: BeyondConfig, dataset: str, model: str) -> str:
     name = checkpoint_name(cfg, dataset, model)
     sha = checkpoints.sha(name)
     if sha is None:
@@ -103,20 +103,20 @@ def model_sha(cfg: dict, dataset: str, model: str) -> str:
 CAMPAIGN_HINT = "python -m stego_lib.campaign run --items beyond"
 
 
-def attack_spec(cfg: dict, dataset: str, name: str, bound: float) -> dict:
+def attack_spec(cfg: BeyondConfig, dataset: str, name: str, bound: float) -> dict:
     """Everything that determines an attack: for MNIST ``bound`` is ε; for CIFAR-10 it is the
     multiple of the papers' bound (so ``C+S+D`` at 0.5 halves all three bounds)."""
     if dataset == "mnist":
-        return {"attack": "PGD", "eps": bound, "steps": cfg["pgd_steps"],
-                "alpha": cfg["pgd_alpha"], "clip_start": False}
+        return {"attack": "PGD", "eps": bound, "steps": cfg.pgd_steps,
+                "alpha": cfg.pgd_alpha, "clip_start": False}
     if name == "PGD":
         eps = round(CIFAR_BOUNDS["PGD"] * bound, 8)
-        return {"attack": "PGD", "eps": eps, "steps": cfg["cifar_pgd_steps"],
-                "alpha": round(2.5 * eps / cfg["cifar_pgd_steps"], 8), "clip_start": True}
+        return {"attack": "PGD", "eps": eps, "steps": cfg.cifar_pgd_steps,
+                "alpha": round(2.5 * eps / cfg.cifar_pgd_steps, 8), "clip_start": True}
     eps = {k: round(CIFAR_BOUNDS[k] * bound, 8) for k in ("C", "C-RGB", "S", "D")
            if k in name.split("+")}
-    return {"attack": name, "eps": eps, "iterations": cfg["iterations"], "lr": cfg["lr"],
-            "reg_weight": cfg["reg_weight"]}
+    return {"attack": name, "eps": eps, "iterations": cfg.iterations, "lr": cfg.lr,
+            "reg_weight": cfg.reg_weight}
 
 
 def run_attack(model, images: torch.Tensor, labels: torch.Tensor, spec: dict, seed: int,

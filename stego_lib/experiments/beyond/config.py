@@ -16,13 +16,15 @@ threshold of every detector is the largest score over them).
 Example::
 
     >>> cfg = make_config("smoke", mnist_eps="0.1, 0.3")
-    >>> cfg["mnist_eps"], checkpoint_name(cfg, "mnist", "natural"), store(cfg)
-    ([0.1, 0.3], 'mnist_natural_pytorch_init', False)
+    >>> cfg.mnist_eps, checkpoint_name(cfg, "mnist", "natural"), store(cfg)
+    ((0.1, 0.3), 'mnist_natural_pytorch_init', False)
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ...cache import ModelMissingError  # noqa: F401 - part of this experiment's API
-from .. import merged_config
+from .. import ProfileConfig
 
 EXPERIMENT = "beyond"
 VERSION = "1"   # bump when the stored arrays change meaning
@@ -77,52 +79,88 @@ _COMMON = dict(
     lsb_rates=LSB_RATES,
     batch_size=500,
 )
-PARAMS = set(_DEFAULTS["paper"]) | set(_COMMON)
 
 
-def make_config(profile: str, **overrides) -> dict:
-    """The full config of ``profile`` with ``overrides`` (None keeps the default).
+@dataclass(frozen=True)
+class BeyondConfig(ProfileConfig):
+    """Everything the three experiments depend on, validated once when it is made; a field
+    left as None takes the profile's value (``_DEFAULTS``, then ``_COMMON``). Lists given as
+    comma-separated strings are split."""
+
+    data: str | None = None
+    mnist_models: tuple[str, ...] | str | None = None
+    mnist_eps: tuple[float, ...] | str | None = None
+    cifar_attacks: tuple[str, ...] | str | None = None
+    cifar_scales: tuple[float, ...] | str | None = None
+    mnist_n: dict | None = None          # test, train, cal images
+    cifar_n: dict | None = None
+    pgd_steps: int | None = None
+    pgd_alpha: float | None = None
+    cifar_pgd_steps: int | None = None
+    iterations: int | None = None
+    adaptive_steps: int | None = None
+    c_grid: tuple[float, ...] | str | None = None
+    learners: int | None = None
+    d_sub: int | str | None = None
+    lsb_n: dict | None = None
+    checkpoints: dict | None = None      # "dataset:model" -> checkpoint name, where not the default
+    seed: int | None = None
+    lr: float | None = None
+    reg_weight: float | None = None
+    lsb_rates: tuple[float, ...] | str | None = None
+    batch_size: int | None = None
+
+    def profile_values(self) -> dict:
+        return {**_DEFAULTS[self.profile], **_COMMON}
+
+    def check(self) -> None:
+        for key in ("mnist_models", "mnist_eps", "cifar_attacks", "cifar_scales", "lsb_rates",
+                    "c_grid"):
+            v = getattr(self, key)
+            self.set(key, tuple(s.strip() for s in v.split(",") if s.strip())
+                     if isinstance(v, str) else tuple(v))
+        for key in ("mnist_n", "cifar_n", "lsb_n", "checkpoints"):
+            self.set(key, dict(getattr(self, key)))   # a copy: the profile's stays as it is
+        self.set("mnist_eps", tuple(sorted({round(float(e), 4) for e in self.mnist_eps})))
+        self.set("cifar_scales", tuple(sorted({float(s) for s in self.cifar_scales})))
+        for m in self.mnist_models:
+            if m not in MNIST_CHECKPOINTS:
+                raise ValueError(f"unknown MNIST model {m!r}; expected some of "
+                                 f"{', '.join(map(repr, MNIST_CHECKPOINTS))}")
+        for a in self.cifar_attacks:
+            if a not in CIFAR_ATTACKS:
+                raise ValueError(f"unknown CIFAR-10 attack {a!r}; expected some of {CIFAR_ATTACKS}")
+        if any(not 0 < e <= 1 for e in self.mnist_eps) or any(s <= 0 for s in self.cifar_scales):
+            raise ValueError(f"ε and bound scales must be > 0 (ε <= 1), got {self.mnist_eps} and "
+                             f"{self.cifar_scales}")
+        if any(not 0 < float(r) <= 1 for r in self.lsb_rates):
+            raise ValueError(f"LSB rates must lie in (0, 1], got {self.lsb_rates}")
+        if self.data not in ("sample", "root"):
+            raise ValueError(f"data must be 'sample' or 'root', got {self.data!r}")
+        for key in ("seed", "pgd_steps", "iterations", "adaptive_steps", "cifar_pgd_steps",
+                    "batch_size"):
+            v = getattr(self, key)
+            if not isinstance(v, int) or isinstance(v, bool) or v < (0 if key == "seed" else 1):
+                raise ValueError(f"{key} must be a positive int, got {v!r}")
+
+
+def make_config(profile: str, **overrides) -> BeyondConfig:
+    """The :class:`BeyondConfig` of ``profile`` with ``overrides`` (None keeps the default).
 
     Raises:
         ValueError: unknown profile or parameter, or a value out of range.
     """
-    cfg = merged_config(profile, overrides, PARAMS, _DEFAULTS[profile], _COMMON)
-    for key in ("mnist_models", "mnist_eps", "cifar_attacks", "cifar_scales", "lsb_rates",
-                "c_grid"):
-        v = cfg[key]
-        cfg[key] = [s.strip() for s in v.split(",") if s.strip()] if isinstance(v, str) else list(v)
-    cfg["mnist_eps"] = sorted({round(float(e), 4) for e in cfg["mnist_eps"]})
-    cfg["cifar_scales"] = sorted({float(s) for s in cfg["cifar_scales"]})
-    for m in cfg["mnist_models"]:
-        if m not in MNIST_CHECKPOINTS:
-            raise ValueError(f"unknown MNIST model {m!r}; expected some of "
-                             f"{', '.join(map(repr, MNIST_CHECKPOINTS))}")
-    for a in cfg["cifar_attacks"]:
-        if a not in CIFAR_ATTACKS:
-            raise ValueError(f"unknown CIFAR-10 attack {a!r}; expected some of {CIFAR_ATTACKS}")
-    if any(not 0 < e <= 1 for e in cfg["mnist_eps"]) or any(s <= 0 for s in cfg["cifar_scales"]):
-        raise ValueError(f"ε and bound scales must be > 0 (ε <= 1), got {cfg['mnist_eps']} and "
-                         f"{cfg['cifar_scales']}")
-    if any(not 0 < r <= 1 for r in cfg["lsb_rates"]):
-        raise ValueError(f"LSB rates must lie in (0, 1], got {cfg['lsb_rates']}")
-    if cfg["data"] not in ("sample", "root"):
-        raise ValueError(f"data must be 'sample' or 'root', got {cfg['data']!r}")
-    for key in ("seed", "pgd_steps", "iterations", "adaptive_steps", "cifar_pgd_steps",
-                "batch_size"):
-        v = cfg[key]
-        if not isinstance(v, int) or isinstance(v, bool) or v < (0 if key == "seed" else 1):
-            raise ValueError(f"{key} must be a positive int, got {v!r}")
-    return cfg
+    return BeyondConfig.of(profile, **overrides)
 
 
-def checkpoint_name(cfg: dict, dataset: str, model: str) -> str:
+def checkpoint_name(cfg: BeyondConfig, dataset: str, model: str) -> str:
     """The checkpoint of ``model`` on ``dataset`` at this profile."""
     key = f"{dataset}:{model}"
-    if key in cfg["checkpoints"]:
-        return cfg["checkpoints"][key]
+    if key in cfg.checkpoints:
+        return cfg.checkpoints[key]
     return (MNIST_CHECKPOINTS if dataset == "mnist" else CIFAR_CHECKPOINTS)[model]
 
 
-def store(cfg: dict) -> bool:
+def store(cfg: BeyondConfig) -> bool:
     """Smoke results are never written to the results folder."""
-    return cfg["profile"] != "smoke"
+    return cfg.profile != "smoke"

@@ -26,25 +26,25 @@ from ...detectors.learned import SpamEnsemble, extract_features
 from .common import (LazyModel, LazyPools, attack_spec, model_sha, fixed_scores, predict,
                      run_attack, seed_of, state_cache)
 from .. import Shown, best_available
-from .config import (CAMPAIGN_COMMAND, EXPERIMENT, VERSION, ModelMissingError, checkpoint_name,
-                     make_config, store)
+from .config import (CAMPAIGN_COMMAND, EXPERIMENT, VERSION, BeyondConfig, ModelMissingError,
+                     checkpoint_name, make_config, store)
 from .stats import auc, auc_se, rate, roc_curve, tpr_at_fpr
 
 
 def _sizes(cfg, dataset):
-    return dict(cfg["mnist_n"] if dataset == "mnist" else cfg["cifar_n"])
+    return dict(cfg.mnist_n if dataset == "mnist" else cfg.cifar_n)
 
 
-def cells(cfg: dict) -> list[tuple[str, str, str, float]]:
+def cells(cfg: BeyondConfig) -> list[tuple[str, str, str, float]]:
     """Every (data set, model, attack, bound) of ``cfg``, MNIST first."""
-    out = [("mnist", m, "PGD", e) for m in cfg["mnist_models"] for e in cfg["mnist_eps"]]
-    out += [("cifar10", "natural", a, s) for a in cfg["cifar_attacks"] for s in cfg["cifar_scales"]]
+    out = [("mnist", m, "PGD", e) for m in cfg.mnist_models for e in cfg.mnist_eps]
+    out += [("cifar10", "natural", a, s) for a in cfg.cifar_attacks for s in cfg.cifar_scales]
     return out
 
 
 def features_entry(cfg, dataset, role, lazy: LazyPools, mode="auto"):
     """SPAM features of one clean pool, kept in the state cache (recomputed when missing)."""
-    ccfg = {"kind": "features", "dataset": dataset, "data": cfg["data"], "role": role,
+    ccfg = {"kind": "features", "dataset": dataset, "data": cfg.data, "role": role,
             "sizes": _sizes(cfg, dataset), "features": "spam"}
 
     def compute():
@@ -54,7 +54,7 @@ def features_entry(cfg, dataset, role, lazy: LazyPools, mode="auto"):
 
 
 def clean_config(cfg, dataset):
-    return {"kind": "clean", "dataset": dataset, "data": cfg["data"],
+    return {"kind": "clean", "dataset": dataset, "data": cfg.data,
             "sizes": _sizes(cfg, dataset)}
 
 
@@ -74,7 +74,7 @@ def clean_entry(cfg, dataset, lazy: LazyPools, mode="auto"):
 
 def clean_pred_entry(cfg, dataset, model, sha, lazy, lazy_model, mode="auto"):
     ccfg = {"kind": "clean-pred", "dataset": dataset, "model": model, "checkpoint": sha,
-            "data": cfg["data"], "n": _sizes(cfg, dataset)["test"]}
+            "data": cfg.data, "n": _sizes(cfg, dataset)["test"]}
 
     def compute():
         return {"pred": predict(lazy_model.get(), lazy.get()["test"].pixels)}, {}
@@ -85,13 +85,13 @@ def clean_pred_entry(cfg, dataset, model, sha, lazy, lazy_model, mode="auto"):
 def cell_config(cfg, dataset, model, sha, name, bound) -> dict:
     return {"kind": "cell", "dataset": dataset, "model": model, "checkpoint": sha,
             "attack": attack_spec(cfg, dataset, name, bound), "bound": bound,
-            "data": cfg["data"], "sizes": _sizes(cfg, dataset), "seed": cfg["seed"],
-            "learner": {"features": "spam", "n_learners": cfg["learners"], "d_sub": cfg["d_sub"]}}
+            "data": cfg.data, "sizes": _sizes(cfg, dataset), "seed": cfg.seed,
+            "learner": {"features": "spam", "n_learners": cfg.learners, "d_sub": cfg.d_sub}}
 
 
 def needs_gpu(cfg) -> bool:
     """Paper-scale cells are the campaign's work; a page never starts one on a CPU."""
-    return cfg["profile"] == "paper"
+    return cfg.profile == "paper"
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,7 +101,7 @@ class MatrixCell(CachedUnit):
     builds once."""
 
     experiment, version = EXPERIMENT, VERSION
-    cfg: dict
+    cfg: BeyondConfig
     dataset: str
     model: str
     sha: str
@@ -120,8 +120,8 @@ def cell_entry(cell: MatrixCell, lazy: LazyPools, lazy_model: LazyModel, mode="a
 
     def compute():
         p, net = lazy.get(), lazy_model.get()
-        spec, bs = ccfg["attack"], cfg["batch_size"]
-        seed = seed_of(cfg["seed"], dataset, model, name, bound)
+        spec, bs = ccfg["attack"], cfg.batch_size
+        seed = seed_of(cfg.seed, dataset, model, name, bound)
         adv_train = run_attack(net, p["train"].images, p["train"].labels, spec, seed + 1, bs)
         if progress:
             progress(len(adv_train))
@@ -129,7 +129,7 @@ def cell_entry(cell: MatrixCell, lazy: LazyPools, lazy_model: LazyModel, mode="a
         pred = predict(net, adv_test)
         feats = {r: features_entry(cfg, dataset, r, lazy).arrays["x"]
                  for r in ("train", "test", "cal")}
-        det = SpamEnsemble(n_learners=cfg["learners"], d_sub=cfg["d_sub"], seed=cfg["seed"])
+        det = SpamEnsemble(n_learners=cfg.learners, d_sub=cfg.d_sub, seed=cfg.seed)
         det.fit_features(feats["train"], extract_features(adv_train), feats["cal"])
         arrays = {"pred": pred, "success": pred != p["test"].labels.numpy(),
                   "train_success": predict(net, adv_train) != p["train"].labels.numpy(),
@@ -159,7 +159,7 @@ class Cell:
 
 @dataclass
 class DetectionResult:
-    config: dict
+    config: BeyondConfig
     clean: dict                # dataset -> clean entry arrays (labels, scores, thresholds)
     clean_pred: dict           # (dataset, model) -> (N,) clean predictions
     cells: list = field(default_factory=list)
@@ -167,7 +167,7 @@ class DetectionResult:
     checkpoints: dict = field(default_factory=dict)
 
 
-def run(config: dict, *, mode: str = "auto", progress: bool = False) -> DetectionResult:
+def run(config: BeyondConfig, *, mode: str = "auto", progress: bool = False) -> DetectionResult:
     """Compute (or read) every cell of ``config``.
 
     Raises:
@@ -175,7 +175,7 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> Detectio
         GPURequiredError: a paper-scale cell is not cached (the campaign computes it).
         CacheMiss: ``mode="cache-only"`` and an entry is missing.
     """
-    cfg = dict(config)
+    cfg = config
     todo = cells(cfg)
     shas = {(d, m): model_sha(cfg, d, m) for d, m, _, _ in todo}   # fail before any work
     res = DetectionResult(cfg, {}, {})
@@ -196,7 +196,7 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> Detectio
     return res
 
 
-def committed_cifar_attacks(cfg: dict) -> list[str]:
+def committed_cifar_attacks(cfg: BeyondConfig) -> list[str]:
     """The CIFAR-10 attacks of ``cfg`` whose cells are cached at every bound (the campaign
     computes a whole attack, bound after bound, before the next one)."""
     try:
@@ -204,9 +204,9 @@ def committed_cifar_attacks(cfg: dict) -> list[str]:
     except ModelMissingError:
         return []
     cache = ResultsCache()
-    return [a for a in cfg["cifar_attacks"] if all(
+    return [a for a in cfg.cifar_attacks if all(
         cache.has(EXPERIMENT, cell_config(cfg, "cifar10", "natural", sha, a, b), VERSION)
-        for b in cfg["cifar_scales"])]
+        for b in cfg.cifar_scales)]
 
 
 def page_result(profile: str) -> Shown:

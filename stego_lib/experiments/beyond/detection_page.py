@@ -35,8 +35,8 @@ def scale_note(shown, profile: str) -> str:
                 "half, which holds the functional attacks, waits for the undefended CIFAR-10 "
                 "model, so this page cannot yet say whether steganalysis catches ReColorAdv "
                 "or StAdv.**")
-    left = [a for a in make_config(profile)["cifar_attacks"]
-            if a not in res.config["cifar_attacks"]]
+    left = [a for a in make_config(profile).cifar_attacks
+            if a not in res.config.cifar_attacks]
     return (f"**The CIFAR-10 cells of {', '.join(left)} are still being computed; this "
             f"page shows the attacks whose cells are all committed.**" if left else "")
 
@@ -49,7 +49,7 @@ def setup(shown, profile: str) -> dict:
                                  command=CAMPAIGN_COMMAND),
            "bd_scale": Markdown(scale_note(shown, profile)),
            "bd_profile": shown.profile}
-    for ds, n in (("mnist", cfg["mnist_n"]), ("cifar10", cfg["cifar_n"])):
+    for ds, n in (("mnist", cfg.mnist_n), ("cifar10", cfg.cifar_n)):
         for k in ("test", "train", "cal"):
             out[f"bd_{ds}_{k}"] = f"{n[k]:,}"
     out["bd_pools"] = Markdown("\n".join(f"- {ds}, {pool}: {plain_source(desc)}"
@@ -83,9 +83,9 @@ def feature_costs() -> dict:
             out[f"bd_sec_{kind}_{ds}"] = (f"{sec[kind][ds] * 1000:.0f} ms" if kind == "spam"
                                           else f"{sec[kind][ds]:.1f} s")
     pcfg = make_config("paper")
-    n_img = {"mnist": sum(pcfg["mnist_n"].values()), "cifar10": sum(pcfg["cifar_n"].values())}
+    n_img = {"mnist": sum(pcfg.mnist_n.values()), "cifar10": sum(pcfg.cifar_n.values())}
     for ds, _, _, _ in detection.cells(pcfg):
-        n = pcfg["mnist_n"] if ds == "mnist" else pcfg["cifar_n"]
+        n = pcfg.mnist_n if ds == "mnist" else pcfg.cifar_n
         n_img[ds] += n["train"] + n["test"]
     # CIFAR-10 images have three channels, each extracted on its own
     srmq1_s = (n_img["mnist"] * sec["srmq1"]["mnist"]

@@ -26,7 +26,8 @@ from ...cache import CacheMiss, ResultsCache
 from ...tasks import Chunk, Item
 from . import adaptive, detection, lsb
 from .common import LazyModel, LazyPools, model_sha
-from .config import EXPERIMENT, ModelMissingError, VERSION, checkpoint_name, make_config
+from .config import (EXPERIMENT, VERSION, BeyondConfig, ModelMissingError, checkpoint_name,
+                     make_config)
 
 # Priors: units per second on the 2-core CPU (units: images attacked, training and test
 # together; for beyond-clean images whose features are extracted; for beyond-lsb covers).
@@ -55,10 +56,10 @@ def _sha(cfg, dataset, model):
 
 def _lsb_chunks(device: str) -> list[Chunk]:
     cfg = make_config("paper")
-    return [Chunk(f"{d}: {cfg['lsb_n'][d]:,} covers",
+    return [Chunk(f"{d}: {cfg.lsb_n[d]:,} covers",
                   lambda d=d: _has(EXPERIMENT + "_lsb", lsb.lsb_config(cfg, d)),
-                  lambda progress, d=d: (lsb.entry(cfg, d), progress(cfg["lsb_n"][d])),
-                  units=cfg["lsb_n"][d]) for d in lsb.DATASETS]
+                  lambda progress, d=d: (lsb.entry(cfg, d), progress(cfg.lsb_n[d])),
+                  units=cfg.lsb_n[d]) for d in lsb.DATASETS]
 
 
 def _clean_chunks(device: str) -> list[Chunk]:
@@ -87,7 +88,7 @@ def _clean_chunks(device: str) -> list[Chunk]:
     return out
 
 
-def _readers_done(cfg: dict, dataset: str, device: str) -> bool:
+def _readers_done(cfg: BeyondConfig, dataset: str, device: str) -> bool:
     """Whether every detection cell that reads ``cfg``'s ``dataset`` features is committed
     (the released model's cells read their own, sized for its test set)."""
     models = dict.fromkeys(m for d, m, _, _ in detection.cells(cfg) if d == dataset)
@@ -143,7 +144,7 @@ def _adaptive_chunks(model: str):
         cfg = make_config("paper")
         lazy, net = LazyPools(cfg, "mnist"), LazyModel(checkpoint_name(cfg, "mnist", model))
         out = []
-        for e in cfg["mnist_eps"]:
+        for e in cfg.mnist_eps:
             def thr():
                 ent = detection.clean_entry(cfg, "mnist", lazy, mode="cache-only")
                 return float(ent.arrays["thr_predictor"])
@@ -160,7 +161,7 @@ def _adaptive_chunks(model: str):
                 point = adaptive.AdaptivePoint(cfg, model, model_sha(cfg, "mnist", model), e,
                                                thr())
                 adaptive.entry(point, lazy, net, progress=progress, campaign=True)
-            out.append(Chunk(f"ε {e:g}", done, run, units=cfg["mnist_n"]["test"]))
+            out.append(Chunk(f"ε {e:g}", done, run, units=cfg.mnist_n["test"]))
         return out
     return chunks
 

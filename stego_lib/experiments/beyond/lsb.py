@@ -31,7 +31,7 @@ from ...cache import cached
 from ...detectors import score as predictor_score, ws_estimate
 from ...embedding import LSB_MODES, lsb_embed
 from .common import LazyPools, seed_of
-from .config import CAMPAIGN_COMMAND, EXPERIMENT, VERSION, make_config, store
+from .config import BeyondConfig, CAMPAIGN_COMMAND, EXPERIMENT, VERSION, make_config, store
 from .. import page_entry
 from .detection import clean_entry
 from .stats import auc, rate
@@ -39,9 +39,9 @@ from .stats import auc, rate
 DATASETS = ("mnist", "cifar10")
 
 
-def covers(cfg: dict, dataset: str) -> data.Split:
-    n = cfg["lsb_n"][dataset]
-    if cfg["data"] == "sample":
+def covers(source: str, dataset: str, n: int) -> data.Split:
+    """The first ``n`` test images of ``dataset`` from ``source`` ('sample' | 'root')."""
+    if source == "sample":
         return data.load_sample(dataset, limit=n)
     if dataset == "mnist":
         return data.load_mnist("test", limit=n)
@@ -49,9 +49,9 @@ def covers(cfg: dict, dataset: str) -> data.Split:
 
 
 def lsb_config(cfg, dataset) -> dict:
-    return {"kind": "lsb", "dataset": dataset, "data": cfg["data"], "n": cfg["lsb_n"][dataset],
-            "rates": [float(r) for r in cfg["lsb_rates"]], "modes": list(LSB_MODES),
-            "seed": cfg["seed"], "embedding": "conseal.lsb.simulate, permuted path"}
+    return {"kind": "lsb", "dataset": dataset, "data": cfg.data, "n": cfg.lsb_n[dataset],
+            "rates": [float(r) for r in cfg.lsb_rates], "modes": list(LSB_MODES),
+            "seed": cfg.seed, "embedding": "conseal.lsb.simulate, permuted path"}
 
 
 def statistics(cov_all, rates, seed: int, dataset: str, start: int = 0,
@@ -84,12 +84,12 @@ def entry(cfg, dataset, mode="auto"):
     ccfg = lsb_config(cfg, dataset)
 
     def compute():
-        split = covers(cfg, dataset)
+        split = covers(cfg.data, dataset, cfg.lsb_n[dataset])
         cov = split.pixels
         # share of pixels at 0 or 255, where both methods can move a pixel one way only
         arrays = {"cover_saturated": ((cov == 0) | (cov == 255)).flatten(1).float().mean(1)
                   .numpy().astype(np.float16)}
-        arrays.update(statistics(cov, ccfg["rates"], cfg["seed"], dataset))
+        arrays.update(statistics(cov, ccfg["rates"], cfg.seed, dataset))
         return arrays, {"covers": split.provenance.describe()}
 
     return cached(EXPERIMENT + "_lsb", ccfg, VERSION, compute, needs_gpu=False,
@@ -98,17 +98,17 @@ def entry(cfg, dataset, mode="auto"):
 
 @dataclass
 class LSBResult:
-    config: dict
+    config: BeyondConfig
     rates: np.ndarray                    # (R,) with 0 first
     arrays: dict                         # dataset -> entry arrays
     covers: dict                         # dataset -> provenance
     thresholds: dict                     # dataset -> {"predictor": t, "ws": t}
 
 
-def run(config: dict, *, mode: str = "auto", progress: bool = False) -> LSBResult:
+def run(config: BeyondConfig, *, mode: str = "auto", progress: bool = False) -> LSBResult:
     """Embed, estimate and score on both data sets (cheap: no model is involved)."""
-    cfg = dict(config)
-    res = LSBResult(cfg, np.array([0.0] + [float(r) for r in cfg["lsb_rates"]]), {}, {}, {})
+    cfg = config
+    res = LSBResult(cfg, np.array([0.0] + [float(r) for r in cfg.lsb_rates]), {}, {}, {})
     for d in DATASETS:
         ent = entry(cfg, d, mode)
         res.arrays[d], res.covers[d] = ent.arrays, ent.meta.get("covers", "")

@@ -14,6 +14,7 @@ from collections import Counter
 import numpy as np
 
 from . import detection
+from .config import BeyondConfig
 
 __all__ = ["answer", "verdict", "released_table", "released_text", "span", "summary_lines"]
 
@@ -68,10 +69,10 @@ def span(per, det, key, fmt="{:.3f}"):
     return f"from {fmt.format(val[lo])} ({lo}) to {fmt.format(val[hi])} ({hi})"
 
 
-def _other_bounds(rows: list[dict], cfg: dict, n: int) -> str | None:
+def _other_bounds(rows: list[dict], cfg: BeyondConfig, n: int) -> str | None:
     """The paragraph on the smallest and largest bound of the sweep (None: a single bound)."""
-    ends = {b: detection.at_bound(rows, "cifar10", b) for b in (min(cfg["cifar_scales"]),
-                                                                      max(cfg["cifar_scales"]))}
+    ends = {b: detection.at_bound(rows, "cifar10", b) for b in (min(cfg.cifar_scales),
+                                                                      max(cfg.cifar_scales))}
     if len(ends) == 2 and all(ends.values()):   # a sweep with more than one bound
         (b0, lo), (b1, hi) = sorted(ends.items())
         flagged_hi = max(d["predictor"]["tpr"]["k"] for d in hi.values())
@@ -176,7 +177,7 @@ def verdict(rows: list[dict]) -> str:
             f"threshold.")
 
 
-def answer(res, rows: list[dict], cfg: dict) -> tuple[str, list[dict], str]:
+def answer(res, rows: list[dict], cfg: BeyondConfig) -> tuple[str, list[dict], str]:
     """The page's answer (Markdown paragraphs), the rows of its operating-point table and
     that table's caption, for the matrix ``rows`` of result ``res`` at config ``cfg``."""
     cif = detection.at_bound(rows, "cifar10", 1.0)
@@ -194,7 +195,7 @@ def answer(res, rows: list[dict], cfg: dict) -> tuple[str, list[dict], str]:
                    + operating_columns)
     else:
         any_r = next(iter(next(iter(cif.values())).values()))
-        n, n_cal = any_r["n_pos"], cfg["cifar_n"]["cal"]
+        n, n_cal = any_r["n_pos"], cfg.cifar_n["cal"]
         succ = {a: d["predictor"]["attack_success"]["rate"] for a, d in cif.items()}
         fp = max((d[k]["fpr"]["k"] for d in cif.values() for k in d), default=0)
         lo_s, hi_s = min(succ.values()), max(succ.values())

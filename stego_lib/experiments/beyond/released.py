@@ -7,8 +7,8 @@ first; this module reads whichever are in the results cache, bound by bound.
 Example::
 
     >>> cfg = config()
-    >>> cfg["mnist_models"], cfg["cifar_attacks"][:4]
-    ([], ['PGD', 'D', 'C', 'C-RGB'])
+    >>> cfg.mnist_models, cfg.cifar_attacks[:4]
+    ((), ('PGD', 'D', 'C', 'C-RGB'))
 """
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ def rows() -> list[dict]:
     cfg = config()
     sha = model_sha(cfg, "cifar10", "natural")
     cache, out = ResultsCache(), []
-    for b in cfg["cifar_scales"]:
-        done = [a for a in cfg["cifar_attacks"] if cache.has(
+    for b in cfg.cifar_scales:
+        done = [a for a in cfg.cifar_attacks if cache.has(
             EXPERIMENT, cell_config(cfg, "cifar10", "natural", sha, a, b), VERSION)]
         if done:
             res = run(config(cifar_attacks=done, cifar_scales=[b]), mode="cache-only")

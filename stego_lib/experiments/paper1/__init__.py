@@ -29,6 +29,7 @@ from .summaries import auc, auc_table, curves, headlines, roc, table2
 from .training import RECIPES
 
 __all__ = ["CAMPAIGN_COMMAND", "CHECKPOINTS", "DETECTORS", "EPS_PAPER", "EXPERIMENT",
-           "ModelMissingError", "ModelResult", "Paper1Config", "Paper1Result", "RECIPES", "VERSION", "auc",
+           "ModelMissingError", "ModelResult", "Paper1Config", "Paper1Result", "RECIPES", "VERSION",
+           "auc",
            "auc_table", "committed_eps", "curves", "headlines", "images_for", "make_config",
            "page_result", "roc", "run", "run_committed", "table2"]

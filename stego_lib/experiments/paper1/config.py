@@ -8,13 +8,12 @@ Example::
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..._checks import check_choice, check_int
 from ...cache import ModelMissingError  # noqa: F401 - part of this experiment's API
 from ...papers import PAPER1_TABLE2_EPS
-from ...profiles import check_profile
-from .. import check_overrides
+from .. import ProfileConfig
 
 EXPERIMENT = "paper1"
 VERSION = "1"  # bump when the stored arrays change meaning
@@ -60,7 +59,6 @@ _COMMON = dict(
     # (benchmarks/bench_cpu_mnist.py).
     batch_size=100,
 )
-_ALLOWED = set(_DEFAULTS["paper"]) | set(_COMMON)
 # The first CPU campaign attacked the 35 ε outside Table II on the first 2,000 test images
 # only. At profile paper those entries are shown, marked as such, until the same ε is
 # committed for all 10,000 images.
@@ -68,12 +66,9 @@ PARTIAL_N = 2000
 
 
 @dataclass(frozen=True)
-class Paper1Config:
-    """Everything a Paper I run depends on, validated once when it is made.
-
-    A field left as None takes the profile's value (``_DEFAULTS``, then ``_COMMON``); the
-    names the caller did set are kept in ``chosen``, so :meth:`at` can carry them to a smaller
-    profile when a page falls back to one.
+class Paper1Config(ProfileConfig):
+    """Everything a Paper I run depends on, validated once when it is made; a field left as
+    None takes the profile's value (``_DEFAULTS``, then ``_COMMON``).
 
     Fields: models, eps (sorted, rounded to 4 places), steps and alpha of PGD, n_images,
     n_images_grid (images for the ε outside Table II; None: n_images), data ('sample' |
@@ -90,7 +85,6 @@ class Paper1Config:
         ((0.15, 0.3), 10, 50, ['eps', 'n_images_grid'])
     """
 
-    profile: str
     models: tuple[str, ...] | str | None = None
     eps: tuple[float, ...] | None = None
     steps: int | None = None
@@ -104,38 +98,27 @@ class Paper1Config:
     quantize: str | None = None
     threshold_n: int | None = None
     batch_size: int | None = None
-    chosen: frozenset = field(default=frozenset(), compare=False, repr=False)
 
-    def __post_init__(self):
-        check_profile(self.profile)
-        defaults = {**_DEFAULTS[self.profile], **_COMMON}
-        chosen = {n for n in defaults if getattr(self, n) is not None}
-        for name in defaults:
-            if name not in chosen:
-                object.__setattr__(self, name, defaults[name])
-        object.__setattr__(self, "chosen", frozenset(chosen))
-        self._normalise()
-        self._check()
+    def profile_values(self) -> dict:
+        return {**_DEFAULTS[self.profile], **_COMMON}
 
-    def _normalise(self) -> None:
+    def check(self) -> None:
         models = self.models
         if isinstance(models, str):
             models = tuple(m.strip() for m in models.split(",") if m.strip())
-        object.__setattr__(self, "models", tuple(models))
+        self.set("models", tuple(models))
+        for m in self.models:
+            check_choice(m, tuple(CHECKPOINTS), name="model")
         eps = [round(float(e), 4) for e in self.eps]
         if not eps or any(not (0 < e <= 1) for e in eps):
             raise ValueError(f"eps must be a non-empty list of values in (0, 1], got {self.eps!r}")
-        object.__setattr__(self, "eps", tuple(sorted(set(eps))))
-        check_int(self.n_images, name="n_images", minimum=1)
+        self.set("eps", tuple(sorted(set(eps))))
+        for key, minimum in (("steps", 0), ("seed", 0), ("n_images", 1), ("threshold_n", 1),
+                             ("batch_size", 1)):
+            check_int(getattr(self, key), name=key, minimum=minimum)
         grid = self.n_images if self.n_images_grid is None else self.n_images_grid
         check_int(grid, name="n_images_grid", minimum=1)
-        object.__setattr__(self, "n_images_grid", min(grid, self.n_images))
-
-    def _check(self) -> None:
-        for m in self.models:
-            check_choice(m, tuple(CHECKPOINTS), name="model")
-        for key, minimum in (("steps", 0), ("seed", 0), ("threshold_n", 1), ("batch_size", 1)):
-            check_int(getattr(self, key), name=key, minimum=minimum)
+        self.set("n_images_grid", min(grid, self.n_images))
         if not (isinstance(self.alpha, (int, float)) and self.alpha > 0):
             raise ValueError(f"alpha must be > 0, got {self.alpha!r}")
         check_choice(self.data, ("sample", "root"), name="data")
@@ -144,21 +127,11 @@ class Paper1Config:
         if self.data == "sample" and self.n_images > 1000:
             raise ValueError(f"the package sample holds 1,000 images, got n_images={self.n_images}")
 
-    def at(self, profile: str) -> "Paper1Config":
-        """This config's chosen values on ``profile``'s defaults."""
-        return Paper1Config(profile, **{n: getattr(self, n) for n in self.chosen})
-
-    def replace(self, **changes) -> "Paper1Config":
-        """A copy with ``changes`` set (and counted as chosen)."""
-        values = {n: getattr(self, n) for n in self.chosen}
-        return Paper1Config(self.profile, **{**values, **changes})
-
 
 def make_config(profile: str, **overrides) -> Paper1Config:
     """The :class:`Paper1Config` of ``profile`` with ``overrides`` applied (None means the
     default); an unknown name raises ValueError listing the accepted ones."""
-    check_overrides(overrides, _ALLOWED)
-    return Paper1Config(profile, **{k: v for k, v in overrides.items() if v is not None})
+    return Paper1Config.of(profile, **overrides)
 
 
 def images_for(cfg: Paper1Config, eps: float) -> int:
