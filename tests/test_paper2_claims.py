@@ -12,7 +12,7 @@ def _table(n: int, change: dict | None = None) -> paper2.Table1Result:
     """Our result with every cell set to the paper's accuracy (rounded to n images), except the
     cells in ``change`` ({(row, attack): percent}); a value of None leaves the cell out."""
     change = change or {}
-    res = paper2.Table1Result({}, np.zeros(n, np.int64), "test")   # the claims read no config
+    res = paper2.Table1Result(paper2.make_config("quick"), np.zeros(n, np.int64), "test")
     for row, label in paper2.LABELS.items():
         for a in paper2.ATTACKS:
             pct = change.get((row, a), papers.paper2_accuracy(label, a))
@@ -121,7 +121,7 @@ def test_the_list_of_differences():
 
 def test_tradeoff_of_clean_accuracy_against_robustness():
     res = _table(200, {("c+s+d", "None"): 68.0, ("c+s+d", "S"): 53.0, ("c+s+d", "C-RGB"): 99.0})
-    res.config = {"rows": list(paper2.ROWS), "attacks": list(paper2.ATTACKS)}
+    res.config = paper2.make_config("quick")
     by = {t["row"]: t for t in paper2.tradeoff(res)}
     assert by["c+s+d"]["clean"] == pytest.approx(68.0 - 88.9)
     # one attack moved; C-RGB (bound unknown) does not count
@@ -149,7 +149,8 @@ def test_a_claim_reads_only_the_rows_it_names(c):
 def test_a_table_without_a_model_cannot_test_claims_about_it():
     """The authors released 9 of the 11 models: no TRADES, no C (B&W)."""
     res = _table(846)
-    res.config = {"rows": [r for r in paper2.ROWS if r not in ("trades", "gray-c")]}
+    res.config = paper2.make_config(
+        "quick", rows=[r for r in paper2.ROWS if r not in ("trades", "gray-c")])
     by = {c["key"]: c for c in claims(res)}
     for key in ("trades_best", "trades_csd", "bw_no_defence"):
         assert by[key]["ours"] == "no such model", key

@@ -34,7 +34,7 @@ def test_only_a_transforming_loader_enters_the_key():
 @pytest.mark.parametrize("bad", ["flip", "flip-crop", "flip-crop:-1", "flip-crop:x", 3, None])
 def test_bad_loader(bad):
     if bad is None:      # None keeps the default, as for every parameter
-        assert paper2.make_config("paper", loader=None)["loader"] == "plain"
+        assert paper2.make_config("paper", loader=None).loader == "plain"
         return
     with pytest.raises(ValueError, match="loader"):
         paper2.make_config("paper", loader=bad)
@@ -47,7 +47,7 @@ def test_bad_loader(bad):
 def test_a_flip_crop_cell_scores_the_transformed_images(one_thread):
     cfg = paper2.make_config("smoke", n_images=6, loader="flip-crop:1")
     sha = table1.row_sha(cfg, "natural")
-    model = table1.lazy_model(cfg["checkpoints"]["natural"], "cpu")
+    model = table1.lazy_model(cfg.checkpoints["natural"], "cpu")
     images = table1.lazy_images(cfg)
     entry = table1.cell_chunk(table1.Cell(cfg, "natural", sha, "None", 2, 6), model=model,
                               images=images, store=False)
@@ -80,7 +80,7 @@ def test_verify_reexecutes_a_flip_crop_cell_through_the_same_transform(one_threa
     cfg = paper2.make_config("smoke", n_images=8, data="sample", loader="flip-crop:2")
     sha = table1.row_sha(cfg, "natural")
     entry = table1.cell_chunk(table1.Cell(cfg, "natural", sha, "None", 2, 8),
-                              model=table1.lazy_model(cfg["checkpoints"]["natural"], "cpu"),
+                              model=table1.lazy_model(cfg.checkpoints["natural"], "cpu"),
                               images=table1.lazy_images(cfg), store=False)
     seen = []
 

@@ -115,7 +115,7 @@ def test_a_paper_2019_cell_stores_float_and_8_bit_predictions(one_thread):
     cfg = paper2.make_config("smoke", protocol="paper-2019", iterations=3, n_images=3)
     sha = table1.row_sha(cfg, "natural")
     entry = table1.cell_chunk(table1.Cell(cfg, "natural", sha, "S", 0, 3),
-                              model=table1.lazy_model(cfg["checkpoints"]["natural"], "cpu"),
+                              model=table1.lazy_model(cfg.checkpoints["natural"], "cpu"),
                               images=table1.lazy_images(cfg), store=False)
     assert entry.meta["protocol"] == "paper-2019"
     assert entry.arrays["pred"].shape == entry.arrays["pred_uint8"].shape == (3,)
@@ -170,12 +170,12 @@ def test_the_iteration_trace_reads_what_shorter_runs_give(one_thread):
     assert meta["protocol"] == "paper-2019" and set(arrays) == {
         "labels", *(f"{k}_{t}" for t in iterations.STEPS for k in ("pred", "pred_uint8"))}
     cfg = iterations._cfg("s")
-    model = table1.lazy_model(cfg["checkpoints"]["s"]).get()
+    model = table1.lazy_model(cfg.checkpoints["s"]).get()
     split = table1.lazy_images(cfg).get()
     x, y = split.images[:2], split.labels[:2]
     for t in (20, 100):
-        adv = attack(model, x, y, functional_attack("S"), steps=t, lr=cfg["lr"],
-                     reg_weight=cfg["reg_weight"], kappa=0.0)
+        adv = attack(model, x, y, functional_attack("S"), steps=t, lr=cfg.lr,
+                     reg_weight=cfg.reg_weight, kappa=0.0)
         with torch.no_grad():
             assert arrays[f"pred_{t}"].tolist() == model(adv).argmax(1).tolist(), t
 

@@ -18,13 +18,13 @@ has_reference = pytest.mark.skipif(importlib.util.find_spec("recoloradv") is Non
 
 def test_released_config_defaults_to_the_nine_models_and_all_846_images():
     cfg = paper2.make_config("paper", models="released")
-    assert cfg["rows"] == ["natural", "c", "d", "s", "c+s", "c+d", "s+d", "c+s+d", "gray"]
-    assert (cfg["data"], cfg["n_images"], cfg["chunk_images"]) == ("sample", 846, 282)
-    assert cfg["checkpoints"]["c+d"] == "released/c+d"
+    assert cfg.rows == ("natural", "c", "d", "s", "c+s", "c+d", "s+d", "c+s+d", "gray")
+    assert (cfg.data, cfg.n_images, cfg.chunk_images) == ("sample", 846, 282)
+    assert cfg.checkpoints["c+d"] == "released/c+d"
     assert paper2.image_ranges(cfg) == [(0, 282), (282, 564), (564, 846)]
     # the trained models keep their own defaults
-    assert paper2.make_config("paper")["checkpoints"]["c+d"] == "cifar_resnet32_adv_cd"
-    assert paper2.make_config("paper", models="released", n_images=10)["n_images"] == 10
+    assert paper2.make_config("paper").checkpoints["c+d"] == "cifar_resnet32_adv_cd"
+    assert paper2.make_config("paper", models="released", n_images=10).n_images == 10
 
 
 @pytest.mark.parametrize("bad, message", [

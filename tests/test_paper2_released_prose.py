@@ -11,7 +11,8 @@ from stego_lib.experiments.paper2 import prose, released
 def _table(n, rows, change=None):
     """A result whose cells hold the paper's accuracy (rounded to n images) except ``change``."""
     change = change or {}
-    res = paper2.Table1Result({"rows": list(rows)}, np.zeros(n, np.int64), "test")
+    res = paper2.Table1Result(paper2.make_config("smoke", rows=list(rows)), np.zeros(n, np.int64),
+                              "test")
     for row in rows:
         for a in paper2.ATTACKS:
             pct = change.get((row, a), papers.paper2_accuracy(paper2.LABELS[row], a))

@@ -29,8 +29,8 @@ def test_rows_and_columns_are_the_papers():
 
 def test_config_validates_and_keeps_the_paper_column_order():
     cfg = paper2.make_config("paper")
-    assert cfg["n_images"] == 200 and cfg["data"] == "sample" and cfg["iterations"] == 100
-    assert paper2.make_config("smoke", attacks=["D", "None"])["attacks"] == ["None", "D"]
+    assert cfg.n_images == 200 and cfg.data == "sample" and cfg.iterations == 100
+    assert paper2.make_config("smoke", attacks=["D", "None"]).attacks == ("None", "D")
     with pytest.raises(ValueError, match="row"):
         paper2.make_config("smoke", rows=["natural", "wrn"])
     with pytest.raises(ValueError, match="attack"):
@@ -39,7 +39,8 @@ def test_config_validates_and_keeps_the_paper_column_order():
         paper2.make_config("smoke", n_images=900)
     with pytest.raises(ValueError, match="unknown parameter"):
         paper2.make_config("smoke", eps=0.1)
-    assert paper2.image_ranges({"n_images": 5, "chunk_images": 2}) == [(0, 2), (2, 4), (4, 5)]
+    assert paper2.image_ranges(paper2.make_config("smoke", n_images=5, chunk_images=2)) == [
+        (0, 2), (2, 4), (4, 5)]
 
 
 def test_binomial_standard_error():

@@ -69,8 +69,8 @@ class ProfileConfig:
     A subclass declares its fields, each defaulting to None ("the profile's value"), and
     implements :meth:`profile_values` (the profile's defaults, written in one place) and
     :meth:`check` (normalise with :meth:`set` and validate, once, when the config is made).
-    The names the caller set are kept in ``chosen``: :meth:`at` carries them to another
-    profile, which is how a page falls back to a smaller one with the reader's values.
+    The values the caller set are kept, as given, in ``chosen``: :meth:`at` carries them to
+    another profile, which is how a page falls back to a smaller one with the reader's values.
 
     Example::
 
@@ -86,12 +86,12 @@ class ProfileConfig:
     """
 
     profile: str
-    chosen: frozenset = field(default=frozenset(), compare=False, repr=False, kw_only=True)
+    chosen: dict = field(default_factory=dict, compare=False, repr=False, kw_only=True)
 
     def __post_init__(self):
         check_profile(self.profile)
         values = self.profile_values()
-        chosen = frozenset(n for n in values if getattr(self, n) is not None)
+        chosen = {n: getattr(self, n) for n in values if getattr(self, n) is not None}
         for name, value in values.items():
             if name not in chosen:
                 self.set(name, value)
@@ -110,12 +110,11 @@ class ProfileConfig:
 
     def at(self, profile: str):
         """This config's chosen values on ``profile``'s defaults."""
-        return type(self)(profile, **{n: getattr(self, n) for n in self.chosen})
+        return type(self)(profile, **self.chosen)
 
     def replace(self, **changes):
         """A copy with ``changes`` set (and counted as chosen)."""
-        return type(self)(self.profile, **{**{n: getattr(self, n) for n in self.chosen},
-                                           **changes})
+        return type(self)(self.profile, **{**self.chosen, **changes})
 
     @classmethod
     def of(cls, profile: str, **overrides):
@@ -168,9 +167,11 @@ def best_available(make_config: Callable[..., dict], run: Callable[..., Any], pr
     raise RuntimeError("no profile could be shown: " + " | ".join(reasons))
 
 
-def page_entry(make_config: Callable[..., dict], run: Callable[..., Any]) -> Callable[..., Shown]:
+def page_entry(make_config: Callable[..., Any], run: Callable[..., Any]) -> Callable[..., Shown]:
     """An experiment's ``page_result(profile, **overrides) -> Shown``, the one entry every page
-    calls, for an experiment whose page needs nothing beyond :func:`best_available`.
+    calls, for an experiment whose page needs nothing beyond :func:`best_available`. A typed
+    config (:class:`ProfileConfig`) may stand for the profile and its overrides: the page
+    falls back with the values it was given (:meth:`ProfileConfig.at`).
 
     Example::
 
@@ -180,7 +181,12 @@ def page_entry(make_config: Callable[..., dict], run: Callable[..., Any]) -> Cal
         >>> shown.result, shown.profile, shown.note
         (42, 'smoke', "Profile 'smoke' as requested.")
     """
-    def page_result(profile: str, **overrides) -> Shown:
+    def page_result(profile, **overrides) -> Shown:
+        if isinstance(profile, ProfileConfig):
+            if overrides:
+                raise TypeError("give either a config or a profile and its overrides, not both")
+            config = profile
+            return best_available(lambda p: config.at(p), run, config.profile)
         return best_available(make_config, run, profile, **overrides)
 
     page_result.__doc__ = ("What the page shows: the largest profile up to ``profile`` whose "

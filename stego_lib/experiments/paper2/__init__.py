@@ -18,11 +18,12 @@ authors' released models beside ours), :mod:`.authors` (the authors' own attack 
 Example::
 
     >>> cfg = make_config("smoke")
-    >>> cfg["rows"][:3], ATTACKS[:4], LABELS["natural"]
-    (['natural'], ('None', 'C-RGB', 'C', 'D'), 'Undefended')
+    >>> cfg.rows[:3], ATTACKS[:4], LABELS["natural"]
+    (('natural',), ('None', 'C-RGB', 'C', 'D'), 'Undefended')
 """
 from .config import (ATTACKS, CAMPAIGN_COMMAND, CHECKPOINTS, EXPERIMENT, LABELS, PAPER_IMAGES,
-                     RELEASED_ROWS, ROWS, THREATS, VERSION, image_ranges, make_config)
+                     RELEASED_ROWS, ROWS, THREATS, VERSION, Table1Config, image_ranges,
+                     make_config)
 from .claims import claims
 from .clean import jpeg_cost, model_rows
 from .recipes import RECIPES, recipe
@@ -31,7 +32,7 @@ from .summaries import (binomial_se, cells, diff_se, differences, grids, headlin
 from .table1 import Table1Result, adversarial_images, page_result, run
 
 __all__ = ["ATTACKS", "CAMPAIGN_COMMAND", "CHECKPOINTS", "EXPERIMENT", "LABELS", "PAPER_IMAGES",
-           "RECIPES", "RELEASED_ROWS", "ROWS", "THREATS", "Table1Result", "VERSION", "adversarial_images",
-           "binomial_se", "cells", "claims", "diff_se", "differences", "grids", "headlines",
-           "image_ranges", "jpeg_cost", "make_config", "model_rows", "near_paper", "page_result", "recipe", "run",
-           "tradeoff"]
+           "RECIPES", "RELEASED_ROWS", "ROWS", "THREATS", "Table1Config", "Table1Result", "VERSION",
+           "adversarial_images", "binomial_se", "cells", "claims", "diff_se", "differences",
+           "grids", "headlines", "image_ranges", "jpeg_cost", "make_config", "model_rows",
+           "near_paper", "page_result", "recipe", "run", "tradeoff"]

@@ -156,10 +156,10 @@ def chunk_config(row: str, attack: str, start: int, stop: int,
     """The cache key: the released model's pinned sha256, the images, the reference attack,
     and the protocol when it is not the package's own."""
     cfg = _cfg(row)
-    sha = checkpoints.entry(cfg["checkpoints"][row])["sha256"]
+    sha = checkpoints.entry(cfg.checkpoints[row])["sha256"]
     key = {"kind": "authors", "row": row, "checkpoint": sha, "attack": attack,
-           "package": "recoloradv==0.0.1", "data": cfg["data"], "start": start, "stop": stop,
-           "iterations": cfg["iterations"]}
+           "package": "recoloradv==0.0.1", "data": cfg.data, "start": start, "stop": stop,
+           "iterations": cfg.iterations}
     if attack == "C-RGB":   # the only reference attack with a bound of ours; the others keep their keys
         key["rgb_eps"] = RGB_EPS
     if protocol != DEFAULT_PROTOCOL:   # the committed entries keep their keys
@@ -169,14 +169,14 @@ def chunk_config(row: str, attack: str, start: int, stop: int,
 
 def _compute(row: str, attack: str, start: int, stop: int, protocol: str, progress):
     cfg = _cfg(row)
-    model = lazy_model(cfg["checkpoints"][row]).get()
+    model = lazy_model(cfg.checkpoints[row]).get()
     split = lazy_images(cfg).get()
     x_all, y_all = split.images[start:stop], split.labels[start:stop]
-    params = reference_attack(attack, model, cfg["iterations"], rgb_eps=RGB_EPS,
+    params = reference_attack(attack, model, cfg.iterations, rgb_eps=RGB_EPS,
                               protocol=protocol)
     pred, pred8 = [], []
-    for i in range(0, len(x_all), cfg["batch_size"]):
-        x, y = x_all[i:i + cfg["batch_size"]], y_all[i:i + cfg["batch_size"]]
+    for i in range(0, len(x_all), cfg.batch_size):
+        x, y = x_all[i:i + cfg.batch_size], y_all[i:i + cfg.batch_size]
         adv = params.attack(x, y)[0].detach()
         model.eval()   # the reference leaves the model as it found it; make sure
         with torch.no_grad():
@@ -187,10 +187,10 @@ def _compute(row: str, attack: str, start: int, stop: int, protocol: str, progre
     arrays = outcomes(y_all, pred, pred8)
     how = (f"ReColorAdv with RGBColorSpace, bound {RGB_EPS:g}, lattice 32x32x32"
            if attack == "C-RGB" else f"get_attack_from_name({REFERENCE_NAMES[attack]!r})")
-    meta = {"attack": f"recoloradv 0.0.1 {how}, {cfg['iterations']} iterations, "
+    meta = {"attack": f"recoloradv 0.0.1 {how}, {cfg.iterations} iterations, "
                       f"kappa {protocol_kappa(protocol)}", "protocol": protocol,
             "data": split.provenance.to_dict(), "images": [start, stop],
-            "model_checkpoint": cfg["checkpoints"][row], "device": "cpu"}
+            "model_checkpoint": cfg.checkpoints[row], "device": "cpu"}
     return arrays, meta
 
 

@@ -60,9 +60,9 @@ def released_sha(row: str, missing_ok: bool = False) -> tuple[str | None, dict]:
     """The pinned sha256 of the released model of ``row`` and the config of its runs here;
     a missing entry raises CheckpointNotFoundError unless ``missing_ok`` (then None)."""
     cfg = _cfg(row)
-    sha = checkpoints.sha(cfg["checkpoints"][row])
+    sha = checkpoints.sha(cfg.checkpoints[row])
     if sha is None and not missing_ok:
-        raise checkpoints.CheckpointNotFoundError(f"{cfg['checkpoints'][row]} is missing")
+        raise checkpoints.CheckpointNotFoundError(f"{cfg.checkpoints[row]} is missing")
     return sha, cfg
 
 
@@ -71,8 +71,8 @@ def chunk_config(variant: str, sha: str) -> dict:
     cfg = _cfg()
     gamut, box = VARIANTS[variant]
     return {"row": ROW, "checkpoint": sha, "attack": "C", "gamut": gamut, "box": box,
-            "data": cfg["data"], "n_images": IMAGES, "iterations": cfg["iterations"],
-            "lr": cfg["lr"], "reg_weight": cfg["reg_weight"]}
+            "data": cfg.data, "n_images": IMAGES, "iterations": cfg.iterations,
+            "lr": cfg.lr, "reg_weight": cfg.reg_weight}
 
 
 def attacked_correct(row: str, threat, progress) -> tuple[dict, dict]:
@@ -80,21 +80,21 @@ def attacked_correct(row: str, threat, progress) -> tuple[dict, dict]:
     test images correctly under our attack ``threat`` (Table 1's settings): ``({"correct"},
     meta)``."""
     cfg = _cfg(row)
-    model = lazy_model(cfg["checkpoints"][row]).get()
+    model = lazy_model(cfg.checkpoints[row]).get()
     split = lazy_images(cfg).get()
     dev = next(model.parameters()).device
     correct = []
-    for i in range(0, IMAGES, cfg["batch_size"]):
-        x = split.images[i:i + cfg["batch_size"]].to(dev)
-        y = split.labels[i:i + cfg["batch_size"]].to(dev)
-        adv = attack(model, x, y, threat, steps=cfg["iterations"], lr=cfg["lr"],
-                     reg_weight=cfg["reg_weight"])
+    for i in range(0, IMAGES, cfg.batch_size):
+        x = split.images[i:i + cfg.batch_size].to(dev)
+        y = split.labels[i:i + cfg.batch_size].to(dev)
+        adv = attack(model, x, y, threat, steps=cfg.iterations, lr=cfg.lr,
+                     reg_weight=cfg.reg_weight)
         with torch.no_grad():
             correct.append((model(adv).argmax(1) == y).cpu())
         if progress is not None:
             progress(len(x))
     meta = {"attack": repr(threat), "data": split.provenance.to_dict(), "images": [0, IMAGES],
-            "model_checkpoint": cfg["checkpoints"][row], "device": str(dev)}
+            "model_checkpoint": cfg.checkpoints[row], "device": str(dev)}
     return {"correct": torch.cat(correct).numpy()}, meta
 
 

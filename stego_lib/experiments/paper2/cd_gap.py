@@ -76,8 +76,8 @@ def chunk_config(variant: str, sha: str, cfg: dict) -> dict:
     gamut, box, delta = VARIANTS[variant]
     return {"row": ROW, "checkpoint": sha, "attack": ATTACK, "gamut": gamut, "box": box,
             "delta": delta,
-            "data": cfg["data"], "n_images": IMAGES, "iterations": cfg["iterations"],
-            "lr": cfg["lr"], "reg_weight": cfg["reg_weight"]}
+            "data": cfg.data, "n_images": IMAGES, "iterations": cfg.iterations,
+            "lr": cfg.lr, "reg_weight": cfg.reg_weight}
 
 
 def run_chunk(variant: str, *, mode: str = "auto", progress=None):
@@ -105,8 +105,8 @@ TWIN = "the authors' C+D with our white point"
 
 def _twin_config(sha: str, cfg: dict) -> dict:
     return {"row": ROW, "checkpoint": sha, "attack": ATTACK, "package": "recoloradv==0.0.1",
-            "white": [round(U_WHITE, 10), round(V_WHITE, 10)], "data": cfg["data"],
-            "n_images": IMAGES, "iterations": cfg["iterations"]}
+            "white": [round(U_WHITE, 10), round(V_WHITE, 10)], "data": cfg.data,
+            "n_images": IMAGES, "iterations": cfg.iterations}
 
 
 def _with_our_white(compute):

@@ -162,7 +162,7 @@ class _Ours:
     """A computed table: the rows of its config (a row outside them is absent)."""
 
     def __init__(self, res: Table1Result):
-        self.res, self.rows = res, tuple(res.config.get("rows") or ROWS)
+        self.res, self.rows = res, tuple(res.config.rows)
 
     def __call__(self, row: str, attack: str) -> _Cell:
         if row not in self.rows:

@@ -7,12 +7,13 @@ Rows are keyed by a short slug that also names the campaign items (``paper2-trai
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ..._checks import check_choice, check_int
 from ...attacks.loop import DEFAULT_PROTOCOL, PROTOCOLS
 from ...models.reference import PREFIX as RELEASED_PREFIX, RELEASED
 from ...papers import PAPER2_TABLE1_ATTACKS
-from .. import merged_config
+from .. import ProfileConfig
 
 EXPERIMENT = "paper2_table1"
 VERSION = "1"  # bump when a cell's stored arrays change meaning
@@ -73,80 +74,112 @@ _COMMON = dict(
     seed=0,           # the attacks start at the identity and are deterministic; recorded anyway
     batch_size=100,   # images per attack batch; not part of any cache key
 )
-PARAMS = set(_DEFAULTS["paper"]) | set(_COMMON)
 
 
-def make_config(profile: str, **overrides) -> dict:
-    """The config of ``profile`` with ``overrides`` (None keeps the default).
+@dataclass(frozen=True)
+class Table1Config(ProfileConfig):
+    """Everything a Table 1 run depends on, validated once when it is made; a field left as
+    None takes the profile's value (``_DEFAULTS``, then ``_COMMON``).
 
-    Keys: models ('trained' | 'released': the checkpoints trained here or the authors' released
-    files; with 'released' the rows default to the nine released ones and the images to all
-    846 exact-pixel test images), rows (row slugs, see ``ROWS``), checkpoints (slug ->
-    checkpoint name, replacing the default for those rows), attacks (column names), n_images (the first N test images
-    of ``data``), data ('sample' | 'jpeg'), iterations (Adam steps of every attack), lr,
+    Fields: models ('trained' | 'released': the checkpoints trained here or the authors'
+    released files; with 'released' the rows default to the nine released ones and, at profile
+    paper, the images to all 846 exact-pixel test images), rows (row slugs, see ``ROWS``),
+    checkpoints (slug -> checkpoint name, replacing the default for those rows; after checking,
+    every row's), attacks (column names, put in the paper's order), n_images (the first N test
+    images of ``data``), data ('sample' | 'jpeg'), iterations (Adam steps of every attack), lr,
     reg_weight, protocol ('package-2020' | 'paper-2019': the CW margin's κ, ∞ or 0), loader
     ('plain' | 'flip-crop:<seed>': the test images as stored, or flipped and cropped as the
-    2019 code's evaluation loader does),
-    chunk_images (images per cache entry; a cell of N images is
-    ceil(N / chunk_images) entries), seed, batch_size, profile.
+    2019 code's evaluation loader does), chunk_images (images per cache entry; a cell of N
+    images is ceil(N / chunk_images) entries), seed, batch_size.
+
+    Example:
+        >>> cfg = Table1Config("smoke")
+        >>> cfg.rows, cfg.n_images, cfg.attacks[:3], cfg.checkpoints["natural"]
+        (('natural',), 4, ('None', 'C-RGB', 'C'), 'cifar_resnet32_brief')
+        >>> released = Table1Config("paper", models="released", rows="c,d")
+        >>> released.n_images, released.chunk_images, released.checkpoints["d"]
+        (846, 282, 'released/d')
+    """
+
+    models: str | None = None
+    rows: tuple[str, ...] | str | None = None
+    checkpoints: dict | None = None
+    attacks: tuple[str, ...] | None = None
+    n_images: int | None = None
+    data: str | None = None
+    iterations: int | None = None
+    lr: float | None = None
+    reg_weight: float | None = None
+    protocol: str | None = None
+    loader: str | None = None
+    chunk_images: int | None = None
+    seed: int | None = None
+    batch_size: int | None = None
+
+    def profile_values(self) -> dict:
+        values = {**_DEFAULTS[self.profile], **_COMMON}
+        if self.models == "released":
+            values["rows"] = RELEASED_ROWS
+            if self.profile == "paper":
+                values.update(RELEASED_IMAGES)
+        return values
+
+    def check(self) -> None:
+        check_choice(self.models, MODELS, name="models")
+        rows = self.rows
+        if isinstance(rows, str):
+            rows = [r.strip() for r in rows.split(",") if r.strip()]
+        for r in rows:
+            check_choice(r, tuple(ROWS), name="row")
+        if not rows:
+            raise ValueError("rows must name at least one defence, got none")
+        self.set("rows", tuple(rows))
+        for a in self.attacks:
+            check_choice(a, ATTACKS, name="attack")
+        self.set("attacks", tuple(a for a in ATTACKS if a in self.attacks))  # the paper's order
+        for key, minimum in (("n_images", 1), ("iterations", 0), ("chunk_images", 1),
+                             ("seed", 0), ("batch_size", 1)):
+            check_int(getattr(self, key), name=key, minimum=minimum)
+        check_choice(self.data, DATA, name="data")
+        check_choice(self.protocol, tuple(PROTOCOLS), name="protocol")
+        loader_seed(self.loader)
+        if self.data == "sample" and self.n_images > 846:
+            raise ValueError(f"the exact-pixel sample holds 846 test images, got "
+                             f"n_images={self.n_images}")
+        for key in ("lr", "reg_weight"):
+            v = getattr(self, key)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not v >= 0:
+                raise ValueError(f"{key} must be a number >= 0, got {v!r}")
+        self._check_checkpoints()
+
+    def _check_checkpoints(self) -> None:
+        unknown = sorted(set(self.checkpoints) - set(ROWS))
+        if unknown:
+            raise ValueError(f"checkpoints: unknown row(s) {unknown}; expected some of {list(ROWS)}")
+        if self.models == "released":
+            missing = [r for r in self.rows if r not in RELEASED]
+            if missing:
+                raise ValueError(f"the authors released no model for row(s) {missing}; released "
+                                 f"rows: {list(RELEASED_ROWS)}")
+            # a profile's own checkpoint choices (smoke's brief model) are for trained rows only
+            self.set("checkpoints", {**{r: RELEASED_PREFIX + r for r in RELEASED_ROWS},
+                                     **(self.chosen.get("checkpoints") or {})})
+        else:
+            self.set("checkpoints", {**CHECKPOINTS, **self.checkpoints})
+
+
+def make_config(profile: str, **overrides) -> Table1Config:
+    """The :class:`Table1Config` of ``profile`` with ``overrides`` (None keeps the default).
 
     Raises:
         ValueError: an unknown profile, parameter, row or attack, or a bad number.
 
     Example:
         >>> cfg = make_config("smoke")
-        >>> cfg["rows"], cfg["n_images"], cfg["attacks"][:3]
-        (['natural'], 4, ['None', 'C-RGB', 'C'])
+        >>> cfg.rows, cfg.n_images, cfg.attacks[:3]
+        (('natural',), 4, ('None', 'C-RGB', 'C'))
     """
-    # None keeps the default: dropped first, so it cannot mask the released models' defaults
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    check_choice(overrides.get("models") or "trained", MODELS, name="models")
-    if overrides.get("models") == "released":
-        given = set(overrides)
-        if profile == "paper":
-            overrides = {**{k: v for k, v in RELEASED_IMAGES.items() if k not in given},
-                         **overrides}
-        if "rows" not in given:
-            overrides = {**overrides, "rows": list(RELEASED_ROWS)}
-    cfg = merged_config(profile, overrides, PARAMS, _DEFAULTS[profile], _COMMON)
-    rows = cfg["rows"]
-    if isinstance(rows, str):
-        rows = [r.strip() for r in rows.split(",") if r.strip()]
-    for r in rows:
-        check_choice(r, tuple(ROWS), name="row")
-    if not rows:
-        raise ValueError("rows must name at least one defence, got none")
-    cfg["rows"] = list(rows)
-    for a in cfg["attacks"]:
-        check_choice(a, ATTACKS, name="attack")
-    cfg["attacks"] = [a for a in ATTACKS if a in cfg["attacks"]]  # the paper's column order
-    for key, minimum in (("n_images", 1), ("iterations", 0), ("chunk_images", 1),
-                         ("seed", 0), ("batch_size", 1)):
-        check_int(cfg[key], name=key, minimum=minimum)
-    check_choice(cfg["data"], DATA, name="data")
-    check_choice(cfg["protocol"], tuple(PROTOCOLS), name="protocol")
-    loader_seed(cfg["loader"])
-    if cfg["data"] == "sample" and cfg["n_images"] > 846:
-        raise ValueError(f"the exact-pixel sample holds 846 test images, got "
-                         f"n_images={cfg['n_images']}")
-    for key in ("lr", "reg_weight"):
-        v = cfg[key]
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or not v >= 0:
-            raise ValueError(f"{key} must be a number >= 0, got {v!r}")
-    unknown = sorted(set(cfg["checkpoints"]) - set(ROWS))
-    if unknown:
-        raise ValueError(f"checkpoints: unknown row(s) {unknown}; expected some of {list(ROWS)}")
-    if cfg["models"] == "released":
-        missing = [r for r in cfg["rows"] if r not in RELEASED]
-        if missing:
-            raise ValueError(f"the authors released no model for row(s) {missing}; released "
-                             f"rows: {list(RELEASED_ROWS)}")
-        # a profile's own checkpoint choices (smoke's brief model) are for trained rows only
-        cfg["checkpoints"] = {**{r: RELEASED_PREFIX + r for r in RELEASED_ROWS},
-                              **(overrides.get("checkpoints") or {})}
-    else:
-        cfg["checkpoints"] = {**CHECKPOINTS, **cfg["checkpoints"]}
-    return cfg
+    return Table1Config.of(profile, **overrides)
 
 
 def loader_seed(loader) -> int | None:
@@ -168,7 +201,7 @@ def loader_seed(loader) -> int | None:
     return int(m.group(1))
 
 
-def image_ranges(cfg: dict) -> list[tuple[int, int]]:
+def image_ranges(cfg: Table1Config) -> list[tuple[int, int]]:
     """The ``[start, stop)`` image ranges of the cache entries that make up one cell."""
-    n, k = cfg["n_images"], cfg["chunk_images"]
+    n, k = cfg.n_images, cfg.chunk_images
     return [(a, min(a + k, n)) for a in range(0, n, k)]

@@ -75,9 +75,9 @@ def _table_chunks(row: str, models: str = "trained"):
             cfg = make_config("paper", models="released", rows=[row], batch_size=batch)
         else:
             cfg = make_config("paper", rows=[row], batch_size=batch, **PAPER_IMAGES[device])
-        images, model = lazy_images(cfg), lazy_model(cfg["checkpoints"][row])
+        images, model = lazy_images(cfg), lazy_model(cfg.checkpoints[row])
         out = []
-        for a in cfg["attacks"]:
+        for a in cfg.attacks:
             for s, e in image_ranges(cfg):
                 def done(a=a, s=s, e=e):
                     sha = row_sha(cfg, row)
@@ -89,7 +89,7 @@ def _table_chunks(row: str, models: str = "trained"):
                                images=images, mode="auto", needs_gpu=False, store=True,
                                progress=lambda n: progress(n * step))
                 def tiny(a=a, s=s):
-                    cell_chunk(Cell(dict(cfg, iterations=TINY["iterations"]), row,
+                    cell_chunk(Cell(cfg.replace(iterations=TINY["iterations"]), row,
                                row_sha(cfg, row), a, s, s + TINY["images"]), model=model,
                                images=images, mode="recompute", store=False)
                 units = (e - s) * (CLEAN_UNITS if a == "None" else 1.0)

@@ -60,22 +60,22 @@ def chunk_config(row: str, sha: str, attack_name: str, start: int, stop: int) ->
     """The cache key of one half-cell's trace."""
     cfg = _cfg(row)
     return {"row": row, "checkpoint": sha, "attack": attack_name, "protocol": PROTOCOL,
-            "steps": list(STEPS), "data": cfg["data"], "images": [start, stop],
-            "lr": cfg["lr"], "reg_weight": cfg["reg_weight"], "batch_size": cfg["batch_size"]}
+            "steps": list(STEPS), "data": cfg.data, "images": [start, stop],
+            "lr": cfg.lr, "reg_weight": cfg.reg_weight, "batch_size": cfg.batch_size}
 
 
 def _compute(row: str, attack_name: str, start: int, stop: int, progress):
     cfg = _cfg(row)
-    model = lazy_model(cfg["checkpoints"][row]).get()
+    model = lazy_model(cfg.checkpoints[row]).get()
     split = lazy_images(cfg).get()
     dev = next(model.parameters()).device
     threat, kappa = functional_attack(attack_name), protocol_kappa(PROTOCOL)
     preds = {f"{kind}_{t}": [] for t in STEPS for kind in ("pred", "pred_uint8")}
-    for i in range(start, stop, cfg["batch_size"]):
-        x = split.images[i:min(i + cfg["batch_size"], stop)].to(dev)
-        y = split.labels[i:min(i + cfg["batch_size"], stop)].to(dev)
-        _, kept = attack(model, x, y, threat, steps=max(STEPS), lr=cfg["lr"],
-                         reg_weight=cfg["reg_weight"], kappa=kappa, trace=STEPS)
+    for i in range(start, stop, cfg.batch_size):
+        x = split.images[i:min(i + cfg.batch_size, stop)].to(dev)
+        y = split.labels[i:min(i + cfg.batch_size, stop)].to(dev)
+        _, kept = attack(model, x, y, threat, steps=max(STEPS), lr=cfg.lr,
+                         reg_weight=cfg.reg_weight, kappa=kappa, trace=STEPS)
         with torch.no_grad():
             for t, adv in kept.items():
                 preds[f"pred_{t}"].append(model(adv).argmax(1).cpu())
@@ -85,7 +85,7 @@ def _compute(row: str, attack_name: str, start: int, stop: int, progress):
     arrays = {k: torch.cat(v).numpy().astype(np.int8) for k, v in preds.items()}
     arrays["labels"] = split.labels[start:stop].numpy().astype(np.int8)
     meta = {"attack": repr(threat), "protocol": PROTOCOL, "data": split.provenance.to_dict(),
-            "images": [start, stop], "model_checkpoint": cfg["checkpoints"][row],
+            "images": [start, stop], "model_checkpoint": cfg.checkpoints[row],
             "device": str(dev)}
     return arrays, meta
 

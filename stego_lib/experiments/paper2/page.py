@@ -80,8 +80,8 @@ class Table1Page:
         else:
             computed = sum(c["ours"] is not None for c in self.cells)
             status = (f"Models trained here: {computed} of {len(self.cells)} cells at profile "
-                      f"'{ours.config['profile']}', each on the same first {ours.n_images:,} test "
-                      f"images ({plain_source(ours.data)}), {ours.config['iterations']} attack "
+                      f"'{ours.config.profile}', each on the same first {ours.n_images:,} test "
+                      f"images ({plain_source(ours.data)}), {ours.config.iterations} attack "
                       f"iterations; the adversarially trained models are one-epoch fine-tunes "
                       f"of the undefended one.")
         try:
@@ -97,7 +97,7 @@ class Table1Page:
                 else "shown at profile 'paper' only.") + files + " " + status)
         return (f"The authors' released models: {self.n_released} of 81 cells, each on the same "
                 f"{theirs.n_images:,} test images ({plain_source(theirs.data)}), "
-                f"{theirs.config['iterations']} attack iterations." + files + " " + status)
+                f"{theirs.config.iterations} attack iterations." + files + " " + status)
 
     # --- the released models: fit, authors' runs, gap studies ---------------------------
 

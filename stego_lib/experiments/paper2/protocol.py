@@ -69,7 +69,7 @@ def _ours(ranges: list[tuple[int, int]]):
 
 
 def _cell(cfg: dict, row: str, a: str, s: int, e: int) -> Chunk:
-    model, images = lazy_model(cfg["checkpoints"][row]), lazy_images(cfg)
+    model, images = lazy_model(cfg.checkpoints[row]), lazy_images(cfg)
 
     def done():
         sha = row_sha(cfg, row)

@@ -98,7 +98,7 @@ def authors_runs(released: Table1Result | None, attack: str = "C") -> list[dict]
 
     out = []
     start, stop = authors.IMAGES
-    for row in (released.config["rows"] if released is not None else ()):
+    for row in (released.config.rows if released is not None else ()):
         mine = released.correct.get(row, {}).get(attack)
         if mine is None or len(mine) < stop or not authors.has(row, attack):
             continue

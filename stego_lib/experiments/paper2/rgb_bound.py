@@ -50,7 +50,7 @@ def _cfg(models: str = "trained") -> dict:
 
 
 def _checkpoint(row: str, models: str) -> str:
-    return CHECKPOINTS[row] if models == "trained" else _cfg(models)["checkpoints"][row]
+    return CHECKPOINTS[row] if models == "trained" else _cfg(models).checkpoints[row]
 
 
 def _sha(row: str, models: str = "trained") -> str | None:
@@ -63,8 +63,8 @@ def chunk_config(row: str, eps: float, sha: str, lr: float | None = None,
     released package's, so every committed key stays as it was."""
     cfg = _cfg(models)
     key = {"row": row, "checkpoint": sha, "attack": "C-RGB", "eps": float(eps),
-           "data": cfg["data"], "n_images": cfg["n_images"], "iterations": cfg["iterations"],
-           "lr": cfg["lr"] if lr is None else float(lr), "reg_weight": cfg["reg_weight"]}
+           "data": cfg.data, "n_images": cfg.n_images, "iterations": cfg.iterations,
+           "lr": cfg.lr if lr is None else float(lr), "reg_weight": cfg.reg_weight}
     if protocol != DEFAULT_PROTOCOL:
         key["protocol"] = protocol
     return key
@@ -78,11 +78,11 @@ def _compute(row: str, eps: float, progress, lr: float | None = None, models: st
     dev = next(model.parameters()).device
     threat = functional_attack("C-RGB", recolor={"eps": eps})
     correct, change = [], []
-    for i in range(0, cfg["n_images"], cfg["batch_size"]):
-        x = split.images[i:i + cfg["batch_size"]].to(dev)
-        y = split.labels[i:i + cfg["batch_size"]].to(dev)
-        adv = attack(model, x, y, threat, steps=cfg["iterations"],
-                     lr=cfg["lr"] if lr is None else lr, reg_weight=cfg["reg_weight"],
+    for i in range(0, cfg.n_images, cfg.batch_size):
+        x = split.images[i:i + cfg.batch_size].to(dev)
+        y = split.labels[i:i + cfg.batch_size].to(dev)
+        adv = attack(model, x, y, threat, steps=cfg.iterations,
+                     lr=cfg.lr if lr is None else lr, reg_weight=cfg.reg_weight,
                      kappa=protocol_kappa(protocol))
         with torch.no_grad():
             correct.append((model(adv).argmax(1) == y).cpu())
@@ -158,7 +158,7 @@ def matching_bounds(entries: list[dict], rows=ROWS) -> list[float]:
 
 def _chunks(device: str, models: str = "trained",
             protocol: str = DEFAULT_PROTOCOL) -> list[Chunk]:
-    n = _cfg(models)["n_images"]
+    n = _cfg(models).n_images
     out = []
     for row in ROWS:
         for eps, lr in GRID[models]:

@@ -41,8 +41,8 @@ PADDING = "zeros"         # the reference's; ours is "border"
 def chunk_config(row: str, sha: str, cfg: dict) -> dict:
     """The cache key of our S with the reference's padding on the released model of ``row``."""
     return {"row": row, "checkpoint": sha, "attack": "S", "padding": PADDING,
-            "data": cfg["data"], "n_images": IMAGES, "iterations": cfg["iterations"],
-            "lr": cfg["lr"], "reg_weight": cfg["reg_weight"]}
+            "data": cfg.data, "n_images": IMAGES, "iterations": cfg.iterations,
+            "lr": cfg.lr, "reg_weight": cfg.reg_weight}
 
 
 def run_chunk(row: str, *, mode: str = "auto", progress=None):

@@ -24,8 +24,8 @@ def cells(res: Table1Result | None) -> list[dict]:
     paper's row name), ``attack``, ``paper`` (%), ``ours`` (%, None if pending), ``se`` (%,
     binomial), ``n``, ``diff`` (ours - paper, percentage points), ``ours_uint8`` (% on the
     attacked images rounded to 8-bit pixels). ``res=None``: the paper's whole table alone."""
-    rows = res.config["rows"] if res is not None else list(ROWS)
-    attacks = res.config["attacks"] if res is not None else list(PAPER2_TABLE1_ATTACKS)
+    rows = res.config.rows if res is not None else list(ROWS)
+    attacks = res.config.attacks if res is not None else list(PAPER2_TABLE1_ATTACKS)
     out = []
     for row in rows:
         for a in attacks:
@@ -46,8 +46,8 @@ def grids(res: Table1Result | None, rows=None) -> dict:
     """Arrays for the heat maps: ``rows`` (the paper's row labels), ``attacks``, ``paper``
     ``(R, A)``, and when ``res`` is given ``ours``, ``se`` and ``diff`` ``(R, A)`` with NaN for
     pending cells. Without ``res``: the paper's table alone (every row)."""
-    rows = list(rows or (res.config["rows"] if res is not None else ROWS))
-    attacks = list(res.config["attacks"]) if res is not None else list(PAPER2_TABLE1_ATTACKS)
+    rows = list(rows or (res.config.rows if res is not None else ROWS))
+    attacks = list(res.config.attacks) if res is not None else list(PAPER2_TABLE1_ATTACKS)
     out = {"rows": [LABELS[r] for r in rows], "attacks": attacks,
            "paper": np.array([[paper2_accuracy(LABELS[r], a) for a in attacks] for r in rows])}
     if res is None:

@@ -29,43 +29,43 @@ from ...attacks import attack, functional_attack, protocol_kappa
 from ...attacks.loop import DEFAULT_PROTOCOL
 from ...cache import CacheMiss, GPURequiredError, cached
 from ...tasks import CachedUnit, Lazy
-from .config import (CAMPAIGN_COMMAND, EXPERIMENT, PAPER_IMAGES, VERSION, image_ranges,
-                     loader_seed, make_config)
+from .config import (CAMPAIGN_COMMAND, EXPERIMENT, PAPER_IMAGES, VERSION, Table1Config,
+                     image_ranges, loader_seed, make_config)
 from .. import page_entry
 
 __all__ = ["Cell", "Table1Result", "adversarial_images", "cell_chunk", "cell_config", "row_sha",
            "cpu_layout", "has_cell", "outcomes", "page_result", "run", "stored_correct"]
 
 
-def row_sha(cfg: dict, row: str) -> str | None:
+def row_sha(cfg: Table1Config, row: str) -> str | None:
     """The sha256 of the model of Table 1 row ``row`` in ``cfg`` (None: not committed)."""
-    return checkpoints.sha(cfg["checkpoints"][row])
+    return checkpoints.sha(cfg.checkpoints[row])
 
 
-def cell_config(cfg: dict, row: str, sha: str, attack_name: str, start: int, stop: int) -> dict:
+def cell_config(cfg: Table1Config, row: str, sha: str, attack_name: str, start: int, stop: int) -> dict:
     """The cache key of images ``[start, stop)`` of one cell."""
     key = {"kind": "cell", "row": row, "checkpoint": sha, "attack": attack_name,
-           "data": cfg["data"], "start": start, "stop": stop}
-    if cfg["models"] == "released" and row == "gray":
+           "data": cfg.data, "start": start, "stop": stop}
+    if cfg.models == "released" and row == "gray":
         # the released B&W model's input is measured, not in its file: part of the key
-        key["front_end"] = checkpoints.entry(cfg["checkpoints"][row])["arch_kwargs"]
+        key["front_end"] = checkpoints.entry(cfg.checkpoints[row])["arch_kwargs"]
     # Only a transformed loader enters the key (clean cells too: their images change).
-    if cfg.get("loader", "plain") != "plain":
-        key["loader"] = cfg["loader"]
+    if cfg.loader != "plain":
+        key["loader"] = cfg.loader
     if attack_name != "None":
-        key.update(iterations=cfg["iterations"], lr=cfg["lr"], reg_weight=cfg["reg_weight"])
+        key.update(iterations=cfg.iterations, lr=cfg.lr, reg_weight=cfg.reg_weight)
         # Only a non-default protocol enters the key: every cell computed before protocols
         # were named keeps its key (and the clean column is the same under both).
-        if cfg.get("protocol", DEFAULT_PROTOCOL) != DEFAULT_PROTOCOL:
-            key["protocol"] = cfg["protocol"]
+        if cfg.protocol != DEFAULT_PROTOCOL:
+            key["protocol"] = cfg.protocol
     return key
 
 
-def has_cell(cfg: dict, row: str, sha: str, attack_name: str, start: int, stop: int) -> bool:
+def has_cell(cfg: Table1Config, row: str, sha: str, attack_name: str, start: int, stop: int) -> bool:
     return Cell(cfg, row, sha, attack_name, start, stop).done()
 
 
-def stored_correct(cfg: dict, row: str, attack_name: str, start: int,
+def stored_correct(cfg: Table1Config, row: str, attack_name: str, start: int,
                    stop: int) -> np.ndarray | None:
     """The per-image ``correct`` of a committed cache entry of the cell, or None when it is
     not committed (nothing is computed)."""
@@ -95,11 +95,11 @@ def lazy_model(name: str, device=None) -> Lazy:
     return Lazy(lambda: cpu_layout(checkpoints.load(name, device=device or checkpoints.device())))
 
 
-def lazy_images(cfg: dict) -> Lazy:
-    """The first ``n_images`` test images of ``cfg['data']``."""
-    if cfg["data"] == "sample":
-        return Lazy(lambda: data.load_sample("cifar10", limit=cfg["n_images"]))
-    return Lazy(lambda: data.load_cifar10("test", limit=cfg["n_images"]))
+def lazy_images(cfg: Table1Config) -> Lazy:
+    """The first ``n_images`` test images of ``cfg.data``."""
+    if cfg.data == "sample":
+        return Lazy(lambda: data.load_sample("cifar10", limit=cfg.n_images))
+    return Lazy(lambda: data.load_cifar10("test", limit=cfg.n_images))
 
 
 def _predict(model, x: torch.Tensor) -> torch.Tensor:
@@ -137,20 +137,20 @@ def _compute(cfg, row, attack_name, start, stop, model: Lazy, images: Lazy, prog
     dev = next(m.parameters()).device
     split = images.get()
     x_all, y_all = split.images[start:stop], split.labels[start:stop]
-    seed = loader_seed(cfg.get("loader", "plain"))
+    seed = loader_seed(cfg.loader)
     if seed is not None:
         x_all = flip_crop(x_all, range(start, stop), seed)
     # reused by the detection study (our undefended model's only)
-    keep = row == "natural" and attack_name != "None" and cfg["models"] == "trained"
+    keep = row == "natural" and attack_name != "None" and cfg.models == "trained"
     pred, pred8, advs = [], [], []
     threat = None if attack_name == "None" else functional_attack(attack_name)
-    kappa = protocol_kappa(cfg.get("protocol", DEFAULT_PROTOCOL))
-    for i in range(0, len(x_all), cfg["batch_size"]):
-        x = x_all[i:i + cfg["batch_size"]].to(dev)
-        y = y_all[i:i + cfg["batch_size"]].to(dev)
+    kappa = protocol_kappa(cfg.protocol)
+    for i in range(0, len(x_all), cfg.batch_size):
+        x = x_all[i:i + cfg.batch_size].to(dev)
+        y = y_all[i:i + cfg.batch_size].to(dev)
         if threat is not None:
-            x = attack(m, x, y, threat, steps=cfg["iterations"], lr=cfg["lr"],
-                       reg_weight=cfg["reg_weight"], kappa=kappa)
+            x = attack(m, x, y, threat, steps=cfg.iterations, lr=cfg.lr,
+                       reg_weight=cfg.reg_weight, kappa=kappa)
         x8 = (x * 255).round().to(torch.uint8)   # (B, 3, 32, 32)
         pred.append(_predict(m, x))
         pred8.append(_predict(m, x8.float() / 255))
@@ -162,10 +162,10 @@ def _compute(cfg, row, attack_name, start, stop, model: Lazy, images: Lazy, prog
     if keep:
         arrays["adv_uint8"] = torch.cat(advs).numpy()
     meta = {"attack": repr(threat) if threat is not None else "none (clean images)",
-            "protocol": cfg.get("protocol", DEFAULT_PROTOCOL),
-            "loader": cfg.get("loader", "plain"),
+            "protocol": cfg.protocol,
+            "loader": cfg.loader,
             "data": split.provenance.to_dict(), "images": [start, stop],
-            "model_checkpoint": cfg["checkpoints"][row], "device": str(dev)}
+            "model_checkpoint": cfg.checkpoints[row], "device": str(dev)}
     return arrays, meta
 
 
@@ -176,7 +176,7 @@ class Cell(CachedUnit):
 
     experiment, version = EXPERIMENT, VERSION
 
-    cfg: dict
+    cfg: Table1Config
     row: str
     sha: str
     attack: str
@@ -205,7 +205,7 @@ class Table1Result:
     ``correct[row][attack]`` is a bool array ``(N,)`` (the model classifies the attacked image
     correctly); ``pending`` lists the cells not computed yet, with the reason."""
 
-    config: dict
+    config: Table1Config
     labels: np.ndarray | None                      # (N,) int64, None when nothing is computed
     data: str                                      # provenance of the test images
     correct: dict = field(default_factory=dict)    # row -> attack -> (N,) bool
@@ -219,25 +219,25 @@ class Table1Result:
         return 0 if self.labels is None else len(self.labels)
 
 
-def _pick_image_set(cfg: dict) -> dict:
+def _pick_image_set(cfg: Table1Config) -> Table1Config:
     """At paper scale: the GPU's 1,000 JPEG images where they are committed for more cells than
     the CPU's 200 exact-pixel images, else the latter. Every cell uses the same images."""
-    if {k: cfg[k] for k in ("data", "n_images")} != PAPER_IMAGES["cpu"]:
+    if {"data": cfg.data, "n_images": cfg.n_images} != PAPER_IMAGES["cpu"]:
         return cfg   # the caller chose the images
     counts = []
     for dev in ("cuda", "cpu"):
-        c = {**cfg, **PAPER_IMAGES[dev]}
+        c = cfg.replace(**PAPER_IMAGES[dev])
         n = 0
-        for row in c["rows"]:
+        for row in c.rows:
             sha = row_sha(c, row)
             if sha is not None:
                 n += sum(all(has_cell(c, row, sha, a, s, e) for s, e in image_ranges(c))
-                         for a in c["attacks"])
+                         for a in c.attacks)
         counts.append((n, c))
     return counts[0][1] if counts[0][0] > counts[1][0] else counts[1][1]
 
 
-def run(config: dict, *, mode: str = "auto", progress: bool = False) -> Table1Result:
+def run(config: Table1Config, *, mode: str = "auto", progress: bool = False) -> Table1Result:
     """Read (or compute, where allowed) every cell of ``config``.
 
     Cells whose model is not committed, or that are not cached and too large to compute here
@@ -248,24 +248,24 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> Table1Re
             :func:`stego_lib.experiments.best_available` shows a smaller profile instead).
         CacheMiss: ``mode="cache-only"`` and not a single cell is cached.
     """
-    cfg = _pick_image_set(dict(config)) if config["profile"] == "paper" else dict(config)
-    store, needs_gpu = cfg["profile"] != "smoke", cfg["profile"] == "paper"
+    cfg = _pick_image_set(config) if config.profile == "paper" else config
+    store, needs_gpu = cfg.profile != "smoke", cfg.profile == "paper"
     images = lazy_images(cfg)
     res = Table1Result(cfg, None, "")
     bar = None
     if progress:
         from tqdm import tqdm
-        bar = tqdm(total=len(cfg["rows"]) * len(cfg["attacks"]), desc="table 1", unit="cell",
+        bar = tqdm(total=len(cfg.rows) * len(cfg.attacks), desc="table 1", unit="cell",
                    disable=None)
     try:
-        for row in cfg["rows"]:
+        for row in cfg.rows:
             sha = row_sha(cfg, row)
             if sha is None:
-                res.pending += [(row, a, "model not trained yet") for a in cfg["attacks"]]
+                res.pending += [(row, a, "model not trained yet") for a in cfg.attacks]
                 continue
-            res.checkpoints[row] = checkpoints.entry(cfg["checkpoints"][row])
-            model = lazy_model(cfg["checkpoints"][row])
-            for a in cfg["attacks"]:
+            res.checkpoints[row] = checkpoints.entry(cfg.checkpoints[row])
+            model = lazy_model(cfg.checkpoints[row])
+            for a in cfg.attacks:
                 try:
                     parts = [cell_chunk(Cell(cfg, row, sha, a, s, e), model=model,
                                         images=images, mode=mode, needs_gpu=needs_gpu,
@@ -292,19 +292,19 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> Table1Re
     if res.labels is None:
         err = CacheMiss if mode == "cache-only" else GPURequiredError
         raise err(f"{EXPERIMENT}: no cell of Table 1 is available at profile "
-                  f"'{cfg['profile']}' yet; the campaign computes them: {CAMPAIGN_COMMAND}")
+                  f"'{cfg.profile}' yet; the campaign computes them: {CAMPAIGN_COMMAND}")
     return res
 
 
-def adversarial_images(cfg: dict, attack_name: str, *, mode: str = "cache-only") -> np.ndarray:
+def adversarial_images(cfg: Table1Config, attack_name: str, *, mode: str = "cache-only") -> np.ndarray:
     """The undefended model's attacked test images ``(N, 3, 32, 32)`` uint8 for ``attack_name``
-    (the first ``n_images`` of ``cfg['data']``), read from the cache."""
+    (the first ``n_images`` of ``cfg.data``), read from the cache."""
     sha = row_sha(cfg, "natural")
     if sha is None:
         raise CacheMiss(f"{EXPERIMENT}: the undefended model is not trained yet")
-    images, model = lazy_images(cfg), lazy_model(cfg["checkpoints"]["natural"])
+    images, model = lazy_images(cfg), lazy_model(cfg.checkpoints["natural"])
     parts = [cell_chunk(Cell(cfg, "natural", sha, attack_name, s, e), model=model,
-                        images=images, mode=mode, store=cfg["profile"] != "smoke")
+                        images=images, mode=mode, store=cfg.profile != "smoke")
              for s, e in image_ranges(cfg)]
     return np.concatenate([p.arrays["adv_uint8"] for p in parts])
 

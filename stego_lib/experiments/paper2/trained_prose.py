@@ -121,8 +121,8 @@ def crgb_trained_text(cells: list[dict], sweep: list[dict], refs: list[dict],
             p2cfg = make_config("paper")
             top = max(short, key=lambda e: e["eps"])
             crgb_text += (f"The larger bounds are not reached: an Adam step is about as large as "
-                          f"its learning rate, so {p2cfg['iterations']} steps of {p2cfg['lr']:g} "
-                          f"move a lattice colour by roughly {p2cfg['iterations'] * p2cfg['lr']:g}, "
+                          f"its learning rate, so {p2cfg.iterations} steps of {p2cfg.lr:g} "
+                          f"move a lattice colour by roughly {p2cfg.iterations * p2cfg.lr:g}, "
                           f"and at a bound of {top['eps']:g} the largest change of any pixel was "
                           f"{top['max_change']:.3f}. ")
         crgb_text += "".join(_authors_rgb(r) for r in rgb_refs)
