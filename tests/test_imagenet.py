@@ -109,4 +109,4 @@ def test_config_checks():
         imagenet.make_config("smoke", colour=1)
     with pytest.raises(ValueError, match="n_images must be an int >= 1"):
         imagenet.make_config("smoke", n_images=0)
-    assert imagenet.make_config("paper")["model"] == "resnet50"
+    assert imagenet.make_config("paper").model == "resnet50"

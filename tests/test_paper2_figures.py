@@ -14,7 +14,7 @@ def test_config_rejects_bad_values():
     with pytest.raises(ValueError, match="row must be one of the released models"):
         paper2_figures.make_config("smoke", model="released/nope")
     # a released model is named, not looked up: its config needs no file
-    assert paper2_figures.make_config("paper", model="released/d")["model"] == "released/d"
+    assert paper2_figures.make_config("paper", model="released/d").model == "released/d"
 
 
 @pytest.mark.skipif("cifar_resnet32_natural" not in checkpoints.available(),
@@ -47,7 +47,7 @@ def test_campaign_item_one_chunk_per_attack(tmp_path, monkeypatch):
         assert [c.name for c in chunks] == list(paper2_figures.ATTACKS)
         assert not any(c.done() for c in chunks)
         cfg = figure_items.config(model)
-        assert cfg["model"] == model and cfg["n_images"] == 846
+        assert cfg.model == model and cfg.n_images == 846
         for path in ResultsCache().paths(paper2_figures.EXPERIMENT, config_key(
                 paper2_figures.chunk_config(cfg, done), paper2_figures.VERSION)):
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -92,9 +92,9 @@ def test_lpips_plumbing_with_mock_backbone_weights(tmp_path):
 
 def test_config_checks():
     cfg = sweep.make_config("smoke", metrics=["dssim"])
-    assert len(sweep.make_config("paper")["scales"]) >= 5
-    assert sweep.make_config("paper")["model"] == "cifar_resnet32_natural"
-    assert cfg["metrics"] == ["dssim"]
+    assert len(sweep.make_config("paper").scales) >= 5
+    assert sweep.make_config("paper").model == "cifar_resnet32_natural"
+    assert cfg.metrics == ("dssim",)
     with pytest.raises(ValueError, match="unknown attack 'S'"):
         sweep.make_config("smoke", attacks=["C", "S"])
     with pytest.raises(ValueError, match="scales must be"):
@@ -112,7 +112,7 @@ def test_threat_bounds_scale():
 
 def test_missing_model_is_reported(monkeypatch):
     cfg = sweep.make_config("smoke", metrics=["dssim"])
-    cfg["model"] = "cifar_resnet32_not_trained"
+    cfg = cfg.replace(model="cifar_resnet32_not_trained")
     with pytest.raises(sweep.ModelMissingError, match="not committed yet"):
         sweep.run(cfg)
 
@@ -156,8 +156,8 @@ def test_campaign_item():
     assert [c.name for c in released.chunks("cpu")] == [c.name for c in item.chunks("cpu")]
     cfg = sweep.make_config("paper")
     chunks = item.chunks("cpu")
-    assert len(chunks) == len(cfg["attacks"]) * len(cfg["scales"]) >= 15
-    assert all(c.units == cfg["n_images"] for c in chunks)
+    assert len(chunks) == len(cfg.attacks) * len(cfg.scales) >= 15
+    assert all(c.units == cfg.n_images for c in chunks)
     # registered, with the item it needs
     reg = core.registry()
     assert "paper2-perceptual" in reg

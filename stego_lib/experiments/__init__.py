@@ -1,18 +1,15 @@
 """Experiments: config -> results, cached.
 
-Each experiment module exposes ``make_config(profile, **overrides) -> dict`` and
-``run(config, *, mode="auto", progress=True) -> result``. Heavy work is split into
-chunks cached by :func:`stego_lib.cache.cached`, so a paper-scale run resumes
-across commands. Every page calls one entry, its experiment's ``page_result(profile,
-**overrides)``: :func:`best_available` (made by :func:`page_entry`) where nothing more is
+Each experiment has a typed, frozen config (a :class:`ProfileConfig`: the profile's values,
+checked once when it is made), ``make_config(profile, **overrides)`` that makes one, and
+``run(config, *, mode="auto", progress=True) -> result``. Heavy work is split into chunks
+cached by :func:`stego_lib.cache.cached`, so a paper-scale run resumes across commands. Every
+page calls one entry, its experiment's ``page_result(config)`` (or ``page_result(profile,
+**overrides)``): :func:`best_available` (made by :func:`page_entry`) where nothing more is
 needed, which shows the largest scale it can without starting GPU-scale work on a CPU.
 
 Example::
 
-    >>> cfg = merged_config("smoke", {"n_images": 8, "seed": None}, ("n_images", "seed"),
-    ...                     {"n_images": 4, "seed": 0})
-    >>> cfg
-    {'n_images': 8, 'seed': 0, 'profile': 'smoke'}
     >>> try:
     ...     check_overrides({"eps": 0.1}, ("n_images",))
     ... except ValueError as e:
@@ -27,8 +24,7 @@ from typing import Any, Callable
 from ..cache import CacheMiss, GPURequiredError, ModelMissingError
 from ..profiles import check_profile, fallbacks
 
-__all__ = ["ProfileConfig", "Shown", "best_available", "check_overrides", "merged_config",
-           "page_entry"]
+__all__ = ["ProfileConfig", "Shown", "best_available", "check_overrides", "page_entry"]
 
 
 @dataclass
@@ -47,19 +43,6 @@ def check_overrides(overrides: dict, allowed) -> None:
     if unknown:
         raise ValueError(f"unknown parameter(s) {', '.join(map(repr, unknown))}; "
                          f"expected some of {', '.join(map(repr, sorted(allowed)))}")
-
-
-def merged_config(profile: str, overrides: dict, allowed, *layers: dict) -> dict:
-    """The config of ``profile``: ``layers`` merged in order, then the ``overrides`` that are
-    not None, and ``"profile"``. Unknown profiles and parameter names raise ValueError."""
-    check_profile(profile)
-    check_overrides(overrides, allowed)
-    cfg = {}
-    for layer in layers:
-        cfg.update(layer)
-    cfg.update({k: v for k, v in overrides.items() if v is not None})
-    cfg["profile"] = profile
-    return cfg
 
 
 @dataclass(frozen=True)

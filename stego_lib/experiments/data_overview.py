@@ -8,17 +8,19 @@ original pixels on the images where both exist (PSNR, and the L-infinity error i
 Example::
 
     >>> cfg = make_config("smoke")
-    >>> cfg["datasets"], cfg["splits"], cfg["source"], cfg["limit"]
-    (['mnist', 'cifar10'], ['test'], 'sample', 200)
+    >>> cfg.datasets, cfg.splits, cfg.source, cfg.limit
+    (('mnist', 'cifar10'), ('test',), 'sample', 200)
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from .. import data
 from ..cache import cached
-from . import merged_config
+from . import ProfileConfig
 from . import page_entry
 
 EXPERIMENT = "data_overview"
@@ -33,13 +35,30 @@ _DEFAULTS = {
 }
 
 
-def make_config(profile: str, **overrides) -> dict:
+@dataclass(frozen=True)
+class OverviewConfig(ProfileConfig):
+    """The data sets and splits to describe, from the package's sample or the data root, and
+    how many images of each (None: all); None fields take the profile's value."""
+
+    datasets: tuple[str, ...] | None = None
+    splits: tuple[str, ...] | None = None
+    source: str | None = None
+    limit: int | None = None
+
+    def profile_values(self) -> dict:
+        return dict(_DEFAULTS[self.profile])
+
+    def check(self) -> None:
+        self.set("datasets", tuple(self.datasets))
+        self.set("splits", tuple(self.splits))
+        for name in self.datasets:
+            if name not in data.DATASETS:
+                raise ValueError(f"unknown dataset {name!r}; expected one of {data.DATASETS}")
+
+
+def make_config(profile: str, **overrides) -> OverviewConfig:
     """Config for ``profile``; ``overrides`` replace any of ``PARAMS`` (None keeps the default)."""
-    cfg = merged_config(profile, overrides, PARAMS, _DEFAULTS[profile])
-    for name in cfg["datasets"]:
-        if name not in data.DATASETS:
-            raise ValueError(f"unknown dataset {name!r}; expected one of {data.DATASETS}")
-    return cfg
+    return OverviewConfig.of(profile, **overrides)
 
 
 def _summary(split: data.Split) -> dict:
@@ -68,24 +87,24 @@ def _jpeg_error(split: str) -> dict:
 def run(config: dict, *, mode: str = "auto", progress: bool = True) -> dict:
     """Return ``{(dataset, split): {"arrays": ..., "provenance": ...}}`` plus JPEG errors."""
     out = {}
-    for name in config["datasets"]:
-        for split in config["splits"]:
-            chunk = {"dataset": name, "split": split, "source": config["source"],
-                     "limit": config["limit"]}
+    for name in config.datasets:
+        for split in config.splits:
+            chunk = {"dataset": name, "split": split, "source": config.source,
+                     "limit": config.limit}
 
             def compute(name=name, split=split):
-                s = data.load(name, split, source=config["source"], limit=config["limit"])
+                s = data.load(name, split, source=config.source, limit=config.limit)
                 return _summary(s), {"provenance": s.provenance.to_dict()}
 
             entry = cached(EXPERIMENT, chunk, VERSION, compute, needs_gpu=False,
                            command=COMMAND,
-                           mode=mode, store=config["profile"] != "smoke")
+                           mode=mode, store=config.profile != "smoke")
             out[(name, split)] = {"arrays": entry.arrays, "provenance": entry.meta["provenance"]}
-            if name == "cifar10" and config["source"] == "root":
+            if name == "cifar10" and config.source == "root":
                 jchunk = {"jpeg_error": split}
                 entry = cached(EXPERIMENT, jchunk, VERSION, lambda split=split: (_jpeg_error(split), {}),
                                needs_gpu=False, command=COMMAND, mode=mode,
-                               store=config["profile"] != "smoke")
+                               store=config.profile != "smoke")
                 out[("cifar10-jpeg-error", split)] = {"arrays": entry.arrays, "provenance": None}
     return out
 

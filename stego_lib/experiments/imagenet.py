@@ -14,12 +14,13 @@ no images), so a page can show that instead of failing. Results are cached per
 Example::
 
     >>> cfg = make_config("smoke", image_dir="photos")
-    >>> {k: cfg[k] for k in ("attacks", "n_images", "iterations", "image_dir")}
-    {'attacks': ['C', 'C+S+D'], 'n_images': 2, 'iterations': 5, 'image_dir': 'photos'}
+    >>> cfg.attacks, cfg.n_images, cfg.iterations, cfg.image_dir
+    (('C', 'C+S+D'), 2, 5, 'photos')
 """
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 import os
 from pathlib import Path
 
@@ -31,10 +32,10 @@ from .. import checkpoints, data, hub
 from .._checks import check_choice, check_images
 from ..attacks import FUNCTIONAL_ATTACKS, attack, functional_attack
 from ..cache import cached
-from . import merged_config
+from . import ProfileConfig
 from . import Shown
 
-__all__ = ["EXPERIMENT", "IMAGE_SUFFIXES", "Normalized", "availability", "classifier",
+__all__ = ["EXPERIMENT", "IMAGE_SUFFIXES", "ImageNetConfig", "Normalized", "availability", "classifier",
            "default_image_dir", "find_images", "load_images", "make_config", "page_result", "run",
            "run_examples"]
 
@@ -207,16 +208,35 @@ def run_examples(model: nn.Module, images: torch.Tensor, *, attacks=("C", "C+S+D
     return out
 
 
-def make_config(profile: str, **overrides) -> dict:
+@dataclass(frozen=True)
+class ImageNetConfig(ProfileConfig):
+    """The classifier, the folder of images (None: the data root's), the attacks, the first
+    ``n_images`` images, the attack's iterations and seed; None fields take the profile's
+    value."""
+
+    model: str | None = None
+    image_dir: str | None = None
+    attacks: tuple[str, ...] | None = None
+    n_images: int | None = None
+    iterations: int | None = None
+    seed: int | None = None
+
+    def profile_values(self) -> dict:
+        return {**_COMMON, **_DEFAULTS[self.profile]}
+
+    def check(self) -> None:
+        self.set("attacks", tuple(self.attacks))
+        for name in self.attacks:
+            check_choice(name, FUNCTIONAL_ATTACKS, name="functional attack")
+        if not isinstance(self.n_images, int) or self.n_images < 1:
+            raise ValueError(f"n_images must be an int >= 1, got {self.n_images!r}")
+        self.set("image_dir", str(self.image_dir if self.image_dir is not None
+                                  else default_image_dir()))
+
+
+def make_config(profile: str, **overrides) -> ImageNetConfig:
     """Config for ``profile``; ``overrides`` replace any of ``PARAMS`` (None keeps the default)."""
-    cfg = merged_config(profile, overrides, PARAMS, _COMMON, _DEFAULTS[profile])
-    cfg["attacks"] = list(cfg["attacks"])
-    for name in cfg["attacks"]:
-        check_choice(name, FUNCTIONAL_ATTACKS, name="functional attack")
-    if not isinstance(cfg["n_images"], int) or cfg["n_images"] < 1:
-        raise ValueError(f"n_images must be an int >= 1, got {cfg['n_images']!r}")
-    cfg["image_dir"] = str(cfg["image_dir"] if cfg["image_dir"] is not None else default_image_dir())
-    return cfg
+    return ImageNetConfig.of(profile, **overrides)
 
 
 def _sha(path: Path) -> str:
@@ -232,22 +252,22 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> dict:
         stego_lib.hub.WeightsMissingError / ValueError: see :func:`classifier`,
             :func:`availability`.
     """
-    paths = find_images(config["image_dir"])[:config["n_images"]]
+    paths = find_images(config.image_dir)[:config.n_images]
     if not paths:
-        raise ValueError(f"no images in {config['image_dir']}")
-    weights_path = hub.weights_file(_weights(config["model"]))
-    key = {"model": config["model"], "weights": weights_path.name,
+        raise ValueError(f"no images in {config.image_dir}")
+    weights_path = hub.weights_file(_weights(config.model))
+    key = {"model": config.model, "weights": weights_path.name,
            "images": [[p.name, _sha(p)] for p in paths],
-           **{k: config[k] for k in ("attacks", "iterations", "seed")}}
+           **{k: getattr(config, k) for k in ("attacks", "iterations", "seed")}}
     device = checkpoints.device()
     loaded = {}
 
     def compute():
-        model, cats, (resize, crop) = classifier(config["model"])
+        model, cats, (resize, crop) = classifier(config.model)
         loaded["categories"] = cats
         x = load_images(paths, resize=resize, crop=crop).to(device)
-        res = run_examples(model.to(device), x, attacks=config["attacks"],
-                           iterations=config["iterations"], seed=config["seed"],
+        res = run_examples(model.to(device), x, attacks=config.attacks,
+                           iterations=config.iterations, seed=config.seed,
                            progress=progress)
         arrays = {"images": res["images"], "clean_pred": res["clean_pred"]}
         for name, r in res["attacks"].items():
@@ -255,13 +275,13 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> dict:
         return arrays, {"device": str(device), "names": [p.name for p in paths]}
 
     entry = cached(EXPERIMENT, key, VERSION, compute, needs_gpu=False,
-                   command=f"python -m stego_lib.experiments.imagenet --profile {config['profile']}",
-                   mode=mode, store=config["profile"] != "smoke")
+                   command=f"python -m stego_lib.experiments.imagenet --profile {config.profile}",
+                   mode=mode, store=config.profile != "smoke")
     cats = loaded.get("categories") or list(_weights(config["model"]).meta["categories"])
     a = entry.arrays
-    out = {"model": config["model"], "iterations": config["iterations"], "names": [p.name for p in paths], "images": a["images"],
+    out = {"model": config.model, "iterations": config.iterations, "names": [p.name for p in paths], "images": a["images"],
            "clean_pred": a["clean_pred"], "attacks": {}}
-    for name in config["attacks"]:
+    for name in config.attacks:
         out["attacks"][name] = {k: a[f"{name}/{k}"] for k in ("adv", "adv_pred", "linf")}
     out["categories"] = {"clean": [cats[i] for i in a["clean_pred"]],
                          **{n: [cats[i] for i in r["adv_pred"]] for n, r in out["attacks"].items()}}
@@ -277,7 +297,7 @@ if __name__ == "__main__":
     parser.add_argument("--image-dir", default=None)
     args = parser.parse_args()
     cfg = make_config(args.profile, model=args.model, image_dir=args.image_dir)
-    reason = availability(cfg["model"], cfg["image_dir"])
+    reason = availability(cfg.model, cfg.image_dir)
     if reason:
         raise SystemExit(reason)
     res = run(cfg, progress=True)
@@ -291,7 +311,7 @@ def page_result(profile: str, **overrides) -> Shown:
     why they cannot be computed here (:func:`availability`): nothing to fall back to, since no
     ImageNet result is committed."""
     config = make_config(profile, **overrides)
-    reason = availability(config["model"], config["image_dir"])
+    reason = availability(config.model, config.image_dir)
     if reason:
         return Shown(None, profile, profile, reason)
     return Shown(run(config), profile, profile, f"Profile '{profile}' as requested.")

@@ -7,6 +7,8 @@ colour lattices of the shown images (for the vector-field figure). One cache chu
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -16,7 +18,7 @@ from ..attacks import FUNCTIONAL_ATTACKS, ReColorAdv, attack, functional_attack
 from ..cache import cached
 from ..color import luv_to_rgb, scaled_to_luv
 from ..models import reference
-from . import merged_config
+from . import ProfileConfig
 from . import page_entry
 
 EXPERIMENT = "paper2_figures"
@@ -35,40 +37,60 @@ _DEFAULTS = {
 }
 
 
-def make_config(profile: str, **overrides) -> dict:
+@dataclass(frozen=True)
+class FiguresConfig(ProfileConfig):
+    """The model, the attacks, the first ``n_images`` exact-pixel test images (``n_show`` of
+    them kept as pictures), the attack's iterations, seed and batch; None fields take the
+    profile's value."""
+
+    model: str | None = None
+    attacks: tuple[str, ...] | None = None
+    n_images: int | None = None
+    n_show: int | None = None
+    iterations: int | None = None
+    seed: int | None = None
+    batch_size: int | None = None
+
+    def profile_values(self) -> dict:
+        return {**_COMMON, **_DEFAULTS[self.profile]}
+
+    def check(self) -> None:
+        self.set("attacks", tuple(self.attacks))
+        for name in self.attacks:
+            if name not in FUNCTIONAL_ATTACKS:
+                raise ValueError(f"unknown attack {name!r}; expected one of {FUNCTIONAL_ATTACKS}")
+        if self.model.startswith(reference.PREFIX):
+            reference.entry(self.model[len(reference.PREFIX):])   # a released row, or ValueError
+        elif self.model not in checkpoints.available():
+            raise ValueError(f"unknown model {self.model!r}; available checkpoints: "
+                             f"{', '.join(checkpoints.available()) or 'none'}, or "
+                             f"'{reference.PREFIX}<row>' for the authors' released models")
+        if not 1 <= self.n_images <= 846:
+            raise ValueError(f"n_images must be in [1, 846] (the exact-pixel test images), "
+                             f"got {self.n_images}")
+        self.set("n_show", min(self.n_show, self.n_images))
+
+
+def make_config(profile: str, **overrides) -> FiguresConfig:
     """Config for ``profile``; ``overrides`` replace any of ``PARAMS`` (None keeps the default)."""
-    cfg = merged_config(profile, overrides, PARAMS, _COMMON, _DEFAULTS[profile])
-    for name in cfg["attacks"]:
-        if name not in FUNCTIONAL_ATTACKS:
-            raise ValueError(f"unknown attack {name!r}; expected one of {FUNCTIONAL_ATTACKS}")
-    if cfg["model"].startswith(reference.PREFIX):
-        reference.entry(cfg["model"][len(reference.PREFIX):])   # a released row, or ValueError
-    elif cfg["model"] not in checkpoints.available():
-        raise ValueError(f"unknown model {cfg['model']!r}; available checkpoints: "
-                         f"{', '.join(checkpoints.available()) or 'none'}, or "
-                         f"'{reference.PREFIX}<row>' for the authors' released models")
-    if not 1 <= cfg["n_images"] <= 846:
-        raise ValueError(f"n_images must be in [1, 846] (the exact-pixel test images), "
-                         f"got {cfg['n_images']}")
-    cfg["n_show"] = min(cfg["n_show"], cfg["n_images"])
-    return cfg
+    return FiguresConfig.of(profile, **overrides)
 
 
 def _attack_chunk(config: dict, name: str, progress: bool):
     device = checkpoints.device()
-    split = data.load_sample("cifar10", limit=config["n_images"])
-    model = checkpoints.load(config["model"], device=device)
+    split = data.load_sample("cifar10", limit=config.n_images)
+    model = checkpoints.load(config.model, device=device)
     threat = functional_attack(name)
     advs, lattice = [], None
-    for i in range(0, len(split), config["batch_size"]):
-        x = split.images[i:i + config["batch_size"]].to(device)
-        y = split.labels[i:i + config["batch_size"]].to(device)
-        gen = torch.Generator().manual_seed(config["seed"])   # the same start for every batch
-        adv, params = attack(model, x, y, threat, steps=config["iterations"], generator=gen,
+    for i in range(0, len(split), config.batch_size):
+        x = split.images[i:i + config.batch_size].to(device)
+        y = split.labels[i:i + config.batch_size].to(device)
+        gen = torch.Generator().manual_seed(config.seed)   # the same start for every batch
+        adv, params = attack(model, x, y, threat, steps=config.iterations, generator=gen,
                              progress=progress, return_params=True)
         advs.append(adv.cpu())
         if i == 0 and name in ("C", "C-RGB"):
-            lattice = params[0][:config["n_show"]].cpu().numpy()  # (n_show, 3, *resolution)
+            lattice = params[0][:config.n_show].cpu().numpy()  # (n_show, 3, *resolution)
     adv = torch.cat(advs)
     x, y = split.images, split.labels
     clean_pred = predict(model, x, batch_size=256, device=device)
@@ -78,14 +100,14 @@ def _attack_chunk(config: dict, name: str, progress: bool):
         "labels": y.numpy(), "clean_pred": clean_pred.numpy(), "adv_pred": adv_pred.numpy(),
         "linf": diff.abs().amax(1).numpy(), "l2": diff.norm(dim=1).numpy(),
         "changed_pixels": ((adv - x).abs().amax(1) > 0.5 / 255).float().mean((1, 2)).numpy(),
-        "shown": x[:config["n_show"]].numpy().astype(np.float32),
-        "adv_shown": adv[:config["n_show"]].numpy().astype(np.float32),
+        "shown": x[:config.n_show].numpy().astype(np.float32),
+        "adv_shown": adv[:config.n_show].numpy().astype(np.float32),
     }
     if lattice is not None:
         arrays["lattice"] = lattice.astype(np.float16)  # bounded by 0.06: float16 is ample
     meta = {"provenance": split.provenance.to_dict(), "threat": repr(threat),
-            "model_metrics": checkpoints.entry(config["model"])["metrics"],
-            "model_sha256": checkpoints.entry(config["model"])["sha256"], "device": str(device)}
+            "model_metrics": checkpoints.entry(config.model)["metrics"],
+            "model_sha256": checkpoints.entry(config.model)["sha256"], "device": str(device)}
     return arrays, meta
 
 
@@ -202,7 +224,7 @@ def defended_text(rows: list[dict], clean: float, n: int, paper_clean: float) ->
 
 def chunk_config(config: dict, name: str) -> dict:
     """The cache key of attack ``name`` under ``config``."""
-    return {k: config[k] for k in PARAMS if k != "attacks"} | {"attack": name}
+    return {k: getattr(config, k) for k in PARAMS if k != "attacks"} | {"attack": name}
 
 
 def chunk_entry(config: dict, name: str, *, mode: str = "auto", needs_gpu: bool | None = None,
@@ -210,16 +232,16 @@ def chunk_entry(config: dict, name: str, *, mode: str = "auto", needs_gpu: bool 
     """The cache entry of one attack; at profile ``paper`` computed only where a GPU is, unless
     ``needs_gpu=False`` (the campaign, or the command line)."""
     if needs_gpu is None:
-        needs_gpu = config["profile"] == "paper"
+        needs_gpu = config.profile == "paper"
     return cached(EXPERIMENT, chunk_config(config, name), VERSION,
                   lambda: _attack_chunk(config, name, progress), needs_gpu=needs_gpu,
-                  command=COMMAND, mode=mode, store=config["profile"] != "smoke")
+                  command=COMMAND, mode=mode, store=config.profile != "smoke")
 
 
 def run(config: dict, *, mode: str = "auto", progress: bool = True) -> dict:
     """``{attack_name: {"arrays": ..., "meta": ...}}`` for every attack in the config."""
     out = {}
-    for name in config["attacks"]:
+    for name in config.attacks:
         entry = chunk_entry(config, name, mode=mode, progress=progress)
         out[name] = {"arrays": entry.arrays, "meta": entry.meta}
     return out

@@ -29,7 +29,7 @@ def _accuracy(arrays: dict, pred: str) -> float:
 
 def _model_glues(cfg: dict) -> dict:
     """The attacked model: its name, training and clean accuracies, and the paper's."""
-    rec = checkpoints.entry(cfg["model"])
+    rec = checkpoints.entry(cfg.model)
     train_cfg, train_data = rec["config"], rec["data"]["train"]
     recipe = train_cfg.get("recipe", train_cfg)   # Table 1 models keep their recipe apart
     steps = train_cfg.get("steps_done", train_cfg.get("steps"))
@@ -40,7 +40,7 @@ def _model_glues(cfg: dict) -> dict:
         note = ("It is a real but weak classifier: enough to show what the perturbations "
                 "look like, not to reproduce the paper's Table 1.")
     return {
-        "p2f_model": checkpoints.plain_name(cfg["model"]),
+        "p2f_model": checkpoints.plain_name(cfg.model),
         "p2f_train": f"{recipe['epochs']} epochs ({steps:,} SGD steps at batch "
                      f"{recipe['batch_size']}) on the {train_data['count']:,} training images "
                      f"of the JPEG copy of CIFAR-10, on a CPU",
@@ -62,7 +62,7 @@ def overview(shown, profile: str, cfg: dict) -> dict:
                                   command=paper2_figures.COMMAND),
            "p2f_note": shown.note, "p2f_profile": shown.profile,
            "p2f_n": f"{len(first['arrays']['labels']):,}",
-           "p2f_iters": str(cfg["iterations"]),
+           "p2f_iters": str(cfg.iterations),
            "p2f_data": data.plain_source(first["meta"]["provenance"]["source"])}
     out.update(_model_glues(cfg))
     out.update({

@@ -18,6 +18,7 @@ is recomputed, when asked to, on a machine that has the weights.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -27,7 +28,7 @@ from ..training import predict
 from .._checks import check_choice
 from ..attacks import attack, functional_attack
 from ..cache import ModelMissingError, cached, can_compute
-from . import merged_config
+from . import ProfileConfig
 from . import page_entry
 
 EXPERIMENT = "perceptual"
@@ -54,32 +55,51 @@ _DEFAULTS = {
 }
 
 
-def make_config(profile: str, **overrides) -> dict:
-    """Config for ``profile``; ``overrides`` replace any of ``PARAMS`` (None keeps the default).
+@dataclass(frozen=True)
+class SweepConfig(ProfileConfig):
+    """The model, the attacks and the multiples of their bounds, the first ``n_images``
+    exact-pixel test images, the attack's iterations and Adam step, seed, batch, and the
+    perceptual metrics (None: every metric this machine can compute,
+    :func:`stego_lib.perceptual.available_metrics`); None fields take the profile's value."""
 
-    ``metrics`` None means every metric this machine can compute
-    (:func:`stego_lib.perceptual.available_metrics`).
-    """
-    cfg = merged_config(profile, overrides, PARAMS, _COMMON, _DEFAULTS[profile])
-    cfg["attacks"] = list(cfg["attacks"])
-    for name in cfg["attacks"]:
-        check_choice(name, ATTACKS, name="attack")
-    scales = [float(s) for s in cfg["scales"]]
-    if not scales or any(not (0 < s <= 10) for s in scales):
-        raise ValueError(f"scales must be a non-empty list of values in (0, 10], got {cfg['scales']!r}")
-    cfg["scales"] = sorted(set(scales))
-    if not isinstance(cfg["n_images"], int) or not 1 <= cfg["n_images"] <= 846:
-        raise ValueError(f"n_images must be in [1, 846] (the exact-pixel test images), "
-                         f"got {cfg['n_images']!r}")
-    if not isinstance(cfg["iterations"], int) or cfg["iterations"] < 0:
-        raise ValueError(f"iterations must be an int >= 0, got {cfg['iterations']!r}")
-    if not isinstance(cfg["lr"], (int, float)) or not cfg["lr"] > 0:
-        raise ValueError(f"lr must be a number > 0, got {cfg['lr']!r}")
-    metrics = perceptual.available_metrics() if cfg["metrics"] is None else cfg["metrics"]
-    for m in metrics:
-        check_choice(m, tuple(perceptual.METRICS), name="perceptual metric")
-    cfg["metrics"] = list(metrics)
-    return cfg
+    model: str | None = None
+    attacks: tuple[str, ...] | None = None
+    scales: tuple[float, ...] | None = None
+    n_images: int | None = None
+    iterations: int | None = None
+    lr: float | None = None
+    seed: int | None = None
+    batch_size: int | None = None
+    metrics: tuple[str, ...] | None = None
+
+    def profile_values(self) -> dict:
+        return {**_COMMON, **_DEFAULTS[self.profile]}
+
+    def check(self) -> None:
+        self.set("attacks", tuple(self.attacks))
+        for name in self.attacks:
+            check_choice(name, ATTACKS, name="attack")
+        scales = [float(s) for s in self.scales]
+        if not scales or any(not (0 < s <= 10) for s in scales):
+            raise ValueError(f"scales must be a non-empty list of values in (0, 10], "
+                             f"got {self.scales!r}")
+        self.set("scales", tuple(sorted(set(scales))))
+        if not isinstance(self.n_images, int) or not 1 <= self.n_images <= 846:
+            raise ValueError(f"n_images must be in [1, 846] (the exact-pixel test images), "
+                             f"got {self.n_images!r}")
+        if not isinstance(self.iterations, int) or self.iterations < 0:
+            raise ValueError(f"iterations must be an int >= 0, got {self.iterations!r}")
+        if not isinstance(self.lr, (int, float)) or not self.lr > 0:
+            raise ValueError(f"lr must be a number > 0, got {self.lr!r}")
+        metrics = perceptual.available_metrics() if self.metrics is None else self.metrics
+        for m in metrics:
+            check_choice(m, tuple(perceptual.METRICS), name="perceptual metric")
+        self.set("metrics", tuple(metrics))
+
+
+def make_config(profile: str, **overrides) -> SweepConfig:
+    """Config for ``profile``; ``overrides`` replace any of ``PARAMS`` (None keeps the default)."""
+    return SweepConfig.of(profile, **overrides)
 
 
 def threat_for(name: str, scale: float):
@@ -91,9 +111,9 @@ def threat_for(name: str, scale: float):
 
 def chunk_config(cfg: dict, name: str, scale: float, sha: str) -> dict:
     """The cache key of one (attack, scale) chunk (the metrics are recorded, not keyed)."""
-    return {"model": cfg["model"], "checkpoint": sha, "attack": name, "scale": scale,
-            "n_images": cfg["n_images"], "iterations": cfg["iterations"],
-            "lr": cfg["lr"] * scale, "seed": cfg["seed"], "batch_size": cfg["batch_size"]}
+    return {"model": cfg.model, "checkpoint": sha, "attack": name, "scale": scale,
+            "n_images": cfg.n_images, "iterations": cfg.iterations,
+            "lr": cfg.lr * scale, "seed": cfg.seed, "batch_size": cfg.batch_size}
 
 
 @functools.lru_cache(maxsize=2)
@@ -104,26 +124,26 @@ def _model(name: str, sha: str, device: str) -> torch.nn.Module:
 
 def _compute(cfg: dict, name: str, scale: float, progress: bool):
     device = checkpoints.device()
-    split = data.load_sample("cifar10", limit=cfg["n_images"])
-    model = _model(cfg["model"], checkpoints.sha(cfg["model"]), str(device))
+    split = data.load_sample("cifar10", limit=cfg.n_images)
+    model = _model(cfg.model, checkpoints.sha(cfg.model), str(device))
     threat = threat_for(name, scale)
     advs = []
-    for i in range(0, len(split), cfg["batch_size"]):
-        x = split.images[i:i + cfg["batch_size"]].to(device)
-        y = split.labels[i:i + cfg["batch_size"]].to(device)
-        gen = torch.Generator().manual_seed(cfg["seed"])   # the same start for every batch
-        advs.append(attack(model, x, y, threat, steps=cfg["iterations"],
-                           lr=cfg["lr"] * scale, generator=gen, progress=progress).cpu())
+    for i in range(0, len(split), cfg.batch_size):
+        x = split.images[i:i + cfg.batch_size].to(device)
+        y = split.labels[i:i + cfg.batch_size].to(device)
+        gen = torch.Generator().manual_seed(cfg.seed)   # the same start for every batch
+        advs.append(attack(model, x, y, threat, steps=cfg.iterations,
+                           lr=cfg.lr * scale, generator=gen, progress=progress).cpu())
     adv, x, y = torch.cat(advs), split.images, split.labels
     clean_pred = predict(model, x, batch_size=256, device=device)
     adv_pred = predict(model, adv, batch_size=256, device=device)
     arrays = {"labels": y.numpy(), "clean_pred": clean_pred.numpy(), "adv_pred": adv_pred.numpy(),
               "linf": (adv - x).flatten(1).abs().amax(1).numpy()}
-    arrays |= perceptual.distances(x, adv, cfg["metrics"])
-    meta = {"threat": repr(threat), "metrics": list(cfg["metrics"]),
-            "metric_labels": {m: perceptual.METRICS[m] for m in cfg["metrics"]},
+    arrays |= perceptual.distances(x, adv, cfg.metrics)
+    meta = {"threat": repr(threat), "metrics": list(cfg.metrics),
+            "metric_labels": {m: perceptual.METRICS[m] for m in cfg.metrics},
             "provenance": split.provenance.to_dict(), "device": str(device),
-            "model_metrics": checkpoints.entry(cfg["model"])["metrics"]}
+            "model_metrics": checkpoints.entry(cfg.model)["metrics"]}
     return arrays, meta
 
 
@@ -138,16 +158,16 @@ def run_chunk(cfg: dict, name: str, scale: float, *, mode: str = "auto", progres
         ModelMissingError: the model's checkpoint is not committed and the chunk is not cached.
         GPURequiredError / CacheMiss: as :func:`stego_lib.cache.cached`.
     """
-    sha = checkpoints.sha(cfg["model"])
+    sha = checkpoints.sha(cfg.model)
     if sha is None:
-        raise ModelMissingError(f"checkpoint {cfg['model']!r} is not committed yet; the campaign "
+        raise ModelMissingError(f"checkpoint {cfg.model!r} is not committed yet; the campaign "
                                 f"trains it ({COMMAND})")
     key = chunk_config(cfg, name, scale, sha)
-    kw = dict(needs_gpu=cfg["profile"] == "paper" and not allow_cpu, command=COMMAND,
-              store=cfg["profile"] != "smoke")
+    kw = dict(needs_gpu=cfg.profile == "paper" and not allow_cpu, command=COMMAND,
+              store=cfg.profile != "smoke")
     entry = cached(EXPERIMENT, key, VERSION, lambda: _compute(cfg, name, scale, progress),
                    mode=mode, **kw)
-    missing = [m for m in cfg["metrics"] if m not in entry.arrays]
+    missing = [m for m in cfg.metrics if m not in entry.arrays]
     if missing and mode == "auto" and can_compute(kw["needs_gpu"]):
         # computed on a machine without some metric (e.g. LPIPS weights): redo it here
         entry = cached(EXPERIMENT, key, VERSION, lambda: _compute(cfg, name, scale, progress),
@@ -159,8 +179,8 @@ def run(config: dict, *, mode: str = "auto", progress: bool = False) -> dict:
     """``{"config", "chunks": {(attack, scale): {"arrays", "meta"}}, "metrics"}``; ``metrics``
     lists the metrics present in every chunk (in the order of :data:`perceptual.METRICS`)."""
     chunks = {}
-    for name in config["attacks"]:
-        for scale in config["scales"]:
+    for name in config.attacks:
+        for scale in config.scales:
             entry = run_chunk(config, name, scale, mode=mode, progress=progress)
             chunks[(name, scale)] = {"arrays": entry.arrays, "meta": entry.meta}
     present = [m for m in perceptual.METRICS
@@ -179,7 +199,7 @@ def summarize(result: dict) -> dict:
     """
     out = {"metrics": list(result["metrics"]),
            "labels": {m: perceptual.METRICS[m] for m in result["metrics"]}, "attacks": {}}
-    for name in result["config"]["attacks"]:
+    for name in result["config"].attacks:
         scales = sorted(s for (n, s) in result["chunks"] if n == name)
         rows = [result["chunks"][(name, s)]["arrays"] for s in scales]
         correct = [a["clean_pred"] == a["labels"] for a in rows]
@@ -235,9 +255,9 @@ def _bound_text(name: str, scale: float) -> str:
     return ", ".join(parts)
 
 
-__all__ = ["ATTACKS", "BASE_BOUNDS", "COMMAND", "EXPERIMENT", "ModelMissingError", "VERSION",
-           "chunk_config", "distance_at_error", "make_config", "page_result", "run", "run_chunk", "summarize",
-           "threat_for"]
+__all__ = ["ATTACKS", "BASE_BOUNDS", "COMMAND", "EXPERIMENT", "ModelMissingError", "SweepConfig",
+           "VERSION", "chunk_config", "distance_at_error", "make_config", "page_result", "run",
+           "run_chunk", "summarize", "threat_for"]
 
 if __name__ == "__main__":
     import argparse

@@ -30,10 +30,10 @@ CPU_RATE = 2.0
 def _chunks(device: str, model: str | None = None) -> list[Chunk]:
     cfg = perceptual.make_config("paper", model=model)
     out = []
-    for name in cfg["attacks"]:
-        for scale in cfg["scales"]:
+    for name in cfg.attacks:
+        for scale in cfg.scales:
             def done(name=name, scale=scale) -> bool:
-                sha = checkpoints.sha(cfg["model"])
+                sha = checkpoints.sha(cfg.model)
                 if sha is None:
                     return False
                 return ResultsCache().has(perceptual.EXPERIMENT,
@@ -42,8 +42,8 @@ def _chunks(device: str, model: str | None = None) -> list[Chunk]:
 
             def run(progress, name=name, scale=scale) -> None:
                 perceptual.run_chunk(cfg, name, scale, mode="auto", allow_cpu=True)
-                progress(cfg["n_images"])
-            out.append(Chunk(f"{name} x{scale:g}", done, run, units=cfg["n_images"]))
+                progress(cfg.n_images)
+            out.append(Chunk(f"{name} x{scale:g}", done, run, units=cfg.n_images))
     return out
 
 

@@ -256,16 +256,16 @@ def overview(shown, summary: dict, profile: str) -> dict:
     return {
         "p2p_rerun": rerun_box("paper2_perceptual", profile=profile,
                                results="results/perceptual/", command=perceptual.COMMAND),
-        "p2p_profile": shown.profile, "p2p_model": cfg["model"],
-        "p2p_n": f"{first['n_images']:,}", "p2p_iters": str(cfg["iterations"]),
+        "p2p_profile": shown.profile, "p2p_model": cfg.model,
+        "p2p_n": f"{first['n_images']:,}", "p2p_iters": str(cfg.iterations),
         "p2p_clean": f"{100 * first['clean_accuracy']:.1f} %",
-        "p2p_n_bounds": str(len(cfg["scales"])),
-        "p2p_scales": ", ".join(f"{s:g}" for s in cfg["scales"]),
+        "p2p_n_bounds": str(len(cfg.scales)),
+        "p2p_scales": ", ".join(f"{s:g}" for s in cfg.scales),
         "p2p_base_c": f"{perceptual.BASE_BOUNDS['C']:g}",
         "p2p_base_d": f"{255 * perceptual.BASE_BOUNDS['D']:g}/255",
-        "p2p_lr": f"{cfg['lr']:g}", "p2p_reach": f"{cfg['lr'] * cfg['iterations']:g}",
+        "p2p_lr": f"{cfg.lr:g}", "p2p_reach": f"{cfg.lr * cfg.iterations:g}",
         "p2p_metrics": " and ".join(summary["labels"][m] for m in used),
-        "p2p_scale_note": _scale_note(shown, cfg["model"]),
+        "p2p_scale_note": _scale_note(shown, cfg.model),
         "p2p_metric_note": (
             "LPIPS is computed with the AlexNet trunk, as in the paper." if "lpips" in used else
             "LPIPS needs AlexNet weights trained on ImageNet, which are not available here, so "
