@@ -134,63 +134,55 @@ def table_rows(cells: list[dict], paper_of) -> list[list]:
 
 
 def text(cells: list[dict], paper_of) -> str:
-    """What the trace says: how many cells move towards the paper's value with more steps, and
-    how many lie within two standard errors of it at each reading. ``cells``: :func:`result`
+    """What the trace says: how many cells lie within two standard errors of the paper at each
+    reading, and which reach it only at another step count than 100. ``cells``: :func:`result`
     with ``label`` added; ``paper_of(row, attack)`` the paper's %.
 
     Example:
         >>> c = {"row": "s", "label": "S", "attack": "S", "n": 282,
         ...      20: {"float": 30.0}, 100: {"float": 20.0}, 300: {"float": 12.0}}
         >>> print(text([c], lambda row, attack: 26.2))
-        On 1 of the 18 cells of the S and C+S columns, one run of 300 steps under the 2019 protocol was read after 20, 100 and 300 steps. The accuracy falls with more steps in 1 of them; at 20 steps 1 lies closer to the paper's value than at 100, at 300 steps 0. Within two standard errors of the paper: 1 cell at 20 steps, 0 at 100, 0 at 300. Only another step count brings S × S within them (30.0 % at 20 steps, 20.0 % at 100 steps, 12.0 % at 300 steps, paper 26.2 %): the protocol and the step count changed together, so this is a lead, not a verdict. The other 17 cells are not computed yet, so this says nothing yet about the two columns as a whole.
+        1 of the 18 cells of the S and C+S columns is traced so far: one run of 300 steps under the 2019 protocol, read after 20, 100 and 300 steps. Its accuracy falls with more steps. Within two standard errors of the paper: 1 cell at 20 steps, 0 at 100 and 0 at 300. One cell is within them at another step count but not at 100, the count used everywhere else on this page: S × S (the table gives each reading). The protocol and the step count changed together here, so this is a lead, not a verdict. The other 17 cells are not computed yet, so this says nothing yet about the two columns as a whole.
     """
     planned = len(ATTACKS) * len(RELEASED_ROWS)
     if not cells:
         return ("The iteration trace (one run of 300 steps read after 20, 100 and 300) is not "
                 "computed yet, so whether the iteration count moves a cell stays open.")
-    falls = sum(c[STEPS[0]]["float"] > c[STEPS[-1]]["float"] for c in cells)
-
-    def closer(t):
-        return sum(abs(c[t]["float"] - paper_of(c["row"], c["attack"]))
-                   < abs(c[100]["float"] - paper_of(c["row"], c["attack"])) for c in cells)
-
-    def near(t):
-        return sum(near_paper(c[t]["float"], paper_of(c["row"], c["attack"]), c["n"])
-                   for c in cells)
     n = len(cells)
-    out = (f"On {n} of the {planned} cells of the S and C+S columns, one run of "
-           f"{STEPS[-1]} steps under the 2019 protocol was read after "
-           f"{', '.join(map(str, STEPS[:-1]))} and {STEPS[-1]} steps. The accuracy falls with "
-           f"more steps in {falls} of them; at {STEPS[0]} steps {closer(STEPS[0])} lie"
-           f"{'s' if closer(STEPS[0]) == 1 else ''} closer to the paper's value than at 100, "
-           f"at {STEPS[-1]} steps {closer(STEPS[-1])}. Within two standard errors of the "
-           f"paper: {near(STEPS[0])} cell{'s' if near(STEPS[0]) != 1 else ''} at {STEPS[0]} "
-           f"steps, {near(100)} at 100, {near(STEPS[-1])} at {STEPS[-1]}.")
-    moved = [c for c in cells for t in (STEPS[0], STEPS[-1])
-             if near_paper(c[t]["float"], paper_of(c["row"], c["attack"]), c["n"])
-             and not near_paper(c[100]["float"], paper_of(c["row"], c["attack"]), c["n"])]
+
+    def near(c, t):
+        return near_paper(c[t]["float"], paper_of(c["row"], c["attack"]), c["n"])
+    counts = [sum(near(c, t) for c in cells) for t in STEPS]
+    falls = sum(c[STEPS[0]]["float"] > c[STEPS[-1]]["float"] for c in cells)
+    head = (f"All {n} cells of the S and C+S columns are traced" if n == planned else
+            f"{n} of the {planned} cells of the S and C+S columns {'is' if n == 1 else 'are'} "
+            f"traced so far")
+    out = (f"{head}: one run of {STEPS[-1]} steps under the 2019 protocol, read after "
+           f"{', '.join(map(str, STEPS[:-1]))} and {STEPS[-1]} steps. "
+           + (f"Its accuracy {'falls' if falls else 'does not fall'} with more steps. "
+              if n == 1 else f"The accuracy falls with more steps in {falls} of them. ")
+           + f"Within two standard errors of the paper: {counts[0]} "
+           f"cell{'s' if counts[0] != 1 else ''} at {STEPS[0]} steps, {counts[1]} at "
+           f"{STEPS[1]} and {counts[2]} at {STEPS[2]}.")
+    moved = [c for c in cells if not near(c, 100) and (near(c, STEPS[0]) or near(c, STEPS[-1]))]
     if moved:
-        out += " Only another step count brings " + "; ".join(
-            f"{c['label']} × {c['attack']} within them ({_readings(c)}, paper "
-            f"{paper_of(c['row'], c['attack']):.1f} %)" for c in _unique(moved)) + (
-            ": the protocol and the step count changed together, so this is a lead, not a "
-            "verdict.")
+        names = [f"{c['label']} × {c['attack']}" for c in moved]
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        out += (f" {_count_word(len(moved))} {'cell is' if len(moved) == 1 else 'cells are'} "
+                f"within them at another step count but not at 100, the count used everywhere "
+                f"else on this page: {listed} (the table gives each reading). The protocol and "
+                f"the step count changed together "
+                f"here, so {'this is a lead' if len(moved) == 1 else 'these are leads'}, not "
+                f"{'a verdict' if len(moved) == 1 else 'verdicts'}.")
     if n < planned:
         out += (f" The other {planned - n} cells are not computed yet, so this says nothing yet "
                 f"about the two columns as a whole.")
     return out
 
 
-def _readings(c: dict) -> str:
-    return ", ".join(f"{c[t]['float']:.1f} % at {t} steps" for t in STEPS)
-
-
-def _unique(cells: list[dict]) -> list[dict]:
-    out = []
-    for c in cells:
-        if all(c is not d for d in out):
-            out.append(c)
-    return out
+def _count_word(k: int) -> str:
+    words = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
+    return words[k] if k < len(words) else str(k)
 
 
 def _chunks(device: str) -> list[Chunk]:
