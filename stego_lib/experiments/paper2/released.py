@@ -21,9 +21,9 @@ from .table1 import Table1Result, run
 __all__ = ["authors_runs", "comparison", "fit", "result", "wilson"]
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval (percent) of ``k`` successes in ``n`` trials: unlike ``p ± z SE``
-    it does not collapse to a point at 0 or n.
+def wilson(k: int, n: int, z: float = stats.Z95) -> tuple[float, float]:
+    """:func:`stego_lib.stats.wilson` in percent, for ``k`` of ``n`` images with ``n`` checked:
+    unlike ``p ± z SE`` it does not collapse to a point at 0 or n.
 
     Example:
         >>> [round(v, 2) for v in wilson(0, 846)]
