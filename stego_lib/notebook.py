@@ -108,7 +108,7 @@ def rerun_box(notebook: str, *, profile: str, results: str | None = None,
     """
     lines = [
         ":::{admonition} Re-running this page",
-        ":class: tip",
+        ":class: tip dropdown",   # folded: the page's findings come first
         "",
         "This page is the notebook `notebooks/" + notebook + ".md`; the page's download menu "
         f"offers it as `{notebook}.ipynb`. To execute it again, with any parameter of its first "

@@ -42,13 +42,14 @@ def test_the_verdict_sentences_count_what_the_rows_and_cells_hold():
     one = [r for r in rows if r["paper"] == "I"]
     if one:
         same = sum(r["verdict"] == "matches" for r in one)
-        assert said["I"].startswith(f"{same} of Paper I's {len(one)} headline numbers")
+        assert f"{same} of Paper I's {len(one)} headline numbers" in said["I"]
         for r in one:
             if r["verdict"] == "differs":
                 assert r["ours"].split(" ±")[0] in said["I"], r["what"]
     attacked = [c for c in cells if c["attack"] != "None"]
-    m = re.search(r"(\d+) of Table 1's (\d+) attacked cells match.*?(\d+) more are reproduced"
-                  r".*?(\d+) are open", said["II"])
+    m = re.search(r"With κ = ∞, (\d+) of the (\d+) attacked cells .*? lie within two standard "
+                  r"errors.*?Changing one setting brings (\d+) more within.*?The other (\d+) "
+                  r"are open", said["II"])
     assert m, said["II"]
     matched, total, reproduced, open_ = map(int, m.groups())
     assert total == len(attacked) and matched + reproduced + open_ == total
@@ -97,10 +98,22 @@ def test_every_glance_row_is_named_in_words():
             assert "(Table II's TPR)" in name
 
 
+def test_the_verdict_says_whether_the_authors_code_lands_nearer_the_paper():
+    runs = [{"n": 282, "authors_near": True, "ours_near": False},
+            {"n": 282, "authors_near": False, "ours_near": True},
+            {"n": 282, "authors_near": True, "ours_near": True}]
+    assert ("is no closer to the paper than ours: within two standard errors on 2 of 3 cells, "
+            "ours on 2.") in glance._authors_sentence(runs)
+    assert "is closer to the paper than ours: within two standard errors on 2 of 2 cells, ours " \
+        "on 1." in glance._authors_sentence(runs[:1] + runs[2:])
+    assert glance._authors_sentence([]) == ""
+
+
 def test_the_verdict_says_what_the_flip_and_crop_did():
     from stego_lib.experiments.paper2 import verdicts
     fc = verdicts.FLIP_CROP
     cells = [{fc: {"shift": 0.5, "shift_se": 0.4}}, {fc: {"shift": 2.0, "shift_se": 0.5}}, {}]
     text = glance._flip_crop_sentence(cells)
-    assert "measured on 2 of the cells" in text and "moves 1 of them beyond" in text
+    assert "moves 1 of the 2 cells it was measured on (of the 44 attacked cells it is run on) " \
+        "beyond two paired standard errors" in text
     assert glance._flip_crop_sentence([{}]) == ""

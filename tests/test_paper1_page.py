@@ -37,7 +37,7 @@ def test_compare_text_reports_not_reached_and_the_paper_grid():
                          "paper": {"zero_accuracy_eps": 0.17, "perfect_separation_eps": 0.17,
                                    "min_combined_accuracy": 0.5}}}
     text = page.compare_text("natural", heads, {"natural": c})
-    assert "zero from no ε of those computed (0.10–0.20)" in text and "not yet reached" in text
+    assert "never reaches zero over the ε computed (0.10–0.20)" in text and "not yet reached" in text
     assert "(paper: 0.1, on its coarser grid)" in text
 
 

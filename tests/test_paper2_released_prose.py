@@ -155,8 +155,8 @@ def test_c_gap_text_names_the_variants_that_reach_the_authors():
     assert text.endswith("Of the 2 variants of our C in the table below, \u201cboth\u201d lands "
                          "within two standard errors of the authors'.")
     assert prose.c_gap_text(rows[:1], a).endswith(
-        "The variant of our C in the table below does not come within two standard errors of "
-        "the authors'.")
+        "With the reference's RGB clamp, our C does not come within two standard errors of the "
+        "authors'.")
     far = [{**rows[0], "variant": v} for v in ("x", "y")]
     assert prose.c_gap_text(far, a).endswith("None of the 2 variants of our C in the table "
                                              "below comes within two standard errors of the "
@@ -196,8 +196,8 @@ def test_gap_text_speaks_of_the_attack_and_model_it_is_given():
              "vs_authors": (0.4, 0.9)}]
     text = prose.c_gap_text(rows, a, "S", "S-trained")
     assert text.startswith("On the authors' S-trained model, our S leaves 10.3 %")
-    assert text.endswith("Of the variant of our S in the table below, \u201czero padding\u201d "
-                         "lands within two standard errors of the authors'.")
+    assert text.endswith("With the reference's zero padding, our S lands within two standard "
+                         "errors of the authors'.")
     assert prose.c_gap_text(rows, None, "S", "D-trained") == (
         "The authors' S on their D-trained model is not computed yet.")
 
@@ -222,9 +222,8 @@ def test_gap_text_says_when_a_variant_matches_the_authors_image_by_image():
     rows = [{"variant": "zero padding", "accuracy": 6.7, "n": 282, "vs_ours": (-3.5, 1.1),
              "vs_authors": (0.0, 0.0)}]
     text = prose.c_gap_text(rows, a, "S", "S-trained")
-    assert text.endswith("With \u201czero padding\u201d, our S gives the authors' outcome on "
-                         "every image.")
-    assert "\u201czero padding\u201d lands within two standard errors" in text
+    assert text.endswith("With the reference's zero padding, our S gives the authors' outcome "
+                         "on every image.")
 
 
 def _bw(count):
@@ -370,3 +369,16 @@ def test_bw_conversions_are_a_table_and_the_text_gives_their_range():
     t = prose.bw_table(bw)
     assert t.rows == [["BT.709 luma", "87.0", "0.400", "0.600"],
                       ["channel mean", "86.5", "0.400", "0.600"]]
+
+
+def test_the_table1_status_names_the_images_in_words():
+    from stego_lib.experiments.paper2.page import Table1Page
+
+    page = Table1Page("paper", paper2.page_result(paper2.Table1Config("paper")),
+                      released.result())
+    text = page.status()["p2t_status"]
+    cells = "all 81 cells" if page.n_released == 81 else f"{page.n_released} of 81 cells"
+    assert text.startswith(f"The authors' released models: {cells} on the same 846 CIFAR-10 "
+                           "test images, with their original pixels")
+    for word in ("profile", "stego_lib", "sample of", "(("):
+        assert word not in text, word

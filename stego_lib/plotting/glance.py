@@ -15,7 +15,7 @@ _STYLE = {"natural": dict(color="tab:blue", marker="o", label="natural model"),
           "2020": dict(color="tab:blue", marker="o",
                        label="the 2020 package's loss (κ = ∞, 846 images)"),
           "2019": dict(color="tab:red", marker="^", mfc="none",
-                       label="under the paper's 2019 protocol (κ = 0, 282 images)")}
+                       label="the 2019 framework's loss (κ = 0, 282 images)")}
 
 
 def _panel(ax, points: list[dict], title: str, xlabel: str) -> None:

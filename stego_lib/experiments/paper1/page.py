@@ -127,18 +127,19 @@ def compare_text(m: str, heads: dict, curves: dict) -> str:
     tp = paper_tpr50_eps(PAPER_KEY[m])
     span = f"{min(curves[m]['eps']):.2f}–{max(curves[m]['eps']):.2f}"
 
-    def at(e):
-        return f"ε = {e}" if e is not None else f"no ε of those computed ({span})"
+    def when(e, reached: str, never: str) -> str:
+        return f"{reached} ε = {e}" if e is not None else f"{never} over the ε computed ({span})"
     za, left = p["zero_accuracy_eps"], ""
     k = _at(curves[m], za)
     if k is not None and curves[m]["accuracy"][k] > 0:
         c = curves[m]
         left = (f", where ours still classifies {round(c['accuracy'][k] * c['n'][k]):,} of "
                 f"{c['n'][k]:,} PGD images correctly")
-    return (f"{m}: TPR first reaches 0.5 at {at(h['tpr50_eps'])} (paper: {tp}, on its coarser "
-            f"grid); accuracy under PGD-40 is zero from {at(h['zero_accuracy_eps'])} "
+    return (f"{m}: {when(h['tpr50_eps'], 'TPR first reaches 0.5 at', 'TPR stays below 0.5')} "
+            f"(paper: {tp}, on its coarser grid); "
+            f"{when(h['zero_accuracy_eps'], 'accuracy under PGD-40 is zero from', 'accuracy under PGD-40 never reaches zero')} "
             f"(paper: {za}{left}; so {rel(h['zero_accuracy_eps'], za)}); "
-            f"perfect separation from {at(h['perfect_separation_eps'])} (paper: "
+            f"{when(h['perfect_separation_eps'], 'perfect separation from', 'no perfect separation')} (paper: "
             f"{p['perfect_separation_eps']}); minimum combined accuracy "
             f"{h['min_combined_accuracy']:.3f} at ε = {h['min_combined_eps']} (paper: at least "
             f"{p['min_combined_accuracy']:.2f}).")

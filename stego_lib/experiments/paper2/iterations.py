@@ -2,7 +2,7 @@
 cell, read after 20, 100 and 300 steps.
 
 The paper states 100 iterations for every attack, and so do the authors' released code and
-ours. Under the paper's 2019 protocol (CW margin κ = 0) an image that is already misclassified
+ours. Under the 2019 protocol (CW margin κ = 0) an image that is already misclassified
 feels only the smoothness penalty, so the last iterate can drift back across the decision
 boundary, and how far it drifts depends on how many steps follow the crossing: a different
 iteration count is a candidate cause for the cells where the paper's accuracies lie above

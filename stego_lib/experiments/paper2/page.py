@@ -28,7 +28,6 @@ import torch
 
 from ... import papers
 from ...attacks.reference_variants import ReferenceLatticeReColorAdv
-from ...data import plain_source
 from ...models import reference as released_files
 from ...notebook import Markdown, rerun_box
 from ...plotting import Table
@@ -41,6 +40,10 @@ from .config import ATTACKS, CAMPAIGN_COMMAND, LABELS, RELEASED_ROWS
 from .summaries import cells as table_cells, headlines
 
 __all__ = ["Table1Page"]
+
+
+def _cells(k: int, n: int) -> str:
+    return f"all {n} cells" if k == n else f"{k} of {n} cells"
 
 
 class Table1Page:
@@ -79,11 +82,14 @@ class Table1Page:
             status = "Models trained here: pending (the models and cells are still being computed)."
         else:
             computed = sum(c["ours"] is not None for c in self.cells)
-            status = (f"Models trained here: {computed} of {len(self.cells)} cells at profile "
-                      f"'{ours.config.profile}', each on the same first {ours.n_images:,} test "
-                      f"images ({plain_source(ours.data)}), {ours.config.iterations} attack "
-                      f"iterations; the adversarially trained models are one-epoch fine-tunes "
-                      f"of the undefended one.")
+            scale = ("" if ours.config.profile == "paper" else
+                     f" (the smaller profile '{ours.config.profile}')")
+            source = ("with their original pixels" if ours.config.data == "sample" else
+                      "from the JPEG copy of the test set")
+            status = (f"Models trained here{scale}: {_cells(computed, len(self.cells))} on the "
+                      f"first {ours.n_images:,} test images, {source}, {ours.config.iterations} "
+                      f"attack iterations; the adversarially trained models are one-epoch "
+                      f"fine-tunes of the undefended one.")
         try:
             released_files.reference_file("natural")
             files = ""
@@ -95,8 +101,10 @@ class Table1Page:
             return ("The authors' released models: " + (
                 "no cell is stored yet." if self.profile == "paper"
                 else "shown at profile 'paper' only.") + files + " " + status)
-        return (f"The authors' released models: {self.n_released} of 81 cells, each on the same "
-                f"{theirs.n_images:,} test images ({plain_source(theirs.data)}), "
+        pixels = ("with their original pixels" if theirs.config.data == "sample" else
+                  "from the JPEG copy of the test set")
+        return (f"The authors' released models: {_cells(self.n_released, 81)} on the same "
+                f"{theirs.n_images:,} CIFAR-10 test images, {pixels}, "
                 f"{theirs.config.iterations} attack iterations." + files + " " + status)
 
     # --- the released models: fit, authors' runs, gap studies ---------------------------

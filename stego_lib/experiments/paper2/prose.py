@@ -215,15 +215,18 @@ def c_gap_text(rows: list[dict], authors: dict | None, attack: str = "C",
                        "computed yet.")
     close = [r["variant"] for r in rows if _within(r["vs_authors"])]
     same = [r["variant"] for r in rows if tuple(r["vs_authors"]) == (0.0, 0.0)]
-    which = ("the variant" if len(rows) == 1 else f"the {len(rows)} variants")
+    if len(rows) == 1:
+        with_ = f" With the reference's {rows[0]['variant']}, our {attack}"
+        return text + (f"{with_} gives the authors' outcome on every image." if same else
+                       f"{with_} lands within two standard errors of the authors'." if close else
+                       f"{with_} does not come within two standard errors of the authors'.")
+    which = f"the {len(rows)} variants"
     if close:
         verb = "lands" if len(close) == 1 else "land"
         text += (f" Of {which} of our {attack} in the table below, {_names(close)} {verb} "
                  f"within two standard errors of the authors'.")
     else:
         text += (f" None of {which} of our {attack} in the table below comes within two "
-                 f"standard errors of the authors'." if len(rows) > 1 else
-                 f" The variant of our {attack} in the table below does not come within two "
                  f"standard errors of the authors'.")
     if same:
         text += (f" With {_names(same)}, our {attack} gives the authors' outcome on every "

@@ -1,4 +1,5 @@
-"""Table 1 on the released models under the paper's 2019 protocol (CW margin κ = 0).
+"""Table 1 on the released models under the 2019 protocol (CW margin κ = 0, the default of the
+framework the paper was built with).
 
 Every cell of :mod:`.table1` and every run of the authors' package in :mod:`.authors` was
 computed under the ``recoloradv`` 0.0.1 package's protocol (κ = ∞). This module's campaign
