@@ -25,7 +25,7 @@ from ...checkpoints import LazyModel
 from ...cache import CacheMiss, cached
 from ...tasks import CachedUnit
 from .config import (CAMPAIGN_COMMAND, CHECKPOINTS, DETECTORS, EXPERIMENT, PARTIAL_N, VERSION,
-                     ModelMissingError, Paper1Config, images_for)
+                     ModelMissingError, Paper1Config, images_for, sweep_plan)
 
 
 def all_scores(images: torch.Tensor, quantize) -> dict[str, np.ndarray]:
@@ -236,15 +236,15 @@ def _image_counts(cfg, e) -> list[int]:
     return sorted({n for n in ns if n <= cfg.n_images}, reverse=True)
 
 
-def sweep_entry(cfg, m, sha, e, test, lazy, mode, store):
-    """The largest committed sweep point at ``e`` (see :func:`_image_counts`); when none is
-    committed, the ε's own number of images, computed if ``mode`` allows."""
-    for k in _image_counts(cfg, e):
+def sweep_entry(point: SweepPoint, test, lazy, mode, store):
+    """The largest committed entry at ``point``'s ε (see :func:`_image_counts`); when none is
+    committed, ``point`` itself (the plan's number of images), computed if ``mode`` allows."""
+    for k in _image_counts(point.cfg, point.eps):
         try:
-            return attack_chunk(SweepPoint(cfg, m, sha, e, k), test, lazy, "cache-only", store)
+            return attack_chunk(dataclasses.replace(point, n=k), test, lazy, "cache-only", store)
         except CacheMiss:
             pass
-    return attack_chunk(SweepPoint(cfg, m, sha, e, images_for(cfg, e)), test, lazy, mode, store)
+    return attack_chunk(point, test, lazy, mode, store)
 
 
 def _model_shas(cfg: Paper1Config) -> dict:
@@ -313,8 +313,8 @@ def run(config: Paper1Config, *, mode: str = "auto", progress: bool = True) -> P
             if bar is not None:
                 bar.update(1)
             rows, runtime = [], float(clean.meta.get("runtime_s", 0))
-            for e in cfg.eps:
-                ent = sweep_entry(cfg, m, sha, e, test, lazy, mode, store)
+            for e, n in sorted(sweep_plan(cfg)):    # the campaign's points, in ε order
+                ent = sweep_entry(SweepPoint(cfg, m, sha, e, n), test, lazy, mode, store)
                 rows.append(ent.arrays)
                 runtime += float(ent.meta.get("runtime_s", 0))
                 if bar is not None:

@@ -139,3 +139,17 @@ def images_for(cfg: Paper1Config, eps: float) -> int:
     the first ``n_images_grid`` otherwise."""
     on_table = any(abs(eps - e) < 1e-9 for e in PAPER1_TABLE2_EPS)
     return cfg.n_images if on_table else cfg.n_images_grid
+
+
+def sweep_plan(cfg: Paper1Config) -> list[tuple[float, int]]:
+    """Every ε of the sweep with the number of test images it is attacked on, Table II's ε
+    (all images) first, then the rest of the grid: the one list that both the campaign's
+    chunks and :func:`.compute.run` iterate, so the two cannot disagree.
+
+    Example::
+
+        >>> sweep_plan(Paper1Config("quick", eps=[0.11, 0.3, 0.1], n_images_grid=50))
+        [(0.1, 1000), (0.3, 1000), (0.11, 50)]
+    """
+    points = [(e, images_for(cfg, e)) for e in cfg.eps]
+    return sorted(points, key=lambda p: (p[1] < cfg.n_images, p[0]))

@@ -26,7 +26,7 @@ from ...tasks import Chunk, Item, chained
 from . import training
 from .compute import (LazyModel, LazyTest, SweepPoint, attack_chunk, model_sha,
                       clean_chunk, clean_config, threshold_chunk, threshold_config)
-from .config import CHECKPOINTS, EXPERIMENT, VERSION, Paper1Config, images_for, make_config
+from .config import CHECKPOINTS, EXPERIMENT, VERSION, Paper1Config, make_config, sweep_plan
 
 # Throughput measured on a 2-core CPU (2 threads): PGD-40 on MadryCNN 43 images/s; a natural
 # training step (batch 50) 44 ms; a PGD-7 training step 177 ms; a PGD-40 one ~0.9 s.
@@ -136,8 +136,7 @@ def _sweep_chunks(model: str):
         out = []
         # Table II's ε first (all images), then the rest of the grid: a campaign that stops
         # early has the published columns complete.
-        for e in sorted(cfg.eps, key=lambda e: (images_for(cfg, e) < cfg.n_images, e)):
-            n = images_for(cfg, e)
+        for e, n in sweep_plan(cfg):
 
             def done(e=e, n=n):
                 sha = model_sha(model)
@@ -166,8 +165,7 @@ def _sweep_chunks(model: str):
 def _stream_chunk(cfg: Paper1Config, model: str, per_eps: list[Chunk]) -> Chunk:
     """Every ε of the sweep as one chunk for a GPU worker (:mod:`.stream`): done when every
     per-ε chunk is; runs the missing ε in one stream, grouped by their image count."""
-    todo = {e: (c, images_for(cfg, e)) for e, c in zip(
-        sorted(cfg.eps, key=lambda e: (images_for(cfg, e) < cfg.n_images, e)), per_eps)}
+    todo = {e: (c, n) for (e, n), c in zip(sweep_plan(cfg), per_eps)}
 
     def run(progress):
         from . import stream
