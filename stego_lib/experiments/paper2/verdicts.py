@@ -324,7 +324,7 @@ def d_column_text(pilot: list[dict]) -> str:
         >>> c = {"attack": "D", BASELINE: {"pct": 6.0, "n": 282},
         ...      ("paper-2019", "float"): {"pct": 6.0, "n": 282}}
         >>> d_column_text([c])
-        'on the 1 released model computed so far, the two protocols leave the same share of the same 282 images correct under D in 1.'
+        'the two protocols leave the same share of the same 282 images correct under D on 1 of the 1 released model computed so far.'
     """
     both = [c for c in pilot if c["attack"] == "D" and c.get(BASELINE)
             and c.get(("paper-2019", "float"))]
@@ -332,7 +332,7 @@ def d_column_text(pilot: list[dict]) -> str:
         return "whether it does stays open until the column is computed."
     same = sum(abs(c[BASELINE]["pct"] - c[("paper-2019", "float")]["pct"]) < 1e-9 for c in both)
     models = "model" if len(both) == 1 else "models"
-    which = ("on all nine released models" if len(both) == 9 else
-             f"on the {len(both)} released {models} computed so far")
-    return (f"{which}, the two protocols leave the "
-            f"same share of the same {both[0][BASELINE]['n']} images correct under D in {same}.")
+    which = ("of the nine released models" if len(both) == 9 else
+             f"of the {len(both)} released {models} computed so far")
+    return (f"the two protocols leave the same share of the same {both[0][BASELINE]['n']} "
+            f"images correct under D on {same} {which}.")
