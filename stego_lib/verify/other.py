@@ -106,7 +106,7 @@ def _device_check(entry: Entry, start: int, stop: int) -> dict:
     atk = PGD(eps=k["eps"], steps=cfg.steps, alpha=cfg.alpha, clip_start=cfg.clip_start,
               loss=cfg.loss)
     starts = atk.init(test.images, generator=torch.Generator().manual_seed(
-        start_seed(cfg, k["model"], k["eps"])))
+        start_seed(cfg.seed, k["model"], k["eps"])))
     bs = cfg.batch_size
     pred, score = np.zeros(len(idx), np.int8), np.zeros(len(idx), np.float32)
     for b in np.unique(idx // bs):

@@ -59,7 +59,7 @@ def _attack(entry: Entry, start: int, stop: int) -> dict:
     atk = PGD(eps=k["eps"], steps=k["steps"], alpha=k["alpha"], clip_start=k["clip_start"],
               loss=k["loss"])
     # The starts are drawn for all the entry's images at once, so a slice gets its own.
-    gen = torch.Generator().manual_seed(start_seed({"seed": k["seed"]}, k["model"], k["eps"]))
+    gen = torch.Generator().manual_seed(start_seed(k["seed"], k["model"], k["eps"]))
     starts = atk.init(test.images, generator=gen)
     pred, scores = [], {}
     for i in range(start, stop, BATCH):

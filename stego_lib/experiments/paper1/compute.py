@@ -97,9 +97,10 @@ def attack_config(cfg: Paper1Config, model_name: str, sha: str, eps: float, n: i
             "loss": cfg.loss, "quantize": cfg.quantize}
 
 
-def start_seed(cfg: Paper1Config, model_name: str, eps: float) -> int:
-    """The seed of one sweep point's random starts (drawn for all its images at once)."""
-    return (cfg.seed * 1_000_003 + list(CHECKPOINTS).index(model_name) * 10_007
+def start_seed(seed: int, model_name: str, eps: float) -> int:
+    """The seed of one sweep point's random starts (drawn for all its images at once), from
+    the config's ``seed``."""
+    return (seed * 1_000_003 + list(CHECKPOINTS).index(model_name) * 10_007
             + int(round(eps * 10_000)))
 
 
@@ -136,7 +137,7 @@ def attack_chunk(point: SweepPoint, test: LazyTest, lazy: LazyModel, mode, store
         dev = next(model.parameters()).device
         atk = PGD(eps=eps, steps=cfg.steps, alpha=cfg.alpha, clip_start=cfg.clip_start,
                   loss=cfg.loss)
-        gen = torch.Generator().manual_seed(start_seed(cfg, model_name, eps))
+        gen = torch.Generator().manual_seed(start_seed(cfg.seed, model_name, eps))
         test_ = test.get(n)
         start_all = atk.init(test_.images, generator=gen)
         preds, scores = [], {k: [] for k in DETECTORS}

@@ -78,7 +78,7 @@ def _compute(model: str, eps: float, progress=None):
     atk = PGD(eps=eps, steps=cfg.steps, alpha=cfg.alpha, clip_start=cfg.clip_start,
               loss=cfg.loss)
     start = atk.init(test.images, generator=torch.Generator().manual_seed(
-        start_seed(cfg, model, eps)))
+        start_seed(cfg.seed, model, eps)))
     idx, pred, score = [], [], []
     for b in batches:
         sl = slice(b * bs, (b + 1) * bs)

@@ -149,7 +149,7 @@ def sweep(cfg: Paper1Config, model: str, eps_list, *, n: int | None = None,
             segs = _segments(b, min(b + size, total), n)
             for k, _, _ in segs:
                 if k not in starts:   # the random start the ε's own chunk draws, all images at once
-                    gen = torch.Generator().manual_seed(start_seed(cfg, model, eps_list[k]))
+                    gen = torch.Generator().manual_seed(start_seed(cfg.seed, model, eps_list[k]))
                     starts[k] = _attack(cfg, eps_list[k]).init(test.images, generator=gen)
             start = torch.cat([starts[k][i:j] for k, i, j in segs]).to(device)
             eps = torch.cat([torch.full((j - i,), eps_list[k]) for k, i, j in segs]).to(device)
