@@ -68,7 +68,7 @@ def test_the_undefended_cause_follows_the_authors_attack_on_our_model():
         return
     assert f"{ref['reference']:.1f} %" in cause and f"{ref['ours']:.1f} %" in cause
     near = near_paper(ref["reference"], papers.paper2_accuracy(ref["label"], "C"), ref["images"])
-    assert ("the gap is the attack, not the model" in cause) == near
+    assert ("the gap comes from our attack, not from the model" in cause) == near
 
 
 def test_the_verdict_figure_draws_every_computed_cell_beside_the_papers_value():
@@ -102,10 +102,12 @@ def test_the_verdict_says_whether_the_authors_code_lands_nearer_the_paper():
     runs = [{"n": 282, "authors_near": True, "ours_near": False},
             {"n": 282, "authors_near": False, "ours_near": True},
             {"n": 282, "authors_near": True, "ours_near": True}]
-    assert ("is no closer to the paper than ours: within two standard errors on 2 of 3 cells, "
-            "ours on 2.") in glance._authors_sentence(runs)
-    assert "is closer to the paper than ours: within two standard errors on 2 of 2 cells, ours " \
-        "on 1." in glance._authors_sentence(runs[:1] + runs[2:])
+    runs = [dict(r, attack=a, row="c") for r, a in zip(runs, ("C", "S", "D"))]
+    assert ("is no closer to the paper than ours: on the 3 cells where both ran (3 attacks on 1 "
+            "model, the first 282 test images, κ = ∞), it lands within two standard errors of "
+            "the paper on 2, ours on 2.") in glance._authors_sentence(runs)
+    assert "is closer to the paper than ours: on the 2 cells" in glance._authors_sentence(
+        runs[:1] + runs[2:])
     assert glance._authors_sentence([]) == ""
 
 
@@ -114,6 +116,6 @@ def test_the_verdict_says_what_the_flip_and_crop_did():
     fc = verdicts.FLIP_CROP
     cells = [{fc: {"shift": 0.5, "shift_se": 0.4}}, {fc: {"shift": 2.0, "shift_se": 0.5}}, {}]
     text = glance._flip_crop_sentence(cells)
-    assert "moves 1 of the 2 cells it was measured on (of the 44 attacked cells it is run on) " \
-        "beyond two paired standard errors" in text
+    assert "has run so far on 2 of the 44 attacked cells that κ = ∞ misses; it moves 1 of " \
+        "them by more than two standard errors" in text
     assert glance._flip_crop_sentence([{}]) == ""

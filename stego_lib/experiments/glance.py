@@ -58,8 +58,9 @@ def _secret_tpr_cause(c: dict, e: float) -> str:
     theirs = paper_flagged_share()
     return (f"open: our detector flags {flagged:.0%} of the attacks that succeed on our secret "
             f"model at this ε; the paper's share can be worked out only at ε 0.30 (about "
-            f"{theirs:.0%}, from its Table II and Madry et al.'s accuracy there), so a more "
-            f"often flagged attack and a weaker model are not told apart here (Paper I page)")
+            f"{theirs:.0%}, from its Table II and Madry et al.'s accuracy there), so whether "
+            f"ours flags more of the successful attacks or our secret model is weaker cannot be "
+            f"told apart here (Paper I page)")
 
 
 def _eps_cause(key: str, c: dict, n: int, paper_eps: float, partial: bool) -> str:
@@ -142,12 +143,13 @@ def _undefended_cause(attack: str) -> str:
         return "open: the authors' attack has not been run on this model (Table 1 page)"
     paper = papers.paper2_accuracy(ref["label"], attack)
     near = near_paper(ref["reference"], paper, ref["images"])
-    return (f"the authors' own {attack} leaves {ref['reference']:.1f} % of the same "
-            f"{ref['images']} images correct on this model, ours {ref['ours']:.1f} %: "
-            + ("within two standard errors of the paper, so the gap is the attack, not the "
-               "model (Table 1 page)" if near else
-               "also outside two standard errors of the paper, so this model itself differs "
-               "from the paper's (Table 1 page)"))
+    return (f"on the same {ref['images']} images of this model the authors' own {attack} leaves "
+            f"{ref['reference']:.1f} % correct and ours {ref['ours']:.1f} % (paper "
+            f"{paper:.1f} %): "
+            + ("theirs lies within two standard errors of the paper, so the gap comes from our "
+               "attack, not from the model (Table 1 page)" if near else
+               "theirs too lies outside two standard errors of the paper, so this model itself "
+               "differs from the paper's (Table 1 page)"))
 
 
 def _paper2() -> list[dict]:
@@ -282,10 +284,12 @@ def _flip_crop_sentence(cells: list[dict]) -> str:
         return ""
     moved = sum(abs(d["shift"]) > 2 * d["shift_se"] for d in done if d["shift_se"] > 0)
     planned = len(flip_crop.CELLS)
-    scope = "" if len(done) >= planned else f" (of the {planned} attacked cells it is run on)"
+    scope = (f"on all {planned}" if len(done) >= planned else
+             f"so far on {len(done)} of the {planned}")
     return (f" Flipping and cropping the test images at random, as the 2019 framework's data "
-            f"loader does, moves {'none' if moved == 0 else moved} of the {len(done)} cells it "
-            f"was measured on{scope} beyond two paired standard errors.")
+            f"loader does, has run {scope} attacked cells that κ = ∞ misses; it moves "
+            f"{'none' if moved == 0 else moved} of them by more than two standard errors of "
+            f"the per-image difference.")
 
 
 def _authors_sentence(runs: list[dict]) -> str:
@@ -294,11 +298,14 @@ def _authors_sentence(runs: list[dict]) -> str:
     if not runs:
         return ""
     a_near, o_near = sum(r["authors_near"] for r in runs), sum(r["ours_near"] for r in runs)
-    verdict = ("is no closer to the paper than ours" if a_near <= o_near else
-               "is closer to the paper than ours")
-    return (f" The authors' own attack code, run on the same models and the first "
-            f"{runs[0]['n']} test images, {verdict}: within two standard errors on {a_near} of "
-            f"{len(runs)} cells, ours on {o_near}.")
+    attacks, models = len({r["attack"] for r in runs}), len({r["row"] for r in runs})
+    verdict = ("no closer to the paper than ours" if a_near <= o_near else
+               "closer to the paper than ours")
+    return (f" The authors' own attack code is {verdict}: on the {len(runs)} cells where both "
+            f"ran ({attacks} attack{'s' if attacks != 1 else ''} on {models} "
+            f"model{'s' if models != 1 else ''}, the first {runs[0]['n']} test images, "
+            f"κ = ∞), it lands within two standard errors of the paper on {a_near}, ours on "
+            f"{o_near}.")
 
 
 def authors_runs() -> list[dict]:
@@ -329,10 +336,14 @@ def verdict_text(rows_: list[dict] | None = None, cells: list[dict] | None = Non
     out["II"] = _paper2_verdict(cells, authors_runs() if runs is None else runs)
     trained = next((r for r in rows_ if r["what"].startswith("Table 1 cells")
                     and "trained here" in r["what"]), None)
+    mine = next((r for r in rows_ if r["what"].startswith("Table 1 cells")
+                 and "authors' models" in r["what"]), None)
     if trained is not None and trained["ours"] != "–":
+        beside = ("" if mine is None or mine["ours"] == "–" else
+                  f", against {mine['ours']} on the authors' models counted the same way")
         out["II"] += (f" On the models trained here, fine-tuned adversarially for one epoch on "
                       f"a CPU rather than trained as in the paper, {trained['ours']} cells "
-                      "match.")
+                      f"match, the clean column included{beside}.")
     return out
 
 
@@ -342,7 +353,9 @@ def _paper1_verdict(one: list[dict]) -> str:
     same = [r for r in one if r["verdict"] == "matches"]
     other = [r for r in one if r["verdict"] == "differs"]
     text = ("Paper I's Table II reports the TPR, the share of attacked images that fool the "
-            "classifier and are flagged; its secret model is the adversarially trained one. "
+            "classifier and are flagged; the combined accuracy is the share of attacked images "
+            "either classified correctly or flagged; the secret model is the adversarially "
+            "trained one. "
             f"{len(same)} of Paper I's {len(one)} headline numbers agree with ours"
             + (": " + _join([_plain(r) for r in same]) + ". " if same else ". "))
     eps_rows = [r for r in other if r["what"].startswith(("perfect", "accuracy 0"))]
@@ -366,7 +379,8 @@ def _paper1_verdict(one: list[dict]) -> str:
                  f"{'it' if len(open_) == 1 else 'them'}: " + _join([_short(r) for r in open_])
                  + ". ")
     if few:
-        text += ("Not resolved either, but shown to rest on very few images: " + "; ".join(
+        text += ("Not resolved either, but traced here to the threshold or to one or two "
+                 "images: " + "; ".join(
             f"{_short(r)}, {_bare(r['cause'])}" for r in few) + ".")
     return text.strip()
 
