@@ -23,7 +23,7 @@ import numpy as np
 from ...papers import paper2_accuracy
 from ...stats import beyond_noise, paired_difference
 from ...tasks import Item
-from .config import LABELS, RELEASED_ROWS, make_config
+from .config import LABELS, RELEASED_ROWS, Table1Config, make_config
 from .protocol import OURS_RATE, _cell
 from .summaries import diff_se, near_paper
 from .table1 import stored_correct
@@ -50,7 +50,7 @@ REST = (("natural", "C-RGB"), ("natural", "S"), ("natural", "C+S"), ("c", "S"), 
 CELLS = OPEN + REST
 
 
-def config(row: str, seed: int, *, n_images: int = 846, batch_size: int = 100) -> dict:
+def config(row: str, seed: int, *, n_images: int = 846, batch_size: int = 100) -> Table1Config:
     """The Table 1 config of one released row, baseline protocol, flip-crop loader ``seed``;
     one cache entry of ``n_images`` images."""
     return make_config("paper", models="released", rows=[row], batch_size=batch_size,
