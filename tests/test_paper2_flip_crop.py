@@ -136,3 +136,15 @@ def test_the_bw_table_puts_each_front_end_and_protocol_in_its_column():
     t = protocol.bw_table(rows)
     assert t.header[2:] == ["fitted, κ = ∞", "fitted, κ = 0", "BT.601, κ = ∞", "BT.601, κ = 0"]
     assert t.rows == [["no attack", "88.3", "91.5 *", "91.5 *", "–", "90.0 *"]]
+
+
+def test_the_text_drops_so_far_once_every_cell_is_computed():
+    from stego_lib.experiments.paper2 import flip_crop
+
+    clean = [{"paper": 82.7, "plain": 84.9, "mean": 82.4, "seeds": [82.0, 82.8, 82.4]}]
+    shift = {"near": False, "plain_near": False, "open": True, "shift": 0.0, "shift_se": 0.5,
+             "paper": 7.5, "plain": 13.8, "flipped": 13.8}
+    full = flip_crop.text(clean, [shift] * len(flip_crop.CELLS))
+    assert f" Of the {len(flip_crop.CELLS)} attacked cells, 0 come within" in full
+    assert "so far" not in full
+    assert "computed so far" in flip_crop.text(clean, [shift])

@@ -209,7 +209,9 @@ def text(clean: list[dict], shifts: list[dict]) -> str:
     noted = ("" if not noise else
              " (by a shift within the paired noise, so not a verdict)" if noise == len(moved)
              else f" ({noise} of them by a shift within the paired noise)")
-    out += (f" Of the {len(shifts)} of {len(CELLS)} attacked cells computed so far, "
+    scope = (f"the {len(CELLS)} attacked cells" if len(shifts) >= len(CELLS) else
+             f"the {len(shifts)} of {len(CELLS)} attacked cells computed so far")
+    out += (f" Of {scope}, "
             f"{len(moved)} {verb} within two standard errors of the paper under the transform "
             f"where the same images as stored do not{noted}, and {len(lost)} "
             f"{'leaves' if len(lost) == 1 else 'leave'} them; the transform moves a cell by "
